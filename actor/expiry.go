@@ -1,0 +1,80 @@
+package actor
+
+// expiryHeap is the expiry index: a binary min-heap of the entries that
+// expire, earliest first. Each entry knows its position (heapIndex), so an
+// overwritten or deleted entry leaves the heap in O(log n) without a search.
+type expiryHeap[K comparable, V any] []*entry[K, V]
+
+// notInHeap marks an entry that never expires.
+const notInHeap = -1
+
+// peek returns the entry that expires first, or nil when none expires.
+func (h expiryHeap[K, V]) peek() *entry[K, V] {
+	if len(h) == 0 {
+		return nil
+	}
+	return h[0]
+}
+
+func (h *expiryHeap[K, V]) push(e *entry[K, V]) {
+	e.heapIndex = len(*h)
+	*h = append(*h, e)
+	h.up(e.heapIndex)
+}
+
+func (h *expiryHeap[K, V]) remove(e *entry[K, V]) {
+	i := e.heapIndex
+	last := len(*h) - 1
+	if i != last {
+		h.swap(i, last)
+	}
+	(*h)[last] = nil // let the removed entry be collected
+	*h = (*h)[:last]
+	e.heapIndex = notInHeap
+	if i != last {
+		if !h.down(i) {
+			h.up(i)
+		}
+	}
+}
+
+func (h expiryHeap[K, V]) less(i, j int) bool {
+	return h[i].item.ExpiresAt.Before(h[j].item.ExpiresAt)
+}
+
+func (h expiryHeap[K, V]) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].heapIndex = i
+	h[j].heapIndex = j
+}
+
+func (h expiryHeap[K, V]) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !h.less(i, parent) {
+			return
+		}
+		h.swap(i, parent)
+		i = parent
+	}
+}
+
+// down sifts i towards the leaves and reports whether it moved.
+func (h expiryHeap[K, V]) down(i int) bool {
+	start := i
+	for {
+		child := 2*i + 1
+		if child >= len(h) {
+			break
+		}
+		if right := child + 1; right < len(h) && h.less(right, child) {
+			child = right
+		}
+		if !h.less(child, i) {
+			break
+		}
+		h.swap(i, child)
+		i = child
+	}
+	return i > start
+}

@@ -1,0 +1,260 @@
+package actor
+
+import (
+	"math/rand/v2"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+// fakeClock is a clock a test sets by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+
+// checkIndexes asserts the invariants that tie the map and both indexes
+// together.
+func checkIndexes[K comparable, V any](t *table[K, V]) {
+	GinkgoHelper()
+	n, expiring := 0, 0
+	var prev *entry[K, V]
+	for e := t.order.front(); e != nil; e = t.order.after(e) {
+		Expect(t.items[e.key]).To(BeIdenticalTo(e), "every listed entry is the mapped one")
+		if prev != nil {
+			Expect(e.item.LastModified.After(prev.item.LastModified)).To(BeTrue(), "order is by LastModified")
+			Expect(e.item.Revision).To(BeNumerically(">", prev.item.Revision))
+		}
+		if !e.item.ExpiresAt.IsZero() {
+			expiring++
+			Expect(t.expiry[e.heapIndex]).To(BeIdenticalTo(e))
+		} else {
+			Expect(e.heapIndex).To(Equal(notInHeap))
+		}
+		prev = e
+		n++
+	}
+	Expect(n).To(Equal(len(t.items)))
+	Expect(len(t.expiry)).To(Equal(expiring))
+	for i := 1; i < len(t.expiry); i++ {
+		Expect(t.expiry.less(i, (i-1)/2)).To(BeFalse(), "heap order at %d", i)
+	}
+}
+
+var _ = Describe("table", func() {
+	var (
+		clock *fakeClock
+		tab   *table[string, int]
+	)
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+	newTab := func(cfg Config) *table[string, int] {
+		cfg.Clock = clock.now
+		return newTable[string, int](cfg)
+	}
+	BeforeEach(func() {
+		clock = &fakeClock{t: start}
+		tab = newTab(Config{})
+	})
+	AfterEach(func() { checkIndexes(tab) })
+
+	It("stores and returns items with their metadata", func() {
+		item, ok := tab.set("a", 1, 0)
+		Expect(ok).To(BeTrue())
+		got, ok := tab.get("a")
+		Expect(ok).To(BeTrue())
+		Expect(got).To(BeIdenticalTo(item))
+		Expect(got.Value).To(Equal(1))
+		Expect(got.LastModified).To(Equal(start))
+		Expect(got.Revision).To(Equal(uint64(1)))
+		Expect(got.ExpiresAt.IsZero()).To(BeTrue())
+		_, ok = tab.get("b")
+		Expect(ok).To(BeFalse())
+	})
+
+	It("replaces an item instead of changing the one a caller holds", func() {
+		first, _ := tab.set("a", 1, 0)
+		second, _ := tab.set("a", 2, 0)
+		Expect(first.Value).To(Equal(1))
+		Expect(second.Value).To(Equal(2))
+		Expect(tab.size()).To(Equal(1))
+	})
+
+	It("keeps LastModified strictly increasing when the clock stands still", func() {
+		a, _ := tab.set("a", 1, 0)
+		b, _ := tab.set("b", 1, 0)
+		Expect(b.LastModified).To(Equal(a.LastModified.Add(time.Nanosecond)))
+	})
+
+	It("keeps LastModified strictly increasing when the clock steps back", func() {
+		a, _ := tab.set("a", 1, 0)
+		clock.advance(-time.Hour)
+		b, _ := tab.set("b", 1, 0)
+		Expect(b.LastModified.After(a.LastModified)).To(BeTrue())
+		Expect(b.Revision).To(Equal(a.Revision + 1))
+	})
+
+	It("does not expire items early when the clock steps back", func() {
+		tab.set("a", 1, time.Minute)
+		clock.advance(-time.Hour)
+		_, ok := tab.get("a")
+		Expect(ok).To(BeTrue())
+	})
+
+	It("strips the monotonic clock reading", func() {
+		tab = newTable[string, int](Config{})
+		item, _ := tab.set("a", 1, 0)
+		Expect(item.LastModified).To(Equal(item.LastModified.Round(0)))
+	})
+
+	Describe("expiry", func() {
+		It("never returns or counts an expired item, swept or not", func() {
+			tab.set("short", 1, time.Second)
+			tab.set("long", 2, time.Hour)
+			tab.set("never", 3, 0)
+			Expect(tab.size()).To(Equal(3))
+
+			clock.advance(time.Second)
+			_, ok := tab.get("short")
+			Expect(ok).To(BeFalse())
+			Expect(tab.size()).To(Equal(2))
+			Expect(tab.expirations).To(Equal(uint64(1)))
+
+			clock.advance(time.Hour)
+			Expect(tab.list()).To(HaveLen(1))
+			Expect(tab.size()).To(Equal(1))
+		})
+
+		It("gives ExpiresAt as LastModified plus the ttl", func() {
+			item, _ := tab.set("a", 1, time.Minute)
+			Expect(item.ExpiresAt).To(Equal(item.LastModified.Add(time.Minute)))
+		})
+
+		It("treats an overwrite as a new lifetime", func() {
+			tab.set("a", 1, time.Second)
+			clock.advance(500 * time.Millisecond)
+			tab.set("a", 2, 0)
+			clock.advance(time.Hour)
+			got, ok := tab.get("a")
+			Expect(ok).To(BeTrue())
+			Expect(got.Value).To(Equal(2))
+		})
+
+		It("does not delete an expired item, it expires it", func() {
+			tab.set("a", 1, time.Second)
+			clock.advance(time.Second)
+			Expect(tab.delete("a")).To(BeFalse())
+			Expect(tab.expirations).To(Equal(uint64(1)))
+		})
+
+		It("sweeps in bounded steps, earliest expiry first", func() {
+			for i := range 10 {
+				tab.set(string(rune('a'+i)), i, time.Duration(10-i)*time.Second)
+			}
+			clock.advance(5*time.Second + time.Millisecond) // j..f (ttl 1..5s) are due
+			n, more := tab.sweep(3)
+			Expect(n).To(Equal(3))
+			Expect(more).To(BeTrue())
+			Expect(tab.items).NotTo(HaveKey("j"))
+			Expect(tab.items).To(HaveKey("g"))
+			n, more = tab.sweep(3)
+			Expect(n).To(Equal(2))
+			Expect(more).To(BeFalse())
+			Expect(tab.items).To(HaveLen(5))
+		})
+	})
+
+	Describe("capacity", func() {
+		It("rejects a new key when full and still allows updates", func() {
+			tab = newTab(Config{MaxSize: 2})
+			tab.set("a", 1, 0)
+			tab.set("b", 2, 0)
+			_, ok := tab.set("c", 3, 0)
+			Expect(ok).To(BeFalse())
+			_, ok = tab.set("a", 10, 0)
+			Expect(ok).To(BeTrue())
+			Expect(tab.size()).To(Equal(2))
+		})
+
+		It("evicts the least recently modified item", func() {
+			tab = newTab(Config{MaxSize: 2, EvictOldest: true})
+			tab.set("a", 1, 0)
+			tab.set("b", 2, 0)
+			tab.set("a", 3, 0) // a is now newer than b
+			_, ok := tab.set("c", 4, 0)
+			Expect(ok).To(BeTrue())
+			Expect(tab.items).To(HaveKey("a"))
+			Expect(tab.items).NotTo(HaveKey("b"))
+			Expect(tab.evictions).To(Equal(uint64(1)))
+		})
+
+		It("makes room from expired items before rejecting or evicting", func() {
+			for _, evict := range []bool{false, true} {
+				tab = newTab(Config{MaxSize: 2, EvictOldest: evict})
+				tab.set("old", 1, 0)
+				tab.set("short", 2, time.Second)
+				clock.advance(2 * time.Second)
+				_, ok := tab.set("new", 3, 0)
+				Expect(ok).To(BeTrue())
+				Expect(tab.items).To(HaveKey("old"))
+				Expect(tab.evictions).To(BeZero())
+				Expect(tab.expirations).To(Equal(uint64(1)))
+			}
+		})
+	})
+
+	It("deletes present keys and reports missing ones", func() {
+		tab.set("a", 1, time.Minute)
+		Expect(tab.delete("a")).To(BeTrue())
+		Expect(tab.delete("a")).To(BeFalse())
+		Expect(tab.size()).To(BeZero())
+	})
+
+	It("lists live items in modification order", func() {
+		tab.set("b", 1, 0)
+		tab.set("a", 2, 0)
+		tab.set("b", 3, 0)
+		entries := tab.list()
+		Expect(entries).To(HaveLen(2))
+		Expect(entries[0].Key).To(Equal("a"))
+		Expect(entries[1].Key).To(Equal("b"))
+		Expect(entries[1].Item.Value).To(Equal(3))
+	})
+
+	It("clears everything and unlinks the old entries", func() {
+		tab.set("a", 1, time.Minute)
+		tab.set("b", 2, 0)
+		e := tab.items["a"]
+		tab.clear()
+		Expect(tab.size()).To(BeZero())
+		Expect(tab.expiry).To(BeEmpty())
+		Expect(e.prev).To(BeNil())
+		Expect(e.next).To(BeNil())
+		item, ok := tab.set("a", 5, 0)
+		Expect(ok).To(BeTrue())
+		Expect(item.Revision).To(Equal(uint64(3)), "revisions keep counting across Clear")
+	})
+
+	It("keeps its indexes consistent under random operations", func() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		tab = newTab(Config{MaxSize: 50, EvictOldest: true})
+		for range 5000 {
+			key := string(rune('a' + rng.IntN(80)))
+			switch rng.IntN(6) {
+			case 0, 1:
+				tab.set(key, 0, time.Duration(rng.IntN(5))*time.Second)
+			case 2:
+				tab.get(key)
+			case 3:
+				tab.delete(key)
+			case 4:
+				tab.sweep(rng.IntN(4))
+			case 5:
+				clock.advance(time.Duration(rng.IntN(700)) * time.Millisecond)
+			}
+			Expect(len(tab.items)).To(BeNumerically("<=", 50))
+		}
+		checkIndexes(tab)
+	})
+})
