@@ -38,6 +38,7 @@ const (
 	OpList                 // snapshot every live item into Reply.Entries
 	OpClear                // remove every item
 	OpSweep                // remove at most Limit expired items
+	OpStop                 // stop after every request sent before; has no Reply
 )
 
 // Request is one message to the owner. It is passed by value, so sending it

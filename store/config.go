@@ -1,0 +1,85 @@
+package store
+
+import (
+	"fmt"
+	"time"
+)
+
+// Config configures a Store. Its zero value is valid: unlimited size, no
+// expiry, no periodic sweep, two cleanup actors.
+type Config struct {
+	// MaxSize is the most items the store holds; 0 means unlimited.
+	MaxSize int
+	// WorkerCount is the number of cleanup actors; 0 means 2.
+	WorkerCount int
+	// CleanupInterval is how often the cleanup actors sweep expired items
+	// away; 0 means never. Expired items are never returned or counted
+	// whether or not a sweep has run: sweeps only give their memory back.
+	CleanupInterval time.Duration
+	// TTL is the time-to-live Set gives items; 0 means they never expire.
+	TTL time.Duration
+	// Eviction says what a full store does with a new key.
+	Eviction EvictionPolicy
+	// MailboxSize is the owner's mailbox capacity; 0 means 512.
+	MailboxSize int
+}
+
+// The defaults a zero Config field stands for.
+const (
+	defaultWorkerCount = 2
+	// A buffered mailbox lets callers queue while the owner works, so a
+	// burst costs one wake-up of the owner rather than one per request.
+	defaultMailboxSize = 512
+)
+
+// EvictionPolicy says what a store at MaxSize does with a new key.
+type EvictionPolicy int
+
+const (
+	// RejectWhenFull refuses a new key with ErrStoreFull; updates of
+	// existing keys still succeed. It is the zero value.
+	RejectWhenFull EvictionPolicy = iota
+	// EvictOldest drops the least recently modified item to make room, in
+	// O(1).
+	EvictOldest
+)
+
+// String returns the policy's name.
+func (p EvictionPolicy) String() string {
+	switch p {
+	case RejectWhenFull:
+		return "RejectWhenFull"
+	case EvictOldest:
+		return "EvictOldest"
+	}
+	return fmt.Sprintf("EvictionPolicy(%d)", int(p))
+}
+
+// withDefaults validates c and fills in the defaults of zero fields.
+func (c Config) withDefaults() (Config, error) {
+	for _, f := range []struct {
+		name     string
+		negative bool
+		value    any
+	}{
+		{"MaxSize", c.MaxSize < 0, c.MaxSize},
+		{"WorkerCount", c.WorkerCount < 0, c.WorkerCount},
+		{"CleanupInterval", c.CleanupInterval < 0, c.CleanupInterval},
+		{"TTL", c.TTL < 0, c.TTL},
+		{"MailboxSize", c.MailboxSize < 0, c.MailboxSize},
+	} {
+		if f.negative {
+			return c, fmt.Errorf("%w: %s is negative (%v)", ErrInvalidConfig, f.name, f.value)
+		}
+	}
+	if c.Eviction != RejectWhenFull && c.Eviction != EvictOldest {
+		return c, fmt.Errorf("%w: Eviction is unknown (%v)", ErrInvalidConfig, c.Eviction)
+	}
+	if c.WorkerCount == 0 {
+		c.WorkerCount = defaultWorkerCount
+	}
+	if c.MailboxSize == 0 {
+		c.MailboxSize = defaultMailboxSize
+	}
+	return c, nil
+}

@@ -1,0 +1,151 @@
+package store
+
+import (
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/messages"
+)
+
+// Set stores value under key with the Config's TTL and the current time as
+// its LastModified. It returns ErrStoreFull for a new key when the store is
+// at MaxSize under RejectWhenFull, ErrInvalidKey for a key that cannot be
+// hashed, and ErrNotRunning when the store is not running. An update of an
+// existing key never fails for capacity.
+func (s *Store[K, V]) Set(key K, value V) error {
+	if s == nil {
+		return ErrNotRunning
+	}
+	return s.set(key, value, s.cfg.TTL)
+}
+
+// SetWithTTL is Set with a time-to-live of its own: the item expires ttl
+// after its LastModified; a ttl of 0 means it never expires, whatever the
+// Config's TTL. A negative ttl returns ErrInvalidTTL.
+func (s *Store[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if ttl < 0 {
+		return ErrInvalidTTL
+	}
+	if s == nil {
+		return ErrNotRunning
+	}
+	return s.set(key, value, ttl)
+}
+
+func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
+	if s.checkKey && !hashable(key) {
+		return ErrInvalidKey
+	}
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSet, Key: key, Value: value, TTL: ttl})
+	if err != nil {
+		return err
+	}
+	if rep.Status == messages.StatusFull {
+		return ErrStoreFull
+	}
+	return nil
+}
+
+// Get returns the item stored under key. It returns ErrNotFound when the key
+// is absent or its item has expired (an expired item is never returned,
+// whether or not a sweep has removed it yet), ErrInvalidKey for a key that
+// cannot be hashed, and ErrNotRunning when the store is not running.
+func (s *Store[K, V]) Get(key K) (*Item[V], error) {
+	if s == nil {
+		return nil, ErrNotRunning
+	}
+	if s.checkKey && !hashable(key) {
+		return nil, ErrInvalidKey
+	}
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpGet, Key: key})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Status == messages.StatusNotFound {
+		return nil, ErrNotFound
+	}
+	return rep.Item, nil
+}
+
+// Delete removes the item stored under key. It returns ErrNotFound when the
+// key is absent or already expired, ErrInvalidKey for a key that cannot be
+// hashed, and ErrNotRunning when the store is not running.
+func (s *Store[K, V]) Delete(key K) error {
+	if s == nil {
+		return ErrNotRunning
+	}
+	if s.checkKey && !hashable(key) {
+		return ErrInvalidKey
+	}
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpDelete, Key: key})
+	if err != nil {
+		return err
+	}
+	if rep.Status == messages.StatusNotFound {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Size returns the number of live items; expired items are never counted.
+// It returns ErrNotRunning when the store is not running.
+func (s *Store[K, V]) Size() (int, error) {
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSize})
+	return rep.N, err
+}
+
+// List returns a copy of every live item, keyed by key; expired items are
+// never included. The map is the caller's; the items in it are immutable
+// snapshots. It returns ErrNotRunning when the store is not running.
+func (s *Store[K, V]) List() (map[K]*Item[V], error) {
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpList})
+	if err != nil {
+		return nil, err
+	}
+	// The owner only copies pointers; the map is built here, off the owner.
+	out := make(map[K]*Item[V], len(rep.Entries))
+	for _, e := range rep.Entries {
+		out[e.Key] = e.Item
+	}
+	return out, nil
+}
+
+// Clear removes every item. It returns ErrNotRunning when the store is not
+// running.
+func (s *Store[K, V]) Clear() error {
+	_, err := s.call(&messages.Request[K, V]{Op: messages.OpClear})
+	return err
+}
+
+// call sends req to the owner of the running store and waits for the reply.
+func (s *Store[K, V]) call(req *messages.Request[K, V]) (messages.Reply[K, V], error) {
+	if s == nil {
+		return messages.Reply[K, V]{}, ErrNotRunning
+	}
+	r := s.current.Load()
+	if r == nil {
+		return messages.Reply[K, V]{}, ErrNotRunning
+	}
+	return s.roundTrip(r, req)
+}
+
+// roundTrip sends req through the gate of r and waits for the reply. The
+// reply channel comes from a pool and has a buffer of one, so the owner
+// never blocks on it and a call allocates nothing.
+func (s *Store[K, V]) roundTrip(r *run[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
+	if !r.gate.enter() {
+		return messages.Reply[K, V]{}, ErrNotRunning
+	}
+	reply := s.replies.Get().(chan messages.Reply[K, V])
+	req.Reply = reply
+	r.mailbox <- *req
+	r.gate.leave()
+	rep := <-reply
+	s.replies.Put(reply)
+	switch rep.Status {
+	case messages.StatusStopped:
+		return rep, ErrNotRunning
+	case messages.StatusPanicked:
+		return rep, ErrPanicked
+	}
+	return rep, nil
+}

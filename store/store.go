@@ -1,0 +1,261 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/actor"
+	"github.com/lastmodstore/lastmodstore/messages"
+	"github.com/lastmodstore/lastmodstore/supervisor"
+)
+
+// Item is one stored value with when it was last modified, its revision and
+// when it expires. An *Item a store hands out is an immutable snapshot: the
+// store replaces items, it never changes one a caller may hold.
+type Item[V any] = messages.Item[V]
+
+// Store is an in-process key-value store that tracks, for every item, when
+// it was last modified. Its methods are safe for concurrent use. Create one
+// with New, then Start it; every operation on a store that is not running
+// returns ErrNotRunning. The items outlive Shutdown: Start it again and
+// they are still there.
+type Store[K comparable, V any] struct {
+	cfg      Config
+	opts     options[K, V]
+	owner    *actor.Owner[K, V]
+	checkKey bool // K can hold values a map cannot hash
+
+	current atomic.Pointer[run[K, V]] // nil when not running
+	last    atomic.Pointer[run[K, V]] // the latest run that ended
+	replies sync.Pool                 // of chan messages.Reply[K, V]; a reply channel per call would allocate
+}
+
+// run is one Start-to-stop life of a store: its mailbox and admission gate,
+// and the signals that end it.
+type run[K comparable, V any] struct {
+	gate     gate
+	mailbox  chan messages.Request[K, V]
+	stop     chan struct{} // closed to ask for a graceful stop
+	stopOnce atomic.Bool
+	finished chan struct{} // closed when every goroutine of the run has exited
+	err      error         // why the run ended; read only after finished
+}
+
+// sweepStep bounds the expired items one sweep request removes, so a
+// request queued behind a sweep waits for one step, not for the sweep.
+const sweepStep = 256
+
+// New returns a store configured by cfg and opts, not yet started. It
+// returns an error matching ErrInvalidConfig, naming the field, for a
+// negative number or duration in cfg, an unknown Eviction, or a bad option.
+func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Store[K, V]{
+		cfg: cfg,
+		owner: actor.NewOwner[K, V](actor.Config{
+			MaxSize:     cfg.MaxSize,
+			EvictOldest: cfg.Eviction == EvictOldest,
+		}),
+		checkKey: hashMayPanic(reflect.TypeFor[K]()),
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.apply(&s.opts); err != nil {
+			return nil, err
+		}
+	}
+	s.replies.New = func() any { return make(chan messages.Reply[K, V], 1) }
+	return s, nil
+}
+
+// Start starts the store's actors and returns at once. Cancelling ctx later
+// stops the store gracefully, as Shutdown does.
+//
+// Start returns ErrNilContext for a nil ctx, ctx.Err() for a ctx already
+// done, ErrAlreadyRunning when the store is running, and ErrNotRunning on a
+// nil store. Called while a stop is under way, it waits for the stop to
+// finish and then starts the store again.
+func (s *Store[K, V]) Start(ctx context.Context) error {
+	if s == nil {
+		return ErrNotRunning
+	}
+	if ctx == nil {
+		return ErrNilContext
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &run[K, V]{
+		gate:     newGate(),
+		mailbox:  make(chan messages.Request[K, V], s.cfg.MailboxSize),
+		stop:     make(chan struct{}),
+		finished: make(chan struct{}),
+	}
+	for !s.current.CompareAndSwap(nil, r) {
+		old := s.current.Load()
+		if old == nil {
+			continue
+		}
+		if !old.gate.closed() {
+			return ErrAlreadyRunning
+		}
+		<-old.finished
+	}
+	s.last.Store(nil)
+	go s.serve(ctx, r)
+	return nil
+}
+
+// IsRunning reports whether the store accepts operations: it has started
+// and no stop has begun.
+func (s *Store[K, V]) IsRunning() bool {
+	if s == nil {
+		return false
+	}
+	r := s.current.Load()
+	return r != nil && !r.gate.closed()
+}
+
+// Shutdown stops the store gracefully and blocks until it has stopped: new
+// calls get ErrNotRunning at once, every call already admitted gets its
+// answer, and every goroutine of the store has exited when Shutdown returns.
+//
+// Shutdown is idempotent and safe to call concurrently. It returns nil
+// before Start, on a nil store and after a graceful stop; when the store
+// stopped because its actors failed, it returns that failure (see Err).
+func (s *Store[K, V]) Shutdown() error {
+	if s == nil {
+		return nil
+	}
+	r := s.current.Load()
+	if r == nil {
+		return s.Err()
+	}
+	r.requestStop()
+	<-r.finished
+	return r.err
+}
+
+// Err reports why the store last stopped on its own: nil after a graceful
+// stop (Shutdown or the cancelling of Start's context) or while it runs,
+// and an error matching ErrTooManyRestarts when its actors kept failing.
+func (s *Store[K, V]) Err() error {
+	if s == nil {
+		return nil
+	}
+	if r := s.last.Load(); r != nil {
+		return r.err
+	}
+	return nil
+}
+
+func (r *run[K, V]) requestStop() {
+	if r.stopOnce.CompareAndSwap(false, true) {
+		close(r.stop)
+	}
+}
+
+// serve runs the actors of r until a stop is asked for, ctx is done or the
+// actors fail, then stops them in the order that loses nothing: close the
+// gate, wait for the admitted callers to have sent, let the owner drain the
+// mailbox, and wait for every goroutine.
+func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
+	var ticks <-chan time.Time
+	if s.cfg.CleanupInterval > 0 {
+		ticker := time.NewTicker(s.cfg.CleanupInterval)
+		defer ticker.Stop()
+		ticks = ticker.C
+	}
+	sup := supervisor.New(s.opts.restarts, s.actors(r, ticks)...)
+	supCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	failed := make(chan error, 1)
+	go func() { failed <- sup.Run(supCtx) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+	case <-r.stop:
+	case err = <-failed:
+	}
+	r.gate.close()
+	if err == nil {
+		select {
+		case <-r.gate.drained:
+			cancel() // the supervisor stops the cleaners, then the owner, which serves what was sent
+			err = <-failed
+		case err = <-failed:
+			r.awaitDrained() // the actors gave up with callers inside the gate
+		}
+	} else {
+		r.awaitDrained()
+	}
+	// Nothing can be sent any more. Whatever the owner did not serve, if it
+	// died, gets an answer here.
+	r.answerLeftovers()
+	if err != nil {
+		err = fmt.Errorf("lastmodstore: stopped: %w", err)
+	}
+	r.err = err
+	s.last.Store(r)
+	s.current.CompareAndSwap(r, nil)
+	close(r.finished)
+}
+
+// actors returns the owner and the cleanup actors of r, in start order.
+// The cleaners share ticks, so each tick starts one sweep.
+func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.Actor {
+	actors := []supervisor.Actor{{
+		Name: "owner",
+		Run:  func(ctx context.Context) error { return s.owner.Run(ctx, r.mailbox) },
+	}}
+	cleaner := actor.Cleaner{Ticks: ticks, Step: func() (bool, error) {
+		rep, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpSweep, Limit: sweepStep})
+		return rep.More, err
+	}}
+	for i := range s.cfg.WorkerCount {
+		actors = append(actors, supervisor.Actor{Name: fmt.Sprintf("cleanup-%d", i), Run: cleaner.Run})
+	}
+	return actors
+}
+
+// awaitDrained waits until no caller is inside the closed gate, answering
+// with StatusStopped what they send meanwhile: nobody else reads the mailbox.
+func (r *run[K, V]) awaitDrained() {
+	for {
+		select {
+		case req := <-r.mailbox:
+			answerStopped(req)
+		case <-r.gate.drained:
+			return
+		}
+	}
+}
+
+// answerLeftovers answers with StatusStopped every request left in the
+// mailbox once nothing can be sent to it any more.
+func (r *run[K, V]) answerLeftovers() {
+	for {
+		select {
+		case req := <-r.mailbox:
+			answerStopped(req)
+		default:
+			return
+		}
+	}
+}
+
+func answerStopped[K comparable, V any](req messages.Request[K, V]) {
+	if req.Reply != nil { // OpStop has no reply
+		req.Reply <- messages.Reply[K, V]{Status: messages.StatusStopped}
+	}
+}

@@ -1,0 +1,23 @@
+package supervisor_test
+
+import (
+	"testing"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.uber.org/goleak"
+)
+
+// TestMain checks that no goroutine outlives the whole test binary; the
+// package mixes Ginkgo specs with plain and synctest tests, so the per-spec
+// goleak checks alone would not cover everything. Ginkgo's own interrupt
+// handler stays parked after RunSpecs and is not ours to stop.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction(
+		"github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2"))
+}
+
+func TestSupervisor(t *testing.T) {
+	RegisterFailHandler(Fail)
+	RunSpecs(t, "supervisor")
+}
