@@ -21,28 +21,12 @@ func (l *orderList[K, V]) front() *entry[K, V] {
 	return l.root.next
 }
 
-// back returns the most recently written entry, or nil when empty.
-func (l *orderList[K, V]) back() *entry[K, V] {
-	if l.root.prev == &l.root {
-		return nil
-	}
-	return l.root.prev
-}
-
 // after returns the entry written just after e, or nil.
 func (l *orderList[K, V]) after(e *entry[K, V]) *entry[K, V] {
 	if e.next == &l.root {
 		return nil
 	}
 	return e.next
-}
-
-// before returns the entry written just before e, or nil.
-func (l *orderList[K, V]) before(e *entry[K, V]) *entry[K, V] {
-	if e.prev == &l.root {
-		return nil
-	}
-	return e.prev
 }
 
 func (l *orderList[K, V]) pushBack(e *entry[K, V]) {
