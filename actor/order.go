@@ -21,6 +21,22 @@ func (l *orderList[K, V]) front() *entry[K, V] {
 	return l.root.next
 }
 
+// back returns the most recently written entry, or nil when empty.
+func (l *orderList[K, V]) back() *entry[K, V] {
+	if l.root.prev == &l.root {
+		return nil
+	}
+	return l.root.prev
+}
+
+// before returns the entry written just before e, or nil.
+func (l *orderList[K, V]) before(e *entry[K, V]) *entry[K, V] {
+	if e.prev == &l.root {
+		return nil
+	}
+	return e.prev
+}
+
 // after returns the entry written just after e, or nil.
 func (l *orderList[K, V]) after(e *entry[K, V]) *entry[K, V] {
 	if e.next == &l.root {

@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -17,7 +18,18 @@ type Config struct {
 	// Clock tells the time; nil means time.Now. Tests set it to step the
 	// clock back or stand it still.
 	Clock func() time.Time
+	// Notify makes the owner keep a notice of every expiry and eviction for
+	// the cleanup actors to take (OpTakeEvicted), signalling Wake when the
+	// first one is pending.
+	Notify bool
+	// MaxPending bounds the notices kept; past it the oldest are dropped
+	// and counted in Stats.Dropped. 0 means 65536.
+	MaxPending int
+	// Lagging is the error a watch ends with when its watcher falls behind.
+	Lagging error
 }
+
+const defaultMaxPending = 1 << 16
 
 // Owner is the actor that owns a store's state. Only the goroutine running
 // Run touches that state, so nothing in it needs a lock. The state outlives
@@ -27,12 +39,44 @@ type Owner[K comparable, V any] struct {
 	// inHand is the reply channel of the request being handled, so a panic
 	// unwinding through Run can still answer it.
 	inHand chan<- messages.Reply[K, V]
+
+	watchers []*messages.Watch[K, V]
+	lagging  error
+
+	notify     bool
+	pending    []messages.Event[K, V] // expiries and evictions for the callbacks
+	maxPending int
+	wake       chan struct{}
+	final      chan []messages.Event[K, V]
 }
 
 // NewOwner returns an owner with an empty table.
 func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
-	return &Owner[K, V]{table: newTable[K, V](cfg)}
+	o := &Owner[K, V]{
+		table:      newTable[K, V](cfg),
+		lagging:    cfg.Lagging,
+		notify:     cfg.Notify,
+		maxPending: cfg.MaxPending,
+		wake:       make(chan struct{}, 1),
+		final:      make(chan []messages.Event[K, V], 1),
+	}
+	if o.maxPending <= 0 {
+		o.maxPending = defaultMaxPending
+	}
+	o.table.observe = o.observe
+	return o
 }
+
+// Wake is signalled when an eviction notice is pending after none was. It
+// has a buffer of one; a cleanup actor that receives from it should take
+// notices until none is left, so no signal is ever lost.
+func (o *Owner[K, V]) Wake() <-chan struct{} { return o.wake }
+
+// Final receives the notices still pending when Run stops, once per stop,
+// so cleanup actors stopped after the owner can run their callbacks. It has
+// a buffer of one; while a batch sits there unclaimed, later notices wait
+// for the next Run.
+func (o *Owner[K, V]) Final() <-chan []messages.Event[K, V] { return o.final }
 
 // Run serves requests from mailbox until ctx is done and every request
 // sent before has been served, then returns nil. It must not run on two
@@ -49,9 +93,13 @@ func (o *Owner[K, V]) Run(ctx context.Context, mailbox chan messages.Request[K, 
 	// So the end of ctx arrives as a message, queued behind the requests
 	// already sent.
 	defer context.AfterFunc(ctx, func() { mailbox <- messages.Request[K, V]{Op: messages.OpStop} })()
+	if len(o.pending) > 0 {
+		o.signal() // notices left from before a restart
+	}
 	for {
 		req := <-mailbox
 		if req.Op == messages.OpStop {
+			o.handOver()
 			return nil
 		}
 		o.serve(&req)
@@ -81,6 +129,7 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		if item, ok := t.get(req.Key); ok {
 			return messages.Reply[K, V]{Item: item}
 		}
+		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSet:
 		if item, ok := t.set(req.Key, req.Value, req.TTL); ok {
 			return messages.Reply[K, V]{Item: item}
@@ -90,16 +139,128 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		if t.delete(req.Key) {
 			return messages.Reply[K, V]{}
 		}
+		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSize:
 		return messages.Reply[K, V]{N: t.size()}
 	case messages.OpList:
-		return messages.Reply[K, V]{Entries: t.list()}
+		req.Args.Entries = t.list()
 	case messages.OpClear:
 		t.clear()
-		return messages.Reply[K, V]{}
 	case messages.OpSweep:
 		n, more := t.sweep(req.Limit)
 		return messages.Reply[K, V]{N: n, More: more}
+	case messages.OpCompareAndSet:
+		item, status := t.compareAndSet(req.Key, req.Value, req.TTL, req.Revision)
+		return messages.Reply[K, V]{Status: status, Item: item}
+	case messages.OpSetIfUnmodifiedSince:
+		item, status := t.setIfUnmodifiedSince(req.Key, req.Value, req.TTL, req.Since)
+		return messages.Reply[K, V]{Status: status, Item: item}
+	case messages.OpModifiedSince:
+		req.Args.Entries = t.modifiedSince(req.Since)
+	case messages.OpGetMany:
+		t.getMany(req.Args.Keys, req.Args.Items)
+	case messages.OpSetMany:
+		if !t.setMany(req.Args.Keys, req.Args.Values, req.TTL) {
+			return messages.Reply[K, V]{Status: messages.StatusFull}
+		}
+	case messages.OpWatch:
+		o.watchers = append(o.watchers, req.Args.Watch)
+		if err := req.Args.Watch.Ctx.Err(); err != nil {
+			o.endWatch(len(o.watchers)-1, err) // its OpUnwatch may have come first
+		}
+	case messages.OpUnwatch:
+		for i, w := range o.watchers {
+			if w == req.Args.Watch {
+				o.endWatch(i, req.Args.Err)
+				break
+			}
+		}
+	case messages.OpStats:
+		req.Args.Stats = o.stats()
+	case messages.OpTakeEvicted:
+		req.Args.Events = o.TakeEvicted()
 	}
-	return messages.Reply[K, V]{Status: messages.StatusNotFound}
+	return messages.Reply[K, V]{}
+}
+
+func (o *Owner[K, V]) stats() messages.Stats {
+	st := o.table.stats
+	st.Items = len(o.table.items)
+	st.Watchers = len(o.watchers)
+	st.Pending = len(o.pending)
+	return st
+}
+
+// observe hears every change the table makes and passes it on: to every
+// watcher, and, for expiries and evictions, to the pending notices.
+func (o *Owner[K, V]) observe(ev messages.Event[K, V]) {
+	for i := 0; i < len(o.watchers); {
+		w := o.watchers[i]
+		// The owner is the only sender, so len can only shrink under it:
+		// the send below never blocks, and the last slot stays free for
+		// the EventEnd of a watcher that fell behind.
+		if len(w.C) < cap(w.C)-1 {
+			w.C <- ev
+			i++
+			continue
+		}
+		o.endWatch(i, o.lagging)
+	}
+	if o.notify && (ev.Kind == messages.EventExpire || ev.Kind == messages.EventEvict) {
+		if len(o.pending) == o.maxPending {
+			o.pending = o.pending[1:]
+			o.table.stats.Dropped++
+		}
+		o.pending = append(o.pending, ev)
+		if len(o.pending) == 1 {
+			o.signal()
+		}
+	}
+}
+
+// endWatch sends watcher i its EventEnd, closes its channel and forgets it.
+func (o *Owner[K, V]) endWatch(i int, err error) {
+	w := o.watchers[i]
+	w.C <- messages.Event[K, V]{Kind: messages.EventEnd, Err: err}
+	close(w.C)
+	if w.Detach != nil {
+		w.Detach()
+	}
+	o.watchers = slices.Delete(o.watchers, i, i+1)
+}
+
+// EndWatches ends every watch with err. It must only be called while Run
+// is not running: the store calls it once its actors have stopped.
+func (o *Owner[K, V]) EndWatches(err error) {
+	for len(o.watchers) > 0 {
+		o.endWatch(len(o.watchers)-1, err)
+	}
+}
+
+// TakeEvicted returns the pending eviction notices, oldest first, and
+// forgets them. Outside OpTakeEvicted it must only be called while Run is
+// not running.
+func (o *Owner[K, V]) TakeEvicted() []messages.Event[K, V] {
+	p := o.pending
+	o.pending = nil
+	return p
+}
+
+// handOver passes the pending notices to Final without blocking.
+func (o *Owner[K, V]) handOver() {
+	if len(o.pending) == 0 {
+		return
+	}
+	select {
+	case o.final <- o.pending:
+		o.pending = nil
+	default:
+	}
+}
+
+func (o *Owner[K, V]) signal() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
 }

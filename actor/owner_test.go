@@ -49,7 +49,9 @@ var _ = Describe("Owner", func() {
 		Expect(got.Status).To(Equal(messages.StatusOK))
 		Expect(got.Item.Value).To(Equal(1))
 		Expect(ask(mailbox, req{Op: messages.OpSize}).N).To(Equal(1))
-		Expect(ask(mailbox, req{Op: messages.OpList}).Entries).To(HaveLen(1))
+		args := &messages.Args[any, int]{}
+		ask(mailbox, req{Op: messages.OpList, Args: args})
+		Expect(args.Entries).To(HaveLen(1))
 		Expect(ask(mailbox, req{Op: messages.OpDelete, Key: "a"}).Status).To(Equal(messages.StatusOK))
 		Expect(ask(mailbox, req{Op: messages.OpDelete, Key: "a"}).Status).To(Equal(messages.StatusNotFound))
 		Expect(ask(mailbox, req{Op: messages.OpGet, Key: "a"}).Status).To(Equal(messages.StatusNotFound))
@@ -104,7 +106,7 @@ var _ = Describe("Cleaner", func() {
 		ticks := make(chan time.Time)
 		steps := make(chan struct{}, 10)
 		left := 3
-		c := Cleaner{Ticks: ticks, Step: func() (bool, error) {
+		c := &Cleaner[string, int]{Ticks: ticks, Step: func() (bool, error) {
 			left--
 			steps <- struct{}{}
 			return left > 0, nil
@@ -122,7 +124,7 @@ var _ = Describe("Cleaner", func() {
 	It("ends a sweep on an error", func() {
 		ticks := make(chan time.Time)
 		steps := make(chan struct{}, 10)
-		c := Cleaner{Ticks: ticks, Step: func() (bool, error) {
+		c := &Cleaner[string, int]{Ticks: ticks, Step: func() (bool, error) {
 			steps <- struct{}{}
 			return true, context.Canceled
 		}}

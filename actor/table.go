@@ -1,6 +1,7 @@
 package actor
 
 import (
+	"slices"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -17,18 +18,9 @@ type entry[K comparable, V any] struct {
 	heapIndex  int          // place in the expiry heap, or notInHeap
 }
 
-// removal says why an entry left the table.
-type removal uint8
-
-const (
-	removedByDelete removal = iota
-	removedByExpiry
-	removedByEviction
-)
-
 // table is the owner's state: the map, the modification order and the
-// expiry index, kept consistent with each other. It is plain
-// single-goroutine code; the owner is its only user.
+// expiry index, kept consistent with each other, and the counters. It is
+// plain single-goroutine code; the owner is its only user.
 type table[K comparable, V any] struct {
 	items  map[K]*entry[K, V]
 	order  orderList[K, V]
@@ -41,8 +33,9 @@ type table[K comparable, V any] struct {
 	maxSize     int  // 0: unlimited
 	evictOldest bool // when full: drop the oldest instead of rejecting
 
-	expirations uint64 // items removed because they expired
-	evictions   uint64 // items removed to make room
+	stats messages.Stats // the counters the table keeps; Items is filled on demand
+	// observe, when set, hears of every change as it happens.
+	observe func(messages.Event[K, V])
 }
 
 func newTable[K comparable, V any](cfg Config) *table[K, V] {
@@ -84,32 +77,136 @@ func expired[K comparable, V any](e *entry[K, V], now time.Time) bool {
 	return !e.item.ExpiresAt.IsZero() && !now.Before(e.item.ExpiresAt)
 }
 
-// get returns the live item for key. An expired item found here is removed,
-// so it is never returned whether or not a sweep has run.
-func (t *table[K, V]) get(key K) (*messages.Item[V], bool) {
+// live returns the entry for key if it is there and live. An expired entry
+// found here is removed, so it is never returned whether or not a sweep has
+// run. now is read only for an entry that can expire.
+func (t *table[K, V]) live(key K) *entry[K, V] {
 	e := t.items[key]
+	if e != nil && !e.item.ExpiresAt.IsZero() && expired(e, t.now()) {
+		t.remove(e, messages.EventExpire)
+		return nil
+	}
+	return e
+}
+
+// get returns the live item for key.
+func (t *table[K, V]) get(key K) (*messages.Item[V], bool) {
+	e := t.live(key)
 	if e == nil {
+		t.stats.Misses++
 		return nil, false
 	}
-	if !e.item.ExpiresAt.IsZero() && expired(e, t.now()) {
-		t.remove(e, removedByExpiry)
-		return nil, false
-	}
+	t.stats.Hits++
 	return &e.item, true
+}
+
+// getMany looks keys up into items, which is as long as keys; it leaves nil
+// where a key has no live item.
+func (t *table[K, V]) getMany(keys []K, items []*messages.Item[V]) {
+	for i, key := range keys {
+		items[i], _ = t.get(key)
+	}
 }
 
 // set writes key = value, expiring after ttl when ttl > 0. A new key that
 // does not fit is rejected (ok false), or makes room by evicting the oldest.
 func (t *table[K, V]) set(key K, value V, ttl time.Duration) (item *messages.Item[V], ok bool) {
-	now := t.now()
-	old := t.items[key]
-	if old != nil && expired(old, now) {
-		t.remove(old, removedByExpiry)
-		old = nil
-	}
-	if old == nil && t.maxSize > 0 && len(t.items) >= t.maxSize && !t.makeRoom(now) {
+	old := t.live(key)
+	if old == nil && !t.roomFor(1) {
 		return nil, false
 	}
+	return t.write(key, value, ttl, old), true
+}
+
+// compareAndSet writes like set if the live item's revision is revision,
+// where 0 stands for no live item. Otherwise it returns the current item
+// (nil when absent) and conflict true.
+func (t *table[K, V]) compareAndSet(key K, value V, ttl time.Duration, revision uint64) (item *messages.Item[V], status messages.Status) {
+	old := t.live(key)
+	switch {
+	case old == nil && revision != 0:
+		return nil, messages.StatusConflict
+	case old != nil && old.item.Revision != revision:
+		return &old.item, messages.StatusConflict
+	case old == nil && !t.roomFor(1):
+		return nil, messages.StatusFull
+	}
+	return t.write(key, value, ttl, old), messages.StatusOK
+}
+
+// setIfUnmodifiedSince writes like set if there is a live item that was not
+// modified after since. Otherwise it returns the current item (nil when
+// absent) and StatusConflict.
+func (t *table[K, V]) setIfUnmodifiedSince(key K, value V, ttl time.Duration, since time.Time) (item *messages.Item[V], status messages.Status) {
+	old := t.live(key)
+	if old == nil {
+		return nil, messages.StatusConflict
+	}
+	if old.item.LastModified.After(since) {
+		return &old.item, messages.StatusConflict
+	}
+	return t.write(key, value, ttl, old), messages.StatusOK
+}
+
+// setMany writes keys[i] = values[i] for every i, or nothing when the new
+// keys do not all fit. keys must be distinct. Existing keys are written
+// first: that makes them the newest, so making room for the new keys never
+// evicts a key of the batch.
+func (t *table[K, V]) setMany(keys []K, values []V, ttl time.Duration) (ok bool) {
+	olds := make([]*entry[K, V], len(keys))
+	added := 0
+	for i, key := range keys {
+		if olds[i] = t.live(key); olds[i] == nil {
+			added++
+		}
+	}
+	if t.maxSize > 0 && len(keys) > t.maxSize || !t.roomFor(added) {
+		return false
+	}
+	for i, old := range olds {
+		if old != nil {
+			t.write(keys[i], values[i], ttl, old)
+		}
+	}
+	for i, old := range olds {
+		if old == nil {
+			t.write(keys[i], values[i], ttl, nil)
+		}
+	}
+	return true
+}
+
+// roomFor makes room for n new keys and reports whether there is. It frees
+// slots from expired items first, then, when the policy allows, from the
+// least recently written items. When it reports false it has removed only
+// expired items, which were invisible already.
+func (t *table[K, V]) roomFor(n int) bool {
+	if t.maxSize == 0 {
+		return true
+	}
+	need := len(t.items) + n - t.maxSize
+	if need <= 0 {
+		return true
+	}
+	now := t.now()
+	for ; need > 0; need-- {
+		e := t.expiry.peek()
+		if e == nil || !expired(e, now) {
+			break
+		}
+		t.remove(e, messages.EventExpire)
+	}
+	if need > 0 && !t.evictOldest {
+		return false
+	}
+	for ; need > 0; need-- {
+		t.remove(t.order.front(), messages.EventEvict)
+	}
+	return true
+}
+
+// write stores a new entry for key, replacing old (nil when there is none).
+func (t *table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V]) *messages.Item[V] {
 	if old != nil {
 		t.unindex(old)
 	}
@@ -117,46 +214,32 @@ func (t *table[K, V]) set(key K, value V, ttl time.Duration) (item *messages.Ite
 	e := &entry[K, V]{
 		item: messages.Item[V]{
 			Value:        value,
-			LastModified: t.stamp(now),
+			LastModified: t.stamp(t.now()),
 			Revision:     t.revision,
 		},
 		key:       key,
 		heapIndex: notInHeap,
 	}
-	t.items[key] = e
-	t.order.pushBack(e)
 	if ttl > 0 {
 		e.item.ExpiresAt = e.item.LastModified.Add(ttl)
 		t.expiry.push(e)
 	}
-	return &e.item, true
-}
-
-// makeRoom frees one slot for a new key: an expired item if one is due,
-// else the least recently written one when the policy allows.
-func (t *table[K, V]) makeRoom(now time.Time) bool {
-	if e := t.expiry.peek(); e != nil && expired(e, now) {
-		t.remove(e, removedByExpiry)
-		return true
+	t.items[key] = e
+	t.order.pushBack(e)
+	t.stats.Writes++
+	if t.observe != nil {
+		t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: key, Item: &e.item})
 	}
-	if e := t.order.front(); e != nil && t.evictOldest {
-		t.remove(e, removedByEviction)
-		return true
-	}
-	return false
+	return &e.item
 }
 
 // delete removes the live item for key and reports whether there was one.
 func (t *table[K, V]) delete(key K) bool {
-	e := t.items[key]
+	e := t.live(key)
 	if e == nil {
 		return false
 	}
-	if expired(e, t.now()) {
-		t.remove(e, removedByExpiry)
-		return false
-	}
-	t.remove(e, removedByDelete)
+	t.remove(e, messages.EventDelete)
 	return true
 }
 
@@ -177,6 +260,22 @@ func (t *table[K, V]) list() []messages.Entry[K, V] {
 	return out
 }
 
+// modifiedSince snapshots, in modification order, the live items modified
+// after since. It walks the modification order from the newest end and
+// stops at the first older item, so its cost grows with the answer, not
+// with the table.
+func (t *table[K, V]) modifiedSince(since time.Time) []messages.Entry[K, V] {
+	now := t.now()
+	var out []messages.Entry[K, V]
+	for e := t.order.back(); e != nil && e.item.LastModified.After(since); e = t.order.before(e) {
+		if !expired(e, now) {
+			out = append(out, messages.Entry[K, V]{Key: e.key, Item: &e.item})
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
 // clear removes every item. It unlinks each entry so items callers still
 // hold do not keep the old indexes alive; that makes it O(n).
 func (t *table[K, V]) clear() {
@@ -187,6 +286,9 @@ func (t *table[K, V]) clear() {
 	clear(t.expiry) // drop the pointers the old backing array holds
 	t.expiry = nil
 	t.items = make(map[K]*entry[K, V]) // a fresh map gives the memory back
+	if t.observe != nil {
+		t.observe(messages.Event[K, V]{Kind: messages.EventClear})
+	}
 }
 
 // sweep removes at most limit expired items (all when limit < 0) and
@@ -204,21 +306,27 @@ func (t *table[K, V]) expireDue(now time.Time, limit int) (n int, more bool) {
 		if n == limit {
 			return n, true
 		}
-		t.remove(e, removedByExpiry)
+		t.remove(e, messages.EventExpire)
 		n++
 	}
 }
 
-// remove takes e out of the map and both indexes.
-func (t *table[K, V]) remove(e *entry[K, V], why removal) {
+// remove takes e out of the map and both indexes; why is EventDelete,
+// EventExpire or EventEvict.
+func (t *table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 	switch why {
-	case removedByExpiry:
-		t.expirations++
-	case removedByEviction:
-		t.evictions++
+	case messages.EventDelete:
+		t.stats.Deletes++
+	case messages.EventExpire:
+		t.stats.Expirations++
+	case messages.EventEvict:
+		t.stats.Evictions++
 	}
 	delete(t.items, e.key)
 	t.unindex(e)
+	if t.observe != nil {
+		t.observe(messages.Event[K, V]{Kind: why, Key: e.key, Item: &e.item})
+	}
 }
 
 // unindex takes e out of the modification order and the expiry heap.

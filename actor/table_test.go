@@ -119,7 +119,7 @@ var _ = Describe("table", func() {
 			_, ok := tab.get("short")
 			Expect(ok).To(BeFalse())
 			Expect(tab.size()).To(Equal(2))
-			Expect(tab.expirations).To(Equal(uint64(1)))
+			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 
 			clock.advance(time.Hour)
 			Expect(tab.list()).To(HaveLen(1))
@@ -145,7 +145,7 @@ var _ = Describe("table", func() {
 			tab.set("a", 1, time.Second)
 			clock.advance(time.Second)
 			Expect(tab.delete("a")).To(BeFalse())
-			Expect(tab.expirations).To(Equal(uint64(1)))
+			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 		})
 
 		It("sweeps in bounded steps, earliest expiry first", func() {
@@ -186,7 +186,7 @@ var _ = Describe("table", func() {
 			Expect(ok).To(BeTrue())
 			Expect(tab.items).To(HaveKey("a"))
 			Expect(tab.items).NotTo(HaveKey("b"))
-			Expect(tab.evictions).To(Equal(uint64(1)))
+			Expect(tab.stats.Evictions).To(Equal(uint64(1)))
 		})
 
 		It("makes room from expired items before rejecting or evicting", func() {
@@ -198,8 +198,8 @@ var _ = Describe("table", func() {
 				_, ok := tab.set("new", 3, 0)
 				Expect(ok).To(BeTrue())
 				Expect(tab.items).To(HaveKey("old"))
-				Expect(tab.evictions).To(BeZero())
-				Expect(tab.expirations).To(Equal(uint64(1)))
+				Expect(tab.stats.Evictions).To(BeZero())
+				Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 			}
 		})
 	})

@@ -1,6 +1,9 @@
 package messages
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Item is one stored value with its modification metadata.
 //
@@ -20,7 +23,7 @@ type Item[V any] struct {
 	ExpiresAt time.Time
 }
 
-// Entry pairs a key with its item, for replies that carry many items.
+// Entry pairs a key with its item, for answers that carry many items.
 type Entry[K comparable, V any] struct {
 	Key  K
 	Item *Item[V]
@@ -31,30 +34,60 @@ type Op uint8
 
 // The operations the owner understands.
 const (
-	OpGet    Op = iota + 1 // look up Key
-	OpSet                  // write Key = Value, expiring after TTL when TTL > 0
-	OpDelete               // remove Key
-	OpSize                 // count the live items
-	OpList                 // snapshot every live item into Reply.Entries
-	OpClear                // remove every item
-	OpSweep                // remove at most Limit expired items
-	OpStop                 // stop after every request sent before; has no Reply
+	OpGet                  Op = iota + 1 // look up Key
+	OpSet                                // write Key = Value, expiring after TTL when TTL > 0
+	OpDelete                             // remove Key
+	OpSize                               // count the live items
+	OpList                               // snapshot every live item into Args.Entries
+	OpClear                              // remove every item
+	OpSweep                              // remove at most Limit expired items
+	OpStop                               // stop after every request sent before; has no Reply
+	OpCompareAndSet                      // OpSet if Key's revision is Revision (0: Key is absent)
+	OpSetIfUnmodifiedSince               // OpSet if Key is present and not modified after Since
+	OpModifiedSince                      // snapshot the live items modified after Since into Args.Entries
+	OpGetMany                            // look up Args.Keys into Args.Items
+	OpSetMany                            // write Args.Keys = Args.Values, all or nothing
+	OpWatch                              // add Args.Watch as a watcher
+	OpUnwatch                            // end Args.Watch with Args.Err
+	OpStats                              // fill Args.Stats
+	OpTakeEvicted                        // move the pending eviction notices into Args.Events
 )
 
 // Request is one message to the owner. It is passed by value, so sending it
 // allocates nothing; the caller supplies the channel the owner answers on.
+// Operations with bulky arguments or answers carry them in Args.
 type Request[K comparable, V any] struct {
 	Op    Op
 	Key   K
 	Value V
-	// TTL is the time-to-live of an OpSet; zero or less means never expire.
+	// TTL is the time-to-live of a write; zero or less means never expire.
 	// The caller resolves the store's default TTL before sending.
 	TTL time.Duration
+	// Revision is the expected revision of an OpCompareAndSet.
+	Revision uint64
+	// Since is the time of an OpSetIfUnmodifiedSince or OpModifiedSince.
+	Since time.Time
 	// Limit bounds the work of an OpSweep.
 	Limit int
+	// Args carries the arguments and answers of batch, watch and stats
+	// requests; the owner writes answers into it before replying.
+	Args *Args[K, V]
 	// Reply receives exactly one Reply. It must have a buffer of one so the
 	// owner can never block on a caller.
 	Reply chan<- Reply[K, V]
+}
+
+// Args holds what does not fit a Request's fixed fields. The caller owns it
+// until it sends the request and again once the reply has arrived.
+type Args[K comparable, V any] struct {
+	Keys    []K           // OpGetMany, OpSetMany
+	Values  []V           // OpSetMany, parallel to Keys
+	Items   []*Item[V]    // OpGetMany answer, parallel to Keys; nil where absent
+	Entries []Entry[K, V] // OpList, OpModifiedSince answer, in modification order
+	Watch   *Watch[K, V]  // OpWatch, OpUnwatch
+	Err     error         // OpUnwatch: why the watch ends
+	Stats   Stats         // OpStats answer
+	Events  []Event[K, V] // OpTakeEvicted answer
 }
 
 // Status is the outcome of a Request.
@@ -64,7 +97,8 @@ type Status uint8
 const (
 	StatusOK       Status = iota // done
 	StatusNotFound               // the key is absent or expired
-	StatusFull                   // a new key does not fit and the policy rejects it
+	StatusFull                   // new keys do not fit and the policy rejects them
+	StatusConflict               // a conditional write found the item changed; Reply.Item is the current one
 	StatusStopped                // the store stopped before the request ran
 	StatusPanicked               // the owner panicked while handling the request
 )
@@ -72,12 +106,62 @@ const (
 // Reply is the owner's answer to one Request.
 type Reply[K comparable, V any] struct {
 	Status Status
-	// Item is the item read or written.
+	// Item is the item read or written, or the current item of a conflict
+	// (nil when the key is absent).
 	Item *Item[V]
 	// N is a count: the live items for OpSize, the items removed for OpSweep.
 	N int
 	// More reports that an OpSweep stopped at its Limit with expired items left.
 	More bool
-	// Entries is the snapshot of an OpList, in modification order.
-	Entries []Entry[K, V]
+}
+
+// EventKind says what happened to an item.
+type EventKind uint8
+
+// The kinds of Event.
+const (
+	EventPut    EventKind = iota + 1 // Key was written; Item is the new item
+	EventDelete                      // Key was deleted; Item is the removed item
+	EventExpire                      // Key expired; Item is the removed item
+	EventEvict                       // Key was evicted to make room; Item is the removed item
+	EventClear                       // every item was removed; Key and Item are zero
+	EventEnd                         // the watch ended, for the reason in Err; it is the last event
+)
+
+// Event is one change to a store, as watchers and eviction callbacks see it.
+type Event[K comparable, V any] struct {
+	Kind EventKind
+	Key  K
+	Item *Item[V]
+	// Err is why the watch ended, set only on EventEnd.
+	Err error
+}
+
+// Watch is one watcher: the channel the owner sends its events on. C has
+// one slot more than the watcher may fall behind by, kept for EventEnd, so
+// the owner's sends never block.
+type Watch[K comparable, V any] struct {
+	C chan Event[K, V]
+	// Ctx ends the watch when done. The owner checks it when the watch
+	// begins, so a watch whose ctx ended before that is ended at once.
+	Ctx context.Context
+	// Detach, when set, is called once when the watch ends, to release
+	// what the caller attached to it.
+	Detach func() bool
+}
+
+// Stats is a snapshot of a store's counters.
+type Stats struct {
+	Hits        uint64 // Get and GetMany lookups that found a live item
+	Misses      uint64 // lookups that did not
+	Writes      uint64 // items written
+	Deletes     uint64 // items deleted by Delete (Clear is not counted)
+	Expirations uint64 // items removed because they expired
+	Evictions   uint64 // items removed to make room under EvictOldest
+	Restarts    uint64 // actors restarted after a panic or error
+	Items       int    // live items, expired ones not yet swept included
+	Watchers    int    // open watches
+	Mailbox     int    // requests waiting in the owner's mailbox
+	Pending     int    // eviction notices waiting for a callback
+	Dropped     uint64 // eviction notices dropped because too many were pending
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/supervisor"
 )
@@ -24,9 +26,13 @@ var (
 	// ErrStoreFull is returned when a new key does not fit under MaxSize
 	// with the RejectWhenFull policy. Updates of existing keys still work.
 	ErrStoreFull = errors.New("lastmodstore: store full")
-	// ErrConflict is returned when a conditional write finds the item
+	// ErrConflict is matched by the *ConflictError a conditional write
+	// (CompareAndSet, SetIfUnmodifiedSince) returns when it finds the item
 	// changed.
 	ErrConflict = errors.New("lastmodstore: conflict")
+	// ErrWatchLagging is the Err of the EventEnd that ends a watch whose
+	// watcher fell behind by more than its buffer (WithWatchBuffer).
+	ErrWatchLagging = errors.New("lastmodstore: watcher fell behind")
 	// ErrInvalidTTL is returned for a negative per-call time-to-live.
 	ErrInvalidTTL = errors.New("lastmodstore: invalid ttl")
 	// ErrInvalidKey is returned for a key the store cannot hash: an
@@ -39,6 +45,11 @@ var (
 	ErrPanicked = errors.New("lastmodstore: owner panicked during the request")
 )
 
+// ErrStopTimeout is matched by the error Shutdown returns when an eviction
+// callback was still running when the stop timeout (WithStopTimeout)
+// passed.
+var ErrStopTimeout = supervisor.ErrStopTimeout
+
 // ErrTooManyRestarts is matched (errors.Is) by the error Shutdown and Err
 // return when the store stopped because its actors failed more often than
 // the restart limit allows. The same error also wraps the last failure; a
@@ -48,3 +59,23 @@ var ErrTooManyRestarts = supervisor.ErrTooManyRestarts
 // PanicError is a recovered actor panic: the actor's name, the value it
 // panicked with and its stack.
 type PanicError = supervisor.PanicError
+
+// ConflictError is the error of a conditional write that found the item
+// changed. It matches ErrConflict (errors.Is) and carries what the caller
+// needs to retry: the current revision and modification time, both zero
+// when the key is absent.
+type ConflictError struct {
+	Revision     uint64
+	LastModified time.Time
+}
+
+// Error describes the conflict.
+func (e *ConflictError) Error() string {
+	if e.Revision == 0 {
+		return "lastmodstore: conflict: key is absent"
+	}
+	return fmt.Sprintf("lastmodstore: conflict: current revision %d", e.Revision)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }

@@ -97,16 +97,11 @@ func (s *Store[K, V]) Size() (int, error) {
 // never included. The map is the caller's; the items in it are immutable
 // snapshots. It returns ErrNotRunning when the store is not running.
 func (s *Store[K, V]) List() (map[K]*Item[V], error) {
-	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpList})
+	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpList})
 	if err != nil {
 		return nil, err
 	}
-	// The owner only copies pointers; the map is built here, off the owner.
-	out := make(map[K]*Item[V], len(rep.Entries))
-	for _, e := range rep.Entries {
-		out[e.Key] = e.Item
-	}
-	return out, nil
+	return entryMap(entries), nil
 }
 
 // Clear removes every item. It returns ErrNotRunning when the store is not

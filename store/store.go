@@ -32,6 +32,8 @@ type Store[K comparable, V any] struct {
 	current atomic.Pointer[run[K, V]] // nil when not running
 	last    atomic.Pointer[run[K, V]] // the latest run that ended
 	replies sync.Pool                 // of chan messages.Reply[K, V]; a reply channel per call would allocate
+
+	restarts atomic.Uint64 // restarts of the runs that ended
 }
 
 // run is one Start-to-stop life of a store: its mailbox and admission gate,
@@ -43,6 +45,8 @@ type run[K comparable, V any] struct {
 	stopOnce atomic.Bool
 	finished chan struct{} // closed when every goroutine of the run has exited
 	err      error         // why the run ended; read only after finished
+	sup      *supervisor.Supervisor
+	ticker   *time.Ticker // paces the sweeps; nil without CleanupInterval
 }
 
 // sweepStep bounds the expired items one sweep request removes, so a
@@ -58,11 +62,8 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		return nil, err
 	}
 	s := &Store[K, V]{
-		cfg: cfg,
-		owner: actor.NewOwner[K, V](actor.Config{
-			MaxSize:     cfg.MaxSize,
-			EvictOldest: cfg.Eviction == EvictOldest,
-		}),
+		cfg:      cfg,
+		opts:     defaultOptions[K, V](),
 		checkKey: hashMayPanic(reflect.TypeFor[K]()),
 	}
 	for _, o := range opts {
@@ -73,6 +74,12 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 			return nil, err
 		}
 	}
+	s.owner = actor.NewOwner[K, V](actor.Config{
+		MaxSize:     cfg.MaxSize,
+		EvictOldest: cfg.Eviction == EvictOldest,
+		Notify:      s.opts.onEvict != nil,
+		Lagging:     ErrWatchLagging,
+	})
 	s.replies.New = func() any { return make(chan messages.Reply[K, V], 1) }
 	return s, nil
 }
@@ -94,18 +101,14 @@ func (s *Store[K, V]) Start(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &run[K, V]{
-		gate:     newGate(),
-		mailbox:  make(chan messages.Request[K, V], s.cfg.MailboxSize),
-		stop:     make(chan struct{}),
-		finished: make(chan struct{}),
-	}
+	r := s.newRun()
 	for !s.current.CompareAndSwap(nil, r) {
 		old := s.current.Load()
 		if old == nil {
 			continue
 		}
 		if !old.gate.closed() {
+			r.stopTicker()
 			return ErrAlreadyRunning
 		}
 		<-old.finished
@@ -113,6 +116,23 @@ func (s *Store[K, V]) Start(ctx context.Context) error {
 	s.last.Store(nil)
 	go s.serve(ctx, r)
 	return nil
+}
+
+// newRun prepares a run, complete before anyone can see it.
+func (s *Store[K, V]) newRun() *run[K, V] {
+	r := &run[K, V]{
+		gate:     newGate(),
+		mailbox:  make(chan messages.Request[K, V], s.cfg.MailboxSize),
+		stop:     make(chan struct{}),
+		finished: make(chan struct{}),
+	}
+	var ticks <-chan time.Time
+	if s.cfg.CleanupInterval > 0 {
+		r.ticker = time.NewTicker(s.cfg.CleanupInterval)
+		ticks = r.ticker.C
+	}
+	r.sup = supervisor.New(s.opts.supervisor, s.actors(r, ticks)...)
+	return r
 }
 
 // IsRunning reports whether the store accepts operations: it has started
@@ -158,6 +178,12 @@ func (s *Store[K, V]) Err() error {
 	return nil
 }
 
+func (r *run[K, V]) stopTicker() {
+	if r.ticker != nil {
+		r.ticker.Stop()
+	}
+}
+
 func (r *run[K, V]) requestStop() {
 	if r.stopOnce.CompareAndSwap(false, true) {
 		close(r.stop)
@@ -169,17 +195,11 @@ func (r *run[K, V]) requestStop() {
 // gate, wait for the admitted callers to have sent, let the owner drain the
 // mailbox, and wait for every goroutine.
 func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
-	var ticks <-chan time.Time
-	if s.cfg.CleanupInterval > 0 {
-		ticker := time.NewTicker(s.cfg.CleanupInterval)
-		defer ticker.Stop()
-		ticks = ticker.C
-	}
-	sup := supervisor.New(s.opts.restarts, s.actors(r, ticks)...)
+	defer r.stopTicker()
 	supCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	failed := make(chan error, 1)
-	go func() { failed <- sup.Run(supCtx) }()
+	go func() { failed <- r.sup.Run(supCtx) }()
 
 	var err error
 	select {
@@ -205,27 +225,49 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 	if err != nil {
 		err = fmt.Errorf("lastmodstore: stopped: %w", err)
 	}
+	s.owner.EndWatches(ErrNotRunning) // the owner has stopped: its state is ours now
+	s.restarts.Add(r.sup.Restarts())
 	r.err = err
 	s.last.Store(r)
 	s.current.CompareAndSwap(r, nil)
 	close(r.finished)
 }
 
-// actors returns the owner and the cleanup actors of r, in start order.
-// The cleaners share ticks, so each tick starts one sweep.
+// actors returns the cleanup actors and the owner of r, in start order.
+// The owner starts last so it stops first: the cleaners, stopped after it,
+// run the callbacks of the notices it hands over as it stops. They share
+// ticks, so each tick starts one sweep.
 func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.Actor {
-	actors := []supervisor.Actor{{
+	actors := make([]supervisor.Actor, 0, s.cfg.WorkerCount+1)
+	for i := range s.cfg.WorkerCount {
+		c := &actor.Cleaner[K, V]{
+			Ticks: ticks,
+			Step: func() (bool, error) {
+				rep, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpSweep, Limit: sweepStep})
+				return rep.More, err
+			},
+		}
+		if s.opts.onEvict != nil {
+			c.Wake, c.Final = s.owner.Wake(), s.owner.Final()
+			c.Take = func() ([]messages.Event[K, V], error) {
+				args := &messages.Args[K, V]{}
+				_, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
+				return args.Events, err
+			}
+			c.OnEvict = s.opts.onEvict
+		}
+		// A cleaner fails only when a user callback panics: that must never
+		// stop the store, so its restarts are not limited.
+		actors = append(actors, supervisor.Actor{
+			Name:      fmt.Sprintf("cleanup-%d", i),
+			Run:       c.Run,
+			Tolerated: s.opts.onEvict != nil,
+		})
+	}
+	return append(actors, supervisor.Actor{
 		Name: "owner",
 		Run:  func(ctx context.Context) error { return s.owner.Run(ctx, r.mailbox) },
-	}}
-	cleaner := actor.Cleaner{Ticks: ticks, Step: func() (bool, error) {
-		rep, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpSweep, Limit: sweepStep})
-		return rep.More, err
-	}}
-	for i := range s.cfg.WorkerCount {
-		actors = append(actors, supervisor.Actor{Name: fmt.Sprintf("cleanup-%d", i), Run: cleaner.Run})
-	}
-	return actors
+	})
 }
 
 // awaitDrained waits until no caller is inside the closed gate, answering

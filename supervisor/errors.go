@@ -14,6 +14,10 @@ var ErrTooManyRestarts = errors.New("supervisor: too many restarts")
 // another call to Run on the same Supervisor is still in progress.
 var ErrRunning = errors.New("supervisor: already running")
 
+// ErrStopTimeout is wrapped by the error Run returns when an actor did not
+// return within Options.StopTimeout of being asked to stop.
+var ErrStopTimeout = errors.New("supervisor: actor did not stop in time")
+
 // errGoexit stands for an actor whose Run neither returned nor panicked but
 // called runtime.Goexit (for example through testing.T.FailNow). It counts as
 // a failure, so the actor is restarted like one that returned an error.

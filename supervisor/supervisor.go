@@ -2,6 +2,8 @@ package supervisor
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -24,6 +26,11 @@ type Actor struct {
 	// supervisor is stopping. Calling runtime.Goexit counts as a failure.
 	// A nil Run panics when called and is treated as an actor that panics.
 	Run func(ctx context.Context) error
+	// Tolerated marks an actor whose failures come from code it runs for
+	// others, such as user callbacks: it is always restarted, and its
+	// restarts never count against the restart limit, so they can never
+	// make the supervisor give up.
+	Tolerated bool
 }
 
 // Options bound restart intensity: more than MaxRestarts restarts within
@@ -36,6 +43,12 @@ type Options struct {
 	// Period is the sliding window restarts are counted in. Zero or
 	// negative means the default, 5s.
 	Period time.Duration
+	// StopTimeout bounds how long stopping waits for each actor to return
+	// after its context is cancelled. An actor that takes longer is left
+	// behind: its goroutine runs on until its Run returns, and Run reports
+	// it with ErrStopTimeout. Zero or negative means wait as long as it
+	// takes.
+	StopTimeout time.Duration
 }
 
 // Supervisor starts, restarts and stops a fixed group of actors. Create one
@@ -66,7 +79,7 @@ func (s *Supervisor) Restarts() uint64 {
 
 // Run starts the actors in the order given, each in its own goroutine with
 // its own context, supervises them and blocks until they are all stopped. When Run returns, every goroutine it
-// started has returned.
+// started has returned, except one left behind by Options.StopTimeout.
 //
 // An actor that panics or returns an error is restarted. An actor that
 // returns nil is finished; when every actor has finished, Run returns nil.
@@ -74,10 +87,13 @@ func (s *Supervisor) Restarts() uint64 {
 // When ctx is done, Run stops the actors in reverse start order: it cancels
 // the last actor's context, waits until that actor has returned, then moves
 // to the one before. Failures during this stop are not restarted. Run then
-// returns nil.
+// returns nil, or, when an actor outlasted Options.StopTimeout, an error
+// matching ErrStopTimeout that names it; that actor's goroutine is the only
+// one that may still be running.
 //
 // If restarting a failed actor would make more than Options.MaxRestarts
-// restarts within Options.Period, Run gives up: it stops the remaining actors
+// restarts within Options.Period, Run gives up (actors marked Tolerated
+// never make it give up): it stops the remaining actors
 // in reverse start order and returns an error that wraps ErrTooManyRestarts
 // and the failure (a *PanicError for a panic), naming the actor, e.g.
 // `supervisor: too many restarts: actor "owner": panic: boom`. The restart
@@ -176,8 +192,7 @@ func (r *run) supervise(ctx context.Context) error {
 	for {
 		select {
 		case <-ctx.Done():
-			r.stop()
-			return nil
+			return r.stop()
 		case e := <-r.exits:
 			r.exited(e)
 			if e.err == nil {
@@ -189,12 +204,10 @@ func (r *run) supervise(ctx context.Context) error {
 			// An exit and ctx may be ready together; stopping wins, so
 			// nothing is restarted once the caller asked to stop.
 			if ctx.Err() != nil {
-				r.stop()
-				return nil
+				return r.stop()
 			}
-			if !r.win.allow(time.Now()) {
-				r.stop()
-				return giveUp(r.sup.actors[e.idx].Name, e.err)
+			if !r.sup.actors[e.idx].Tolerated && !r.win.allow(time.Now()) {
+				return errors.Join(giveUp(r.sup.actors[e.idx].Name, e.err), r.stop())
 			}
 			r.sup.restarts.Add(1)
 			r.start(e.idx)
@@ -204,17 +217,38 @@ func (r *run) supervise(ctx context.Context) error {
 
 // stop cancels the alive actors one at a time, last started first, waiting
 // for each to return before cancelling the next. Exits of other actors that
-// arrive meanwhile are recorded and never restarted.
-func (r *run) stop() {
+// arrive meanwhile are recorded and never restarted. An actor that outlasts
+// Options.StopTimeout is left behind and named in the returned error.
+func (r *run) stop() error {
+	var late []error
 	for i := len(r.slots) - 1; i >= 0; i-- {
 		if !r.slots[i].alive {
 			continue
 		}
 		r.slots[i].cancel()
+		var timer *time.Timer
+		var timeout <-chan time.Time
+		if d := r.sup.opts.StopTimeout; d > 0 {
+			timer = time.NewTimer(d)
+			timeout = timer.C
+		}
 		for r.slots[i].alive {
-			r.exited(<-r.exits)
+			select {
+			case e := <-r.exits:
+				r.exited(e)
+			case <-timeout:
+				// Its exit, when it comes, lands in its own slot of exits,
+				// which nobody reads any more: the goroutine still ends.
+				r.slots[i].alive = false
+				r.live--
+				late = append(late, fmt.Errorf("%w: actor %q", ErrStopTimeout, r.sup.actors[i].Name))
+			}
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
+	return errors.Join(late...)
 }
 
 // incarnate runs one incarnation of a and reports how it ended on exits.

@@ -397,6 +397,46 @@ var _ = Describe("Supervisor", func() {
 		})
 	})
 
+	Describe("tolerated actors", func() {
+		It("restarts a tolerated actor however often it fails, never giving up", func() {
+			var runs atomic.Int32
+			callbacks := supervisor.Actor{Name: "callbacks", Tolerated: true, Run: func(ctx context.Context) error {
+				if runs.Add(1) <= 20 {
+					panic("user callback")
+				}
+				<-ctx.Done()
+				return nil
+			}}
+			s := supervisor.New(supervisor.Options{MaxRestarts: 1, Period: time.Hour}, callbacks)
+			done := runAsync(ctx, s)
+			Eventually(runs.Load).Should(BeNumerically(">", 20))
+			Expect(s.Restarts()).To(Equal(uint64(20)))
+			cancel()
+			Eventually(done).Should(Receive(BeNil()))
+		})
+	})
+
+	Describe("stop timeout", func() {
+		It("leaves behind an actor that does not stop in time, names it, and stops the rest", func() {
+			release := make(chan struct{})
+			stuck := supervisor.Actor{Name: "stuck", Run: func(ctx context.Context) error {
+				events <- "start stuck"
+				<-release // ignores ctx, like a blocked user callback
+				return nil
+			}}
+			s := supervisor.New(supervisor.Options{StopTimeout: 20 * time.Millisecond}, parked("first", events), stuck)
+			done := runAsync(ctx, s)
+			Eventually(events).Should(Receive(Equal("start stuck")))
+			cancel()
+			var err error
+			Eventually(done).Should(Receive(&err))
+			Expect(err).To(MatchError(supervisor.ErrStopTimeout))
+			Expect(err).To(MatchError(ContainSubstring(`actor "stuck"`)))
+			Expect(only("stop", drain(events))).To(Equal([]string{"stop first"}))
+			close(release) // the left-behind goroutine ends once its Run returns
+		})
+	})
+
 	Describe("running more than once", func() {
 		It("refuses a concurrent Run with ErrRunning, starting nothing", func() {
 			s := supervisor.New(supervisor.Options{}, parked("a", events))

@@ -1,0 +1,156 @@
+package store
+
+import (
+	"iter"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/messages"
+)
+
+// GetMany returns the live items of keys in one round trip, keyed by key;
+// absent and expired keys are left out. An empty or nil keys gives an empty
+// map. It returns ErrInvalidKey if any key cannot be hashed, and
+// ErrNotRunning when the store is not running.
+func (s *Store[K, V]) GetMany(keys []K) (map[K]*Item[V], error) {
+	if s == nil {
+		return nil, ErrNotRunning
+	}
+	if err := s.checkKeys(keys); err != nil {
+		return nil, err
+	}
+	args := &messages.Args[K, V]{Keys: keys, Items: make([]*Item[V], len(keys))}
+	if _, err := s.call(&messages.Request[K, V]{Op: messages.OpGetMany, Args: args}); err != nil {
+		return nil, err
+	}
+	// The owner only looked the keys up; the map is built here, off it.
+	out := make(map[K]*Item[V], len(keys))
+	for i, item := range args.Items {
+		if item != nil {
+			out[keys[i]] = item
+		}
+	}
+	return out, nil
+}
+
+// SetMany writes every item of items in one step that no reader can observe
+// half done: each key gets its own revision and LastModified, in no
+// particular order among the batch, and the Config's TTL. It is all or
+// nothing: when the new keys do not fit under MaxSize with RejectWhenFull,
+// or the batch alone is larger than MaxSize, it writes nothing and returns
+// ErrStoreFull. Under EvictOldest it evicts the oldest items outside the
+// batch to make room. An empty or nil items does nothing. It returns
+// ErrInvalidKey if any key cannot be hashed, and ErrNotRunning when the
+// store is not running.
+func (s *Store[K, V]) SetMany(items map[K]V) error {
+	if s == nil {
+		return ErrNotRunning
+	}
+	// Flattening the map is the caller's work, done before the round trip.
+	args := &messages.Args[K, V]{Keys: make([]K, 0, len(items)), Values: make([]V, 0, len(items))}
+	for k, v := range items {
+		args.Keys = append(args.Keys, k)
+		args.Values = append(args.Values, v)
+	}
+	if err := s.checkKeys(args.Keys); err != nil {
+		return err
+	}
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSetMany, TTL: s.cfg.TTL, Args: args})
+	if err != nil {
+		return err
+	}
+	if rep.Status == messages.StatusFull {
+		return ErrStoreFull
+	}
+	return nil
+}
+
+func (s *Store[K, V]) checkKeys(keys []K) error {
+	if s.checkKey {
+		for _, k := range keys {
+			if !hashable(k) {
+				return ErrInvalidKey
+			}
+		}
+	}
+	return nil
+}
+
+// ModifiedSince returns the live items modified after t, keyed by key. Its
+// cost grows with the size of the answer, not with the store: the owner
+// walks its modification order from the newest item back to t. A zero t
+// returns every live item. It returns ErrNotRunning when the store is not
+// running.
+func (s *Store[K, V]) ModifiedSince(t time.Time) (map[K]*Item[V], error) {
+	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpModifiedSince, Since: t})
+	if err != nil {
+		return nil, err
+	}
+	return entryMap(entries), nil
+}
+
+// All returns an iterator over a consistent snapshot of the live items, in
+// modification order, oldest first. The snapshot is taken when iteration
+// begins, in one round trip; a store that is not running yields nothing.
+func (s *Store[K, V]) All() iter.Seq2[K, *Item[V]] {
+	return func(yield func(K, *Item[V]) bool) {
+		entries, _ := s.entries(&messages.Request[K, V]{Op: messages.OpList})
+		for _, e := range entries {
+			if !yield(e.Key, e.Item) {
+				return
+			}
+		}
+	}
+}
+
+// Keys returns an iterator over the keys of a consistent snapshot of the
+// live items, like All.
+func (s *Store[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		for k := range s.All() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// Stats returns a snapshot of the store's counters, taken in one round
+// trip. The counters are kept by the owner as plain additions, cheap enough
+// to leave on; they survive Shutdown and Start. It returns ErrNotRunning
+// when the store is not running.
+func (s *Store[K, V]) Stats() (Stats, error) {
+	if s == nil {
+		return Stats{}, ErrNotRunning
+	}
+	r := s.current.Load()
+	if r == nil {
+		return Stats{}, ErrNotRunning
+	}
+	args := &messages.Args[K, V]{}
+	mailbox := len(r.mailbox)
+	if _, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpStats, Args: args}); err != nil {
+		return Stats{}, err
+	}
+	st := args.Stats
+	st.Mailbox = mailbox
+	st.Restarts = s.restarts.Load() + r.sup.Restarts()
+	return st, nil
+}
+
+// entries sends req, whose answer is a list of entries.
+func (s *Store[K, V]) entries(req *messages.Request[K, V]) ([]messages.Entry[K, V], error) {
+	req.Args = &messages.Args[K, V]{}
+	if _, err := s.call(req); err != nil {
+		return nil, err
+	}
+	return req.Args.Entries, nil
+}
+
+// entryMap builds the map of an answer, off the owner.
+func entryMap[K comparable, V any](entries []messages.Entry[K, V]) map[K]*Item[V] {
+	out := make(map[K]*Item[V], len(entries))
+	for _, e := range entries {
+		out[e.Key] = e.Item
+	}
+	return out
+}
