@@ -2,6 +2,7 @@ package actor
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -94,6 +95,103 @@ var _ = Describe("Owner", func() {
 		stop = start(o, mailbox) // as the supervisor would restart it
 		Expect(ask(mailbox, req{Op: messages.OpGet, Key: "kept"}).Item.Value).To(Equal(7))
 		Expect(stop()).To(Succeed())
+	})
+})
+
+var _ = Describe("Owner's watchers and notices", func() {
+	var leaks goleak.Option
+	BeforeEach(func() { leaks = goleak.IgnoreCurrent() })
+	AfterEach(func() { Expect(goleak.Find(leaks)).To(Succeed()) })
+
+	type ev = messages.Event[string, int]
+	lagging := errors.New("lagging")
+
+	newWatch := func(buffer int) *messages.Watch[string, int] {
+		return &messages.Watch[string, int]{C: make(chan ev, buffer+1), Ctx: context.Background()}
+	}
+	kinds := func(c chan ev) (out []messages.EventKind) {
+		for e := range c {
+			out = append(out, e.Kind)
+		}
+		return out
+	}
+
+	It("sends every change to every watcher, in order", func() {
+		o := NewOwner[string, int](Config{Lagging: lagging})
+		a, b := newWatch(10), newWatch(10)
+		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: a}})
+		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: b}})
+		o.table.set("k", 1, 0)
+		o.table.delete("k")
+		o.table.clear()
+		o.EndWatches(context.Canceled)
+		want := []messages.EventKind{messages.EventPut, messages.EventDelete, messages.EventClear, messages.EventEnd}
+		Expect(kinds(a.C)).To(Equal(want))
+		Expect(kinds(b.C)).To(Equal(want))
+		Expect(o.stats().Watchers).To(BeZero())
+	})
+
+	It("ends a watcher that falls behind, keeping a slot for the reason, and goes on with the others", func() {
+		o := NewOwner[string, int](Config{Lagging: lagging})
+		slow, fast := newWatch(2), newWatch(10)
+		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: slow}})
+		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: fast}})
+		for i := range 5 {
+			o.table.set("k", i, 0)
+		}
+		Expect(o.stats().Watchers).To(Equal(1))
+		var last ev
+		n := 0
+		for e := range slow.C {
+			last = e
+			n++
+		}
+		Expect(n).To(Equal(3))
+		Expect(last.Kind).To(Equal(messages.EventEnd))
+		Expect(last.Err).To(MatchError(lagging))
+		Expect(fast.C).To(HaveLen(5))
+	})
+
+	It("ends at once a watch whose context ended before it began", func() {
+		o := NewOwner[string, int](Config{})
+		w := newWatch(1)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		w.Ctx = ctx
+		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: w}})
+		Expect(<-w.C).To(HaveField("Err", MatchError(context.Canceled)))
+		Expect(w.C).To(BeClosed())
+	})
+
+	It("keeps expiry and eviction notices, signals when the first is pending, drops the oldest past the bound", func() {
+		clock := &fakeClock{t: time.Now()}
+		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true, MaxPending: 2, Clock: clock.now})
+		o.table.set("a", 1, 0)
+		Expect(o.Wake()).NotTo(Receive())
+		o.table.set("b", 1, 0) // evicts a
+		Expect(o.Wake()).To(Receive())
+		o.table.set("c", 1, time.Second) // evicts b
+		clock.advance(2 * time.Second)
+		o.table.get("c") // expires c
+		Expect(o.Wake()).NotTo(Receive(), "one signal while notices are pending")
+		Expect(o.stats().Dropped).To(Equal(uint64(1)))
+		taken := o.TakeEvicted()
+		Expect(taken).To(HaveLen(2))
+		Expect(taken[0].Key).To(Equal("b"))
+		Expect(taken[1].Kind).To(Equal(messages.EventExpire))
+		o.table.delete("nothing")
+		Expect(o.TakeEvicted()).To(BeEmpty())
+	})
+
+	It("hands the pending notices over as it stops", func() {
+		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true})
+		o.table.set("a", 1, 0)
+		o.table.set("b", 1, 0)
+		mailbox := make(chan messages.Request[string, int], 1)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		Expect(o.Run(ctx, mailbox)).To(Succeed())
+		Expect(o.Final()).To(Receive(HaveLen(1)))
 	})
 })
 

@@ -149,9 +149,7 @@ func (t *table[K, V]) setIfUnmodifiedSince(key K, value V, ttl time.Duration, si
 }
 
 // setMany writes keys[i] = values[i] for every i, or nothing when the new
-// keys do not all fit. keys must be distinct. Existing keys are written
-// first: that makes them the newest, so making room for the new keys never
-// evicts a key of the batch.
+// keys do not all fit. keys must be distinct.
 func (t *table[K, V]) setMany(keys []K, values []V, ttl time.Duration) (ok bool) {
 	olds := make([]*entry[K, V], len(keys))
 	added := 0
@@ -160,14 +158,20 @@ func (t *table[K, V]) setMany(keys []K, values []V, ttl time.Duration) (ok bool)
 			added++
 		}
 	}
-	if t.maxSize > 0 && len(keys) > t.maxSize || !t.roomFor(added) {
+	if t.maxSize > 0 && len(keys) > t.maxSize {
 		return false
+	}
+	if !t.evictOldest && !t.roomFor(added) {
+		return false // nothing written: all or nothing
 	}
 	for i, old := range olds {
 		if old != nil {
 			t.write(keys[i], values[i], ttl, old)
 		}
 	}
+	// The keys of the batch are now the newest, so evicting the oldest to
+	// make room for the new keys never evicts one of them.
+	t.roomFor(added)
 	for i, old := range olds {
 		if old == nil {
 			t.write(keys[i], values[i], ttl, nil)

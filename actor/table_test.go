@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/messages"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -236,12 +237,161 @@ var _ = Describe("table", func() {
 		Expect(item.Revision).To(Equal(uint64(3)), "revisions keep counting across Clear")
 	})
 
+	Describe("conditional writes", func() {
+		It("compares and sets on the revision, 0 meaning absent", func() {
+			_, status := tab.compareAndSet("a", 1, 0, 7)
+			Expect(status).To(Equal(messages.StatusConflict), "absent key, revision given")
+			first, status := tab.compareAndSet("a", 1, 0, 0)
+			Expect(status).To(Equal(messages.StatusOK))
+			cur, status := tab.compareAndSet("a", 2, 0, 0)
+			Expect(status).To(Equal(messages.StatusConflict), "present key, create only")
+			Expect(cur).To(BeIdenticalTo(first))
+			_, status = tab.compareAndSet("a", 2, 0, first.Revision+100)
+			Expect(status).To(Equal(messages.StatusConflict), "a revision from the future")
+			second, status := tab.compareAndSet("a", 2, 0, first.Revision)
+			Expect(status).To(Equal(messages.StatusOK))
+			Expect(second.Value).To(Equal(2))
+			_, status = tab.compareAndSet("a", 3, 0, first.Revision)
+			Expect(status).To(Equal(messages.StatusConflict), "a stale revision")
+		})
+
+		It("treats an expired item as absent", func() {
+			item, _ := tab.set("a", 1, time.Second)
+			clock.advance(time.Second)
+			_, status := tab.compareAndSet("a", 2, 0, item.Revision)
+			Expect(status).To(Equal(messages.StatusConflict))
+			_, status = tab.compareAndSet("a", 2, 0, 0)
+			Expect(status).To(Equal(messages.StatusOK))
+		})
+
+		It("refuses a create that does not fit", func() {
+			tab = newTab(Config{MaxSize: 1})
+			tab.set("a", 1, 0)
+			_, status := tab.compareAndSet("b", 1, 0, 0)
+			Expect(status).To(Equal(messages.StatusFull))
+		})
+
+		It("sets if unmodified since, HTTP style", func() {
+			_, status := tab.setIfUnmodifiedSince("a", 1, 0, start)
+			Expect(status).To(Equal(messages.StatusConflict), "absent key")
+			read, _ := tab.set("a", 1, 0)
+			written, status := tab.setIfUnmodifiedSince("a", 2, 0, read.LastModified)
+			Expect(status).To(Equal(messages.StatusOK))
+			cur, status := tab.setIfUnmodifiedSince("a", 3, 0, read.LastModified)
+			Expect(status).To(Equal(messages.StatusConflict), "modified after the time given")
+			Expect(cur).To(BeIdenticalTo(written))
+		})
+	})
+
+	Describe("batches", func() {
+		It("looks many keys up, leaving nil for the missing ones", func() {
+			tab.set("a", 1, 0)
+			items := make([]*messages.Item[int], 3)
+			tab.getMany([]string{"a", "b", "a"}, items)
+			Expect(items[0].Value).To(Equal(1))
+			Expect(items[1]).To(BeNil())
+			Expect(items[2]).To(BeIdenticalTo(items[0]))
+			Expect(tab.stats.Hits).To(Equal(uint64(2)))
+			Expect(tab.stats.Misses).To(Equal(uint64(1)))
+		})
+
+		It("writes a batch with a revision per item", func() {
+			Expect(tab.setMany([]string{"a", "b"}, []int{1, 2}, 0)).To(BeTrue())
+			Expect(tab.items["a"].item.Revision).To(Equal(uint64(1)))
+			Expect(tab.items["b"].item.Revision).To(Equal(uint64(2)))
+		})
+
+		It("writes nothing when the new keys do not fit", func() {
+			tab = newTab(Config{MaxSize: 3})
+			tab.set("a", 1, 0)
+			tab.set("b", 1, 0)
+			Expect(tab.setMany([]string{"a", "c", "d"}, []int{9, 9, 9}, 0)).To(BeFalse())
+			Expect(tab.items).To(HaveLen(2))
+			Expect(tab.items["a"].item.Value).To(Equal(1))
+			Expect(tab.revision).To(Equal(uint64(2)))
+		})
+
+		It("counts expired items as room", func() {
+			tab = newTab(Config{MaxSize: 2})
+			tab.set("a", 1, time.Second)
+			tab.set("b", 1, time.Second)
+			clock.advance(2 * time.Second)
+			Expect(tab.setMany([]string{"c", "d"}, []int{1, 2}, 0)).To(BeTrue())
+			Expect(tab.stats.Expirations).To(Equal(uint64(2)))
+		})
+
+		It("evicts the oldest items outside the batch, never a key of it", func() {
+			tab = newTab(Config{MaxSize: 4, EvictOldest: true})
+			for _, k := range []string{"a", "b", "c", "d"} {
+				tab.set(k, 1, 0)
+			}
+			Expect(tab.setMany([]string{"e", "a", "f"}, []int{2, 2, 2}, 0)).To(BeTrue())
+			Expect(tab.items).To(HaveLen(4))
+			Expect(tab.items).To(HaveKey("a"))
+			Expect(tab.items).NotTo(HaveKey("b"))
+			Expect(tab.items).NotTo(HaveKey("c"))
+			Expect(tab.stats.Evictions).To(Equal(uint64(2)))
+		})
+
+		It("refuses a batch larger than MaxSize under either policy", func() {
+			for _, evict := range []bool{false, true} {
+				tab = newTab(Config{MaxSize: 2, EvictOldest: evict})
+				Expect(tab.setMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeFalse())
+				Expect(tab.items).To(BeEmpty())
+			}
+		})
+	})
+
+	Describe("modifiedSince", func() {
+		It("returns the live items written after t, oldest first, by walking back from the newest", func() {
+			for i, k := range []string{"a", "b", "c", "d"} {
+				ttl := time.Duration(0)
+				if k == "c" {
+					ttl = time.Second
+				}
+				tab.set(k, i, ttl)
+				clock.advance(time.Millisecond)
+			}
+			since := tab.items["a"].item.LastModified
+			clock.advance(time.Second)
+			got := tab.modifiedSince(since)
+			Expect(got).To(HaveLen(2))
+			Expect(got[0].Key).To(Equal("b"))
+			Expect(got[1].Key).To(Equal("d"))
+			Expect(tab.modifiedSince(tab.last)).To(BeEmpty())
+			Expect(tab.modifiedSince(time.Time{})).To(HaveLen(3))
+		})
+	})
+
+	It("tells its observer of every change", func() {
+		var seen []messages.EventKind
+		tab = newTab(Config{MaxSize: 1, EvictOldest: true})
+		tab.observe = func(ev messages.Event[string, int]) { seen = append(seen, ev.Kind) }
+		tab.set("a", 1, 0)
+		tab.set("b", 1, time.Second) // evicts a
+		clock.advance(2 * time.Second)
+		tab.get("b") // expires b
+		tab.set("c", 1, 0)
+		tab.delete("c")
+		tab.clear()
+		Expect(seen).To(Equal([]messages.EventKind{
+			messages.EventPut, messages.EventEvict, messages.EventPut, messages.EventExpire,
+			messages.EventPut, messages.EventDelete, messages.EventClear,
+		}))
+	})
+
 	It("keeps its indexes consistent under random operations", func() {
 		rng := rand.New(rand.NewPCG(1, 2))
 		tab = newTab(Config{MaxSize: 50, EvictOldest: true})
 		for range 5000 {
 			key := string(rune('a' + rng.IntN(80)))
-			switch rng.IntN(6) {
+			switch rng.IntN(9) {
+			case 6:
+				tab.compareAndSet(key, 0, time.Duration(rng.IntN(5))*time.Second, uint64(rng.IntN(int(tab.revision)+1)))
+			case 7:
+				tab.setMany([]string{key, string(rune('a' + rng.IntN(80)))}, []int{1, 2}, time.Second)
+			case 8:
+				tab.modifiedSince(clock.t.Add(-time.Second))
 			case 0, 1:
 				tab.set(key, 0, time.Duration(rng.IntN(5))*time.Second)
 			case 2:
