@@ -168,3 +168,115 @@ func BenchmarkChannelFloor(b *testing.B) {
 	close(mailbox)
 	<-done
 }
+
+// batchKeys returns n distinct keys starting at the i-th.
+func batchKeys(i, n int) []string {
+	out := make([]string, n)
+	for j := range out {
+		out[j] = benchKeys[(i*n+j)%len(benchKeys)]
+	}
+	return out
+}
+
+func BenchmarkGetMany64(b *testing.B) {
+	s := startStore(b, store.Config{})
+	fill(b, s, len(benchKeys))
+	batches := make([][]string, 64)
+	for i := range batches {
+		batches[i] = batchKeys(i, 64)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.GetMany(batches[i%len(batches)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSetMany64(b *testing.B) {
+	s := startStore(b, store.Config{})
+	batches := make([]map[string]int, 64)
+	for i := range batches {
+		batches[i] = make(map[string]int, 64)
+		for _, k := range batchKeys(i, 64) {
+			batches[i][k] = i
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if err := s.SetMany(batches[i%len(batches)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCompareAndSet is a read-modify-write: Get, then CompareAndSet
+// on the revision read.
+func BenchmarkCompareAndSet(b *testing.B) {
+	s := startStore(b, store.Config{})
+	fill(b, s, len(benchKeys))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		key := benchKeys[i%len(benchKeys)]
+		cur, err := s.Get(key)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.CompareAndSet(key, cur.Value+1, cur.Revision); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkModifiedSince asks for the last 10 writes of stores of 1K and
+// 1M items: the answer is the same size, the store is not, and the cost
+// follows the answer.
+func BenchmarkModifiedSince(b *testing.B) {
+	for _, size := range []int{1_000, 1_000_000} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			s := startStore(b, store.Config{})
+			chunk := make(map[string]int, 10_000)
+			for i := range size {
+				chunk["key:"+strconv.Itoa(i)] = i
+				if len(chunk) == 10_000 || i == size-1 {
+					if err := s.SetMany(chunk); err != nil {
+						b.Fatal(err)
+					}
+					clear(chunk)
+				}
+			}
+			// All runs oldest first: the 11th newest item's LastModified
+			// has exactly 10 items newer than it.
+			var last [11]time.Time
+			n := 0
+			for _, item := range s.All() {
+				last[n%len(last)] = item.LastModified
+				n++
+			}
+			since := last[n%len(last)]
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				got, err := s.ModifiedSince(since)
+				if err != nil || len(got) != 10 {
+					b.Fatalf("got %d items, %v; want 10", len(got), err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkStats(b *testing.B) {
+	s := startStore(b, store.Config{})
+	fill(b, s, 1000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := s.Stats(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
