@@ -147,16 +147,16 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 	case messages.OpClear:
 		t.clear()
 	case messages.OpSweep:
-		n, more := t.sweep(req.Limit)
+		n, more := t.sweep(req.Args.Limit)
 		return messages.Reply[K, V]{N: n, More: more}
 	case messages.OpCompareAndSet:
 		item, status := t.compareAndSet(req.Key, req.Value, req.TTL, req.Revision)
 		return messages.Reply[K, V]{Status: status, Item: item}
 	case messages.OpSetIfUnmodifiedSince:
-		item, status := t.setIfUnmodifiedSince(req.Key, req.Value, req.TTL, req.Since)
+		item, status := t.setIfUnmodifiedSince(req.Key, req.Value, req.TTL, req.Args.Since)
 		return messages.Reply[K, V]{Status: status, Item: item}
 	case messages.OpModifiedSince:
-		req.Args.Entries = t.modifiedSince(req.Since)
+		req.Args.Entries = t.modifiedSince(req.Args.Since)
 	case messages.OpGetMany:
 		t.getMany(req.Args.Keys, req.Args.Items)
 	case messages.OpSetMany:

@@ -57,7 +57,7 @@ var _ = Describe("Owner", func() {
 		Expect(ask(mailbox, req{Op: messages.OpDelete, Key: "a"}).Status).To(Equal(messages.StatusNotFound))
 		Expect(ask(mailbox, req{Op: messages.OpGet, Key: "a"}).Status).To(Equal(messages.StatusNotFound))
 		Expect(ask(mailbox, req{Op: messages.OpClear}).Status).To(Equal(messages.StatusOK))
-		Expect(ask(mailbox, req{Op: messages.OpSweep, Limit: 10}).N).To(BeZero())
+		Expect(ask(mailbox, req{Op: messages.OpSweep, Args: &messages.Args[any, int]{Limit: 10}}).N).To(BeZero())
 		Expect(stop()).To(Succeed())
 	})
 

@@ -40,11 +40,11 @@ const (
 	OpSize                               // count the live items
 	OpList                               // snapshot every live item into Args.Entries
 	OpClear                              // remove every item
-	OpSweep                              // remove at most Limit expired items
+	OpSweep                              // remove at most Args.Limit expired items
 	OpStop                               // stop after every request sent before; has no Reply
 	OpCompareAndSet                      // OpSet if Key's revision is Revision (0: Key is absent)
-	OpSetIfUnmodifiedSince               // OpSet if Key is present and not modified after Since
-	OpModifiedSince                      // snapshot the live items modified after Since into Args.Entries
+	OpSetIfUnmodifiedSince               // OpSet if Key is present and not modified after Args.Since
+	OpModifiedSince                      // snapshot the live items modified after Args.Since into Args.Entries
 	OpGetMany                            // look up Args.Keys into Args.Items
 	OpSetMany                            // write Args.Keys = Args.Values, all or nothing
 	OpWatch                              // add Args.Watch as a watcher
@@ -65,12 +65,9 @@ type Request[K comparable, V any] struct {
 	TTL time.Duration
 	// Revision is the expected revision of an OpCompareAndSet.
 	Revision uint64
-	// Since is the time of an OpSetIfUnmodifiedSince or OpModifiedSince.
-	Since time.Time
-	// Limit bounds the work of an OpSweep.
-	Limit int
-	// Args carries the arguments and answers of batch, watch and stats
-	// requests; the owner writes answers into it before replying.
+	// Args carries what the hot operations do not need: the arguments and
+	// answers of batch, watch, stats and time-based requests. Keeping them
+	// out of Request keeps every send small.
 	Args *Args[K, V]
 	// Reply receives exactly one Reply. It must have a buffer of one so the
 	// owner can never block on a caller.
@@ -80,6 +77,8 @@ type Request[K comparable, V any] struct {
 // Args holds what does not fit a Request's fixed fields. The caller owns it
 // until it sends the request and again once the reply has arrived.
 type Args[K comparable, V any] struct {
+	Since   time.Time     // OpSetIfUnmodifiedSince, OpModifiedSince
+	Limit   int           // OpSweep: the most items to remove
 	Keys    []K           // OpGetMany, OpSetMany
 	Values  []V           // OpSetMany, parallel to Keys
 	Items   []*Item[V]    // OpGetMany answer, parallel to Keys; nil where absent
@@ -111,7 +110,7 @@ type Reply[K comparable, V any] struct {
 	Item *Item[V]
 	// N is a count: the live items for OpSize, the items removed for OpSweep.
 	N int
-	// More reports that an OpSweep stopped at its Limit with expired items left.
+	// More reports that an OpSweep stopped at Args.Limit with expired items left.
 	More bool
 }
 

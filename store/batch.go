@@ -81,7 +81,7 @@ func (s *Store[K, V]) checkKeys(keys []K) error {
 // returns every live item. It returns ErrNotRunning when the store is not
 // running.
 func (s *Store[K, V]) ModifiedSince(t time.Time) (map[K]*Item[V], error) {
-	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpModifiedSince, Since: t})
+	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpModifiedSince}, t)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (s *Store[K, V]) ModifiedSince(t time.Time) (map[K]*Item[V], error) {
 // begins, in one round trip; a store that is not running yields nothing.
 func (s *Store[K, V]) All() iter.Seq2[K, *Item[V]] {
 	return func(yield func(K, *Item[V]) bool) {
-		entries, _ := s.entries(&messages.Request[K, V]{Op: messages.OpList})
+		entries, _ := s.entries(&messages.Request[K, V]{Op: messages.OpList}, time.Time{})
 		for _, e := range entries {
 			if !yield(e.Key, e.Item) {
 				return
@@ -138,8 +138,8 @@ func (s *Store[K, V]) Stats() (Stats, error) {
 }
 
 // entries sends req, whose answer is a list of entries.
-func (s *Store[K, V]) entries(req *messages.Request[K, V]) ([]messages.Entry[K, V], error) {
-	req.Args = &messages.Args[K, V]{}
+func (s *Store[K, V]) entries(req *messages.Request[K, V], since time.Time) ([]messages.Entry[K, V], error) {
+	req.Args = &messages.Args[K, V]{Since: since}
 	if _, err := s.call(req); err != nil {
 		return nil, err
 	}

@@ -40,7 +40,8 @@ func (s *Store[K, V]) SetIfUnmodifiedSince(key K, value V, t time.Time) (*Item[V
 		return nil, ErrNotRunning
 	}
 	return s.conditional(&messages.Request[K, V]{
-		Op: messages.OpSetIfUnmodifiedSince, Key: key, Value: value, TTL: s.cfg.TTL, Since: t,
+		Op: messages.OpSetIfUnmodifiedSince, Key: key, Value: value, TTL: s.cfg.TTL,
+		Args: &messages.Args[K, V]{Since: t},
 	})
 }
 

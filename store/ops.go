@@ -97,7 +97,7 @@ func (s *Store[K, V]) Size() (int, error) {
 // never included. The map is the caller's; the items in it are immutable
 // snapshots. It returns ErrNotRunning when the store is not running.
 func (s *Store[K, V]) List() (map[K]*Item[V], error) {
-	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpList})
+	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpList}, time.Time{})
 	if err != nil {
 		return nil, err
 	}

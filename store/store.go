@@ -243,7 +243,9 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 		c := &actor.Cleaner[K, V]{
 			Ticks: ticks,
 			Step: func() (bool, error) {
-				rep, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpSweep, Limit: sweepStep})
+				rep, err := s.roundTrip(r, &messages.Request[K, V]{
+					Op: messages.OpSweep, Args: &messages.Args[K, V]{Limit: sweepStep},
+				})
 				return rep.More, err
 			},
 		}
