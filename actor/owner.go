@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -35,7 +36,7 @@ const defaultMaxPending = 1 << 16
 // Run touches that state, so nothing in it needs a lock. The state outlives
 // Run: a restarted or restarted-after-Shutdown owner finds its items intact.
 type Owner[K comparable, V any] struct {
-	table *table[K, V]
+	table *table.Table[K, V]
 	// inHand is the reply channel of the request being handled, so a panic
 	// unwinding through Run can still answer it.
 	inHand chan<- messages.Reply[K, V]
@@ -44,6 +45,7 @@ type Owner[K comparable, V any] struct {
 	lagging  error
 
 	notify     bool
+	dropped    uint64                 // notices dropped past maxPending
 	pending    []messages.Event[K, V] // expiries and evictions for the callbacks
 	maxPending int
 	wake       chan struct{}
@@ -53,7 +55,11 @@ type Owner[K comparable, V any] struct {
 // NewOwner returns an owner with an empty table.
 func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 	o := &Owner[K, V]{
-		table:      newTable[K, V](cfg),
+		table: table.New[K, V](table.Config{
+			MaxSize:     cfg.MaxSize,
+			EvictOldest: cfg.EvictOldest,
+			Clock:       cfg.Clock,
+		}),
 		lagging:    cfg.Lagging,
 		notify:     cfg.Notify,
 		maxPending: cfg.MaxPending,
@@ -63,7 +69,7 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 	if o.maxPending <= 0 {
 		o.maxPending = defaultMaxPending
 	}
-	o.table.observe = o.observe
+	o.table.Observe(o.observe)
 	return o
 }
 
@@ -126,41 +132,41 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 	t := o.table
 	switch req.Op {
 	case messages.OpGet:
-		if item, ok := t.get(req.Key); ok {
+		if item, ok := t.Get(req.Key); ok {
 			return messages.Reply[K, V]{Item: item}
 		}
 		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSet:
-		if item, ok := t.set(req.Key, req.Value, req.TTL); ok {
+		if item, ok := t.Set(req.Key, req.Value, req.TTL); ok {
 			return messages.Reply[K, V]{Item: item}
 		}
 		return messages.Reply[K, V]{Status: messages.StatusFull}
 	case messages.OpDelete:
-		if t.delete(req.Key) {
+		if t.Delete(req.Key) {
 			return messages.Reply[K, V]{}
 		}
 		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSize:
-		return messages.Reply[K, V]{N: t.size()}
+		return messages.Reply[K, V]{N: t.Size()}
 	case messages.OpList:
-		req.Args.Entries = t.list()
+		req.Args.Entries = t.List()
 	case messages.OpClear:
-		t.clear()
+		t.Clear()
 	case messages.OpSweep:
-		n, more := t.sweep(req.Args.Limit)
+		n, more := t.Sweep(req.Args.Limit)
 		return messages.Reply[K, V]{N: n, More: more}
 	case messages.OpCompareAndSet:
-		item, status := t.compareAndSet(req.Key, req.Value, req.TTL, req.Revision)
+		item, status := t.CompareAndSet(req.Key, req.Value, req.TTL, req.Revision)
 		return messages.Reply[K, V]{Status: status, Item: item}
 	case messages.OpSetIfUnmodifiedSince:
-		item, status := t.setIfUnmodifiedSince(req.Key, req.Value, req.TTL, req.Args.Since)
+		item, status := t.SetIfUnmodifiedSince(req.Key, req.Value, req.TTL, req.Args.Since)
 		return messages.Reply[K, V]{Status: status, Item: item}
 	case messages.OpModifiedSince:
-		req.Args.Entries = t.modifiedSince(req.Args.Since)
+		req.Args.Entries = t.ModifiedSince(req.Args.Since)
 	case messages.OpGetMany:
-		t.getMany(req.Args.Keys, req.Args.Items)
+		t.GetMany(req.Args.Keys, req.Args.Items)
 	case messages.OpSetMany:
-		if !t.setMany(req.Args.Keys, req.Args.Values, req.TTL) {
+		if !t.SetMany(req.Args.Keys, req.Args.Values, req.TTL) {
 			return messages.Reply[K, V]{Status: messages.StatusFull}
 		}
 	case messages.OpWatch:
@@ -184,8 +190,8 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 }
 
 func (o *Owner[K, V]) stats() messages.Stats {
-	st := o.table.stats
-	st.Items = len(o.table.items)
+	st := o.table.Stats()
+	st.Dropped = o.dropped
 	st.Watchers = len(o.watchers)
 	st.Pending = len(o.pending)
 	return st
@@ -209,7 +215,7 @@ func (o *Owner[K, V]) observe(ev messages.Event[K, V]) {
 	if o.notify && (ev.Kind == messages.EventExpire || ev.Kind == messages.EventEvict) {
 		if len(o.pending) == o.maxPending {
 			o.pending = o.pending[1:]
-			o.table.stats.Dropped++
+			o.dropped++
 		}
 		o.pending = append(o.pending, ev)
 		if len(o.pending) == 1 {

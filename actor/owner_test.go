@@ -80,7 +80,7 @@ var _ = Describe("Owner", func() {
 		stop := start(o, mailbox)
 		Expect(stop()).To(Succeed())
 		Expect(replies).To(HaveLen(100))
-		Expect(o.table.items).To(HaveLen(100))
+		Expect(o.table.Stats().Items).To(Equal(100))
 	})
 
 	It("answers the request in hand when it panics and keeps its state", func() {
@@ -121,9 +121,9 @@ var _ = Describe("Owner's watchers and notices", func() {
 		a, b := newWatch(10), newWatch(10)
 		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: a}})
 		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: b}})
-		o.table.set("k", 1, 0)
-		o.table.delete("k")
-		o.table.clear()
+		o.table.Set("k", 1, 0)
+		o.table.Delete("k")
+		o.table.Clear()
 		o.EndWatches(context.Canceled)
 		want := []messages.EventKind{messages.EventPut, messages.EventDelete, messages.EventClear, messages.EventEnd}
 		Expect(kinds(a.C)).To(Equal(want))
@@ -137,7 +137,7 @@ var _ = Describe("Owner's watchers and notices", func() {
 		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: slow}})
 		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: fast}})
 		for i := range 5 {
-			o.table.set("k", i, 0)
+			o.table.Set("k", i, 0)
 		}
 		Expect(o.stats().Watchers).To(Equal(1))
 		var last ev
@@ -164,29 +164,30 @@ var _ = Describe("Owner's watchers and notices", func() {
 	})
 
 	It("keeps expiry and eviction notices, signals when the first is pending, drops the oldest past the bound", func() {
-		clock := &fakeClock{t: time.Now()}
-		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true, MaxPending: 2, Clock: clock.now})
-		o.table.set("a", 1, 0)
+		now := time.Now()
+		clock := func() time.Time { return now }
+		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true, MaxPending: 2, Clock: clock})
+		o.table.Set("a", 1, 0)
 		Expect(o.Wake()).NotTo(Receive())
-		o.table.set("b", 1, 0) // evicts a
+		o.table.Set("b", 1, 0) // evicts a
 		Expect(o.Wake()).To(Receive())
-		o.table.set("c", 1, time.Second) // evicts b
-		clock.advance(2 * time.Second)
-		o.table.get("c") // expires c
+		o.table.Set("c", 1, time.Second) // evicts b
+		now = now.Add(2 * time.Second)
+		o.table.Get("c") // expires c
 		Expect(o.Wake()).NotTo(Receive(), "one signal while notices are pending")
 		Expect(o.stats().Dropped).To(Equal(uint64(1)))
 		taken := o.TakeEvicted()
 		Expect(taken).To(HaveLen(2))
 		Expect(taken[0].Key).To(Equal("b"))
 		Expect(taken[1].Kind).To(Equal(messages.EventExpire))
-		o.table.delete("nothing")
+		o.table.Delete("nothing")
 		Expect(o.TakeEvicted()).To(BeEmpty())
 	})
 
 	It("hands the pending notices over as it stops", func() {
 		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true})
-		o.table.set("a", 1, 0)
-		o.table.set("b", 1, 0)
+		o.table.Set("a", 1, 0)
+		o.table.Set("b", 1, 0)
 		mailbox := make(chan messages.Request[string, int], 1)
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -1,4 +1,4 @@
-package actor
+package table
 
 import (
 	"math/rand/v2"
@@ -17,7 +17,7 @@ func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
 // checkIndexes asserts the invariants that tie the map and both indexes
 // together.
-func checkIndexes[K comparable, V any](t *table[K, V]) {
+func checkIndexes[K comparable, V any](t *Table[K, V]) {
 	GinkgoHelper()
 	n, expiring := 0, 0
 	var prev *entry[K, V]
@@ -46,13 +46,13 @@ func checkIndexes[K comparable, V any](t *table[K, V]) {
 var _ = Describe("table", func() {
 	var (
 		clock *fakeClock
-		tab   *table[string, int]
+		tab   *Table[string, int]
 	)
 	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 
-	newTab := func(cfg Config) *table[string, int] {
+	newTab := func(cfg Config) *Table[string, int] {
 		cfg.Clock = clock.now
-		return newTable[string, int](cfg)
+		return New[string, int](cfg)
 	}
 	BeforeEach(func() {
 		clock = &fakeClock{t: start}
@@ -61,105 +61,117 @@ var _ = Describe("table", func() {
 	AfterEach(func() { checkIndexes(tab) })
 
 	It("stores and returns items with their metadata", func() {
-		item, ok := tab.set("a", 1, 0)
+		item, ok := tab.Set("a", 1, 0)
 		Expect(ok).To(BeTrue())
-		got, ok := tab.get("a")
+		got, ok := tab.Get("a")
 		Expect(ok).To(BeTrue())
 		Expect(got).To(BeIdenticalTo(item))
 		Expect(got.Value).To(Equal(1))
 		Expect(got.LastModified).To(Equal(start))
 		Expect(got.Revision).To(Equal(uint64(1)))
 		Expect(got.ExpiresAt.IsZero()).To(BeTrue())
-		_, ok = tab.get("b")
+		_, ok = tab.Get("b")
 		Expect(ok).To(BeFalse())
 	})
 
 	It("replaces an item instead of changing the one a caller holds", func() {
-		first, _ := tab.set("a", 1, 0)
-		second, _ := tab.set("a", 2, 0)
+		first, _ := tab.Set("a", 1, 0)
+		second, _ := tab.Set("a", 2, 0)
 		Expect(first.Value).To(Equal(1))
 		Expect(second.Value).To(Equal(2))
-		Expect(tab.size()).To(Equal(1))
+		Expect(tab.Size()).To(Equal(1))
 	})
 
 	It("keeps LastModified strictly increasing when the clock stands still", func() {
-		a, _ := tab.set("a", 1, 0)
-		b, _ := tab.set("b", 1, 0)
+		a, _ := tab.Set("a", 1, 0)
+		b, _ := tab.Set("b", 1, 0)
 		Expect(b.LastModified).To(Equal(a.LastModified.Add(time.Nanosecond)))
 	})
 
 	It("keeps LastModified strictly increasing when the clock steps back", func() {
-		a, _ := tab.set("a", 1, 0)
+		a, _ := tab.Set("a", 1, 0)
 		clock.advance(-time.Hour)
-		b, _ := tab.set("b", 1, 0)
+		b, _ := tab.Set("b", 1, 0)
 		Expect(b.LastModified.After(a.LastModified)).To(BeTrue())
 		Expect(b.Revision).To(Equal(a.Revision + 1))
 	})
 
 	It("does not expire items early when the clock steps back", func() {
-		tab.set("a", 1, time.Minute)
+		tab.Set("a", 1, time.Minute)
 		clock.advance(-time.Hour)
-		_, ok := tab.get("a")
+		_, ok := tab.Get("a")
 		Expect(ok).To(BeTrue())
 	})
 
 	It("strips the monotonic clock reading", func() {
-		tab = newTable[string, int](Config{})
-		item, _ := tab.set("a", 1, 0)
+		tab = New[string, int](Config{})
+		item, _ := tab.Set("a", 1, 0)
 		Expect(item.LastModified).To(Equal(item.LastModified.Round(0)))
 	})
 
 	Describe("expiry", func() {
 		It("never returns or counts an expired item, swept or not", func() {
-			tab.set("short", 1, time.Second)
-			tab.set("long", 2, time.Hour)
-			tab.set("never", 3, 0)
-			Expect(tab.size()).To(Equal(3))
+			tab.Set("short", 1, time.Second)
+			tab.Set("long", 2, time.Hour)
+			tab.Set("never", 3, 0)
+			Expect(tab.Size()).To(Equal(3))
 
 			clock.advance(time.Second)
-			_, ok := tab.get("short")
+			_, ok := tab.Get("short")
 			Expect(ok).To(BeFalse())
-			Expect(tab.size()).To(Equal(2))
+			Expect(tab.Size()).To(Equal(2))
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 
 			clock.advance(time.Hour)
-			Expect(tab.list()).To(HaveLen(1))
-			Expect(tab.size()).To(Equal(1))
+			Expect(tab.List()).To(HaveLen(1))
+			Expect(tab.Size()).To(Equal(1))
+		})
+
+		It("peeks and lists without removing or counting anything", func() {
+			tab.Set("a", 1, time.Second)
+			tab.Set("b", 2, 0)
+			Expect(tab.Peek("a").Value).To(Equal(1))
+			clock.advance(2 * time.Second)
+			Expect(tab.Peek("a")).To(BeNil())
+			Expect(tab.Peek("missing")).To(BeNil())
+			Expect(tab.List()).To(HaveLen(1))
+			Expect(tab.items).To(HaveLen(2), "the expired item is still held")
+			Expect(tab.stats.Hits + tab.stats.Misses + tab.stats.Expirations).To(BeZero())
 		})
 
 		It("gives ExpiresAt as LastModified plus the ttl", func() {
-			item, _ := tab.set("a", 1, time.Minute)
+			item, _ := tab.Set("a", 1, time.Minute)
 			Expect(item.ExpiresAt).To(Equal(item.LastModified.Add(time.Minute)))
 		})
 
 		It("treats an overwrite as a new lifetime", func() {
-			tab.set("a", 1, time.Second)
+			tab.Set("a", 1, time.Second)
 			clock.advance(500 * time.Millisecond)
-			tab.set("a", 2, 0)
+			tab.Set("a", 2, 0)
 			clock.advance(time.Hour)
-			got, ok := tab.get("a")
+			got, ok := tab.Get("a")
 			Expect(ok).To(BeTrue())
 			Expect(got.Value).To(Equal(2))
 		})
 
 		It("does not delete an expired item, it expires it", func() {
-			tab.set("a", 1, time.Second)
+			tab.Set("a", 1, time.Second)
 			clock.advance(time.Second)
-			Expect(tab.delete("a")).To(BeFalse())
+			Expect(tab.Delete("a")).To(BeFalse())
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 		})
 
 		It("sweeps in bounded steps, earliest expiry first", func() {
 			for i := range 10 {
-				tab.set(string(rune('a'+i)), i, time.Duration(10-i)*time.Second)
+				tab.Set(string(rune('a'+i)), i, time.Duration(10-i)*time.Second)
 			}
 			clock.advance(5*time.Second + time.Millisecond) // j..f (ttl 1..5s) are due
-			n, more := tab.sweep(3)
+			n, more := tab.Sweep(3)
 			Expect(n).To(Equal(3))
 			Expect(more).To(BeTrue())
 			Expect(tab.items).NotTo(HaveKey("j"))
 			Expect(tab.items).To(HaveKey("g"))
-			n, more = tab.sweep(3)
+			n, more = tab.Sweep(3)
 			Expect(n).To(Equal(2))
 			Expect(more).To(BeFalse())
 			Expect(tab.items).To(HaveLen(5))
@@ -169,21 +181,21 @@ var _ = Describe("table", func() {
 	Describe("capacity", func() {
 		It("rejects a new key when full and still allows updates", func() {
 			tab = newTab(Config{MaxSize: 2})
-			tab.set("a", 1, 0)
-			tab.set("b", 2, 0)
-			_, ok := tab.set("c", 3, 0)
+			tab.Set("a", 1, 0)
+			tab.Set("b", 2, 0)
+			_, ok := tab.Set("c", 3, 0)
 			Expect(ok).To(BeFalse())
-			_, ok = tab.set("a", 10, 0)
+			_, ok = tab.Set("a", 10, 0)
 			Expect(ok).To(BeTrue())
-			Expect(tab.size()).To(Equal(2))
+			Expect(tab.Size()).To(Equal(2))
 		})
 
 		It("evicts the least recently modified item", func() {
 			tab = newTab(Config{MaxSize: 2, EvictOldest: true})
-			tab.set("a", 1, 0)
-			tab.set("b", 2, 0)
-			tab.set("a", 3, 0) // a is now newer than b
-			_, ok := tab.set("c", 4, 0)
+			tab.Set("a", 1, 0)
+			tab.Set("b", 2, 0)
+			tab.Set("a", 3, 0) // a is now newer than b
+			_, ok := tab.Set("c", 4, 0)
 			Expect(ok).To(BeTrue())
 			Expect(tab.items).To(HaveKey("a"))
 			Expect(tab.items).NotTo(HaveKey("b"))
@@ -193,10 +205,10 @@ var _ = Describe("table", func() {
 		It("makes room from expired items before rejecting or evicting", func() {
 			for _, evict := range []bool{false, true} {
 				tab = newTab(Config{MaxSize: 2, EvictOldest: evict})
-				tab.set("old", 1, 0)
-				tab.set("short", 2, time.Second)
+				tab.Set("old", 1, 0)
+				tab.Set("short", 2, time.Second)
 				clock.advance(2 * time.Second)
-				_, ok := tab.set("new", 3, 0)
+				_, ok := tab.Set("new", 3, 0)
 				Expect(ok).To(BeTrue())
 				Expect(tab.items).To(HaveKey("old"))
 				Expect(tab.stats.Evictions).To(BeZero())
@@ -206,17 +218,17 @@ var _ = Describe("table", func() {
 	})
 
 	It("deletes present keys and reports missing ones", func() {
-		tab.set("a", 1, time.Minute)
-		Expect(tab.delete("a")).To(BeTrue())
-		Expect(tab.delete("a")).To(BeFalse())
-		Expect(tab.size()).To(BeZero())
+		tab.Set("a", 1, time.Minute)
+		Expect(tab.Delete("a")).To(BeTrue())
+		Expect(tab.Delete("a")).To(BeFalse())
+		Expect(tab.Size()).To(BeZero())
 	})
 
 	It("lists live items in modification order", func() {
-		tab.set("b", 1, 0)
-		tab.set("a", 2, 0)
-		tab.set("b", 3, 0)
-		entries := tab.list()
+		tab.Set("b", 1, 0)
+		tab.Set("a", 2, 0)
+		tab.Set("b", 3, 0)
+		entries := tab.List()
 		Expect(entries).To(HaveLen(2))
 		Expect(entries[0].Key).To(Equal("a"))
 		Expect(entries[1].Key).To(Equal("b"))
@@ -224,60 +236,60 @@ var _ = Describe("table", func() {
 	})
 
 	It("clears everything and unlinks the old entries", func() {
-		tab.set("a", 1, time.Minute)
-		tab.set("b", 2, 0)
+		tab.Set("a", 1, time.Minute)
+		tab.Set("b", 2, 0)
 		e := tab.items["a"]
-		tab.clear()
-		Expect(tab.size()).To(BeZero())
+		tab.Clear()
+		Expect(tab.Size()).To(BeZero())
 		Expect(tab.expiry).To(BeEmpty())
 		Expect(e.prev).To(BeNil())
 		Expect(e.next).To(BeNil())
-		item, ok := tab.set("a", 5, 0)
+		item, ok := tab.Set("a", 5, 0)
 		Expect(ok).To(BeTrue())
 		Expect(item.Revision).To(Equal(uint64(3)), "revisions keep counting across Clear")
 	})
 
 	Describe("conditional writes", func() {
 		It("compares and sets on the revision, 0 meaning absent", func() {
-			_, status := tab.compareAndSet("a", 1, 0, 7)
+			_, status := tab.CompareAndSet("a", 1, 0, 7)
 			Expect(status).To(Equal(messages.StatusConflict), "absent key, revision given")
-			first, status := tab.compareAndSet("a", 1, 0, 0)
+			first, status := tab.CompareAndSet("a", 1, 0, 0)
 			Expect(status).To(Equal(messages.StatusOK))
-			cur, status := tab.compareAndSet("a", 2, 0, 0)
+			cur, status := tab.CompareAndSet("a", 2, 0, 0)
 			Expect(status).To(Equal(messages.StatusConflict), "present key, create only")
 			Expect(cur).To(BeIdenticalTo(first))
-			_, status = tab.compareAndSet("a", 2, 0, first.Revision+100)
+			_, status = tab.CompareAndSet("a", 2, 0, first.Revision+100)
 			Expect(status).To(Equal(messages.StatusConflict), "a revision from the future")
-			second, status := tab.compareAndSet("a", 2, 0, first.Revision)
+			second, status := tab.CompareAndSet("a", 2, 0, first.Revision)
 			Expect(status).To(Equal(messages.StatusOK))
 			Expect(second.Value).To(Equal(2))
-			_, status = tab.compareAndSet("a", 3, 0, first.Revision)
+			_, status = tab.CompareAndSet("a", 3, 0, first.Revision)
 			Expect(status).To(Equal(messages.StatusConflict), "a stale revision")
 		})
 
 		It("treats an expired item as absent", func() {
-			item, _ := tab.set("a", 1, time.Second)
+			item, _ := tab.Set("a", 1, time.Second)
 			clock.advance(time.Second)
-			_, status := tab.compareAndSet("a", 2, 0, item.Revision)
+			_, status := tab.CompareAndSet("a", 2, 0, item.Revision)
 			Expect(status).To(Equal(messages.StatusConflict))
-			_, status = tab.compareAndSet("a", 2, 0, 0)
+			_, status = tab.CompareAndSet("a", 2, 0, 0)
 			Expect(status).To(Equal(messages.StatusOK))
 		})
 
 		It("refuses a create that does not fit", func() {
 			tab = newTab(Config{MaxSize: 1})
-			tab.set("a", 1, 0)
-			_, status := tab.compareAndSet("b", 1, 0, 0)
+			tab.Set("a", 1, 0)
+			_, status := tab.CompareAndSet("b", 1, 0, 0)
 			Expect(status).To(Equal(messages.StatusFull))
 		})
 
 		It("sets if unmodified since, HTTP style", func() {
-			_, status := tab.setIfUnmodifiedSince("a", 1, 0, start)
+			_, status := tab.SetIfUnmodifiedSince("a", 1, 0, start)
 			Expect(status).To(Equal(messages.StatusConflict), "absent key")
-			read, _ := tab.set("a", 1, 0)
-			written, status := tab.setIfUnmodifiedSince("a", 2, 0, read.LastModified)
+			read, _ := tab.Set("a", 1, 0)
+			written, status := tab.SetIfUnmodifiedSince("a", 2, 0, read.LastModified)
 			Expect(status).To(Equal(messages.StatusOK))
-			cur, status := tab.setIfUnmodifiedSince("a", 3, 0, read.LastModified)
+			cur, status := tab.SetIfUnmodifiedSince("a", 3, 0, read.LastModified)
 			Expect(status).To(Equal(messages.StatusConflict), "modified after the time given")
 			Expect(cur).To(BeIdenticalTo(written))
 		})
@@ -285,9 +297,9 @@ var _ = Describe("table", func() {
 
 	Describe("batches", func() {
 		It("looks many keys up, leaving nil for the missing ones", func() {
-			tab.set("a", 1, 0)
+			tab.Set("a", 1, 0)
 			items := make([]*messages.Item[int], 3)
-			tab.getMany([]string{"a", "b", "a"}, items)
+			tab.GetMany([]string{"a", "b", "a"}, items)
 			Expect(items[0].Value).To(Equal(1))
 			Expect(items[1]).To(BeNil())
 			Expect(items[2]).To(BeIdenticalTo(items[0]))
@@ -296,16 +308,16 @@ var _ = Describe("table", func() {
 		})
 
 		It("writes a batch with a revision per item", func() {
-			Expect(tab.setMany([]string{"a", "b"}, []int{1, 2}, 0)).To(BeTrue())
+			Expect(tab.SetMany([]string{"a", "b"}, []int{1, 2}, 0)).To(BeTrue())
 			Expect(tab.items["a"].item.Revision).To(Equal(uint64(1)))
 			Expect(tab.items["b"].item.Revision).To(Equal(uint64(2)))
 		})
 
 		It("writes nothing when the new keys do not fit", func() {
 			tab = newTab(Config{MaxSize: 3})
-			tab.set("a", 1, 0)
-			tab.set("b", 1, 0)
-			Expect(tab.setMany([]string{"a", "c", "d"}, []int{9, 9, 9}, 0)).To(BeFalse())
+			tab.Set("a", 1, 0)
+			tab.Set("b", 1, 0)
+			Expect(tab.SetMany([]string{"a", "c", "d"}, []int{9, 9, 9}, 0)).To(BeFalse())
 			Expect(tab.items).To(HaveLen(2))
 			Expect(tab.items["a"].item.Value).To(Equal(1))
 			Expect(tab.revision).To(Equal(uint64(2)))
@@ -313,19 +325,19 @@ var _ = Describe("table", func() {
 
 		It("counts expired items as room", func() {
 			tab = newTab(Config{MaxSize: 2})
-			tab.set("a", 1, time.Second)
-			tab.set("b", 1, time.Second)
+			tab.Set("a", 1, time.Second)
+			tab.Set("b", 1, time.Second)
 			clock.advance(2 * time.Second)
-			Expect(tab.setMany([]string{"c", "d"}, []int{1, 2}, 0)).To(BeTrue())
+			Expect(tab.SetMany([]string{"c", "d"}, []int{1, 2}, 0)).To(BeTrue())
 			Expect(tab.stats.Expirations).To(Equal(uint64(2)))
 		})
 
 		It("evicts the oldest items outside the batch, never a key of it", func() {
 			tab = newTab(Config{MaxSize: 4, EvictOldest: true})
 			for _, k := range []string{"a", "b", "c", "d"} {
-				tab.set(k, 1, 0)
+				tab.Set(k, 1, 0)
 			}
-			Expect(tab.setMany([]string{"e", "a", "f"}, []int{2, 2, 2}, 0)).To(BeTrue())
+			Expect(tab.SetMany([]string{"e", "a", "f"}, []int{2, 2, 2}, 0)).To(BeTrue())
 			Expect(tab.items).To(HaveLen(4))
 			Expect(tab.items).To(HaveKey("a"))
 			Expect(tab.items).NotTo(HaveKey("b"))
@@ -336,7 +348,7 @@ var _ = Describe("table", func() {
 		It("refuses a batch larger than MaxSize under either policy", func() {
 			for _, evict := range []bool{false, true} {
 				tab = newTab(Config{MaxSize: 2, EvictOldest: evict})
-				Expect(tab.setMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeFalse())
+				Expect(tab.SetMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeFalse())
 				Expect(tab.items).To(BeEmpty())
 			}
 		})
@@ -349,31 +361,31 @@ var _ = Describe("table", func() {
 				if k == "c" {
 					ttl = time.Second
 				}
-				tab.set(k, i, ttl)
+				tab.Set(k, i, ttl)
 				clock.advance(time.Millisecond)
 			}
 			since := tab.items["a"].item.LastModified
 			clock.advance(time.Second)
-			got := tab.modifiedSince(since)
+			got := tab.ModifiedSince(since)
 			Expect(got).To(HaveLen(2))
 			Expect(got[0].Key).To(Equal("b"))
 			Expect(got[1].Key).To(Equal("d"))
-			Expect(tab.modifiedSince(tab.last)).To(BeEmpty())
-			Expect(tab.modifiedSince(time.Time{})).To(HaveLen(3))
+			Expect(tab.ModifiedSince(tab.last)).To(BeEmpty())
+			Expect(tab.ModifiedSince(time.Time{})).To(HaveLen(3))
 		})
 	})
 
 	It("tells its observer of every change", func() {
 		var seen []messages.EventKind
 		tab = newTab(Config{MaxSize: 1, EvictOldest: true})
-		tab.observe = func(ev messages.Event[string, int]) { seen = append(seen, ev.Kind) }
-		tab.set("a", 1, 0)
-		tab.set("b", 1, time.Second) // evicts a
+		tab.Observe(func(ev messages.Event[string, int]) { seen = append(seen, ev.Kind) })
+		tab.Set("a", 1, 0)
+		tab.Set("b", 1, time.Second) // evicts a
 		clock.advance(2 * time.Second)
-		tab.get("b") // expires b
-		tab.set("c", 1, 0)
-		tab.delete("c")
-		tab.clear()
+		tab.Get("b") // expires b
+		tab.Set("c", 1, 0)
+		tab.Delete("c")
+		tab.Clear()
 		Expect(seen).To(Equal([]messages.EventKind{
 			messages.EventPut, messages.EventEvict, messages.EventPut, messages.EventExpire,
 			messages.EventPut, messages.EventDelete, messages.EventClear,
@@ -387,19 +399,19 @@ var _ = Describe("table", func() {
 			key := string(rune('a' + rng.IntN(80)))
 			switch rng.IntN(9) {
 			case 6:
-				tab.compareAndSet(key, 0, time.Duration(rng.IntN(5))*time.Second, uint64(rng.IntN(int(tab.revision)+1)))
+				tab.CompareAndSet(key, 0, time.Duration(rng.IntN(5))*time.Second, uint64(rng.IntN(int(tab.revision)+1)))
 			case 7:
-				tab.setMany([]string{key, string(rune('a' + rng.IntN(80)))}, []int{1, 2}, time.Second)
+				tab.SetMany([]string{key, string(rune('a' + rng.IntN(80)))}, []int{1, 2}, time.Second)
 			case 8:
-				tab.modifiedSince(clock.t.Add(-time.Second))
+				tab.ModifiedSince(clock.t.Add(-time.Second))
 			case 0, 1:
-				tab.set(key, 0, time.Duration(rng.IntN(5))*time.Second)
+				tab.Set(key, 0, time.Duration(rng.IntN(5))*time.Second)
 			case 2:
-				tab.get(key)
+				tab.Get(key)
 			case 3:
-				tab.delete(key)
+				tab.Delete(key)
 			case 4:
-				tab.sweep(rng.IntN(4))
+				tab.Sweep(rng.IntN(4))
 			case 5:
 				clock.advance(time.Duration(rng.IntN(700)) * time.Millisecond)
 			}

@@ -1,4 +1,4 @@
-package actor
+package table
 
 // expiryHeap is the expiry index: a binary min-heap of the entries that
 // expire, earliest first. Each entry knows its position (heapIndex), so an

@@ -1,4 +1,4 @@
-package actor
+package table
 
 // orderList is the modification order: an intrusive doubly linked list of
 // entries, least recently written at the front. Every write appends a new

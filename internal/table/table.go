@@ -1,4 +1,4 @@
-package actor
+package table
 
 import (
 	"slices"
@@ -18,10 +18,25 @@ type entry[K comparable, V any] struct {
 	heapIndex  int          // place in the expiry heap, or notInHeap
 }
 
-// table is the owner's state: the map, the modification order and the
+// Config configures a Table.
+type Config struct {
+	// MaxSize is the most items the table keeps; 0 means unlimited.
+	MaxSize int
+	// EvictOldest makes a full table drop its least recently written item
+	// for a new key instead of rejecting the key.
+	EvictOldest bool
+	// Clock tells the time; nil means time.Now. Tests set it to step the
+	// clock back or stand it still.
+	Clock func() time.Time
+}
+
+// Table is a store's state: the map, the modification order and the
 // expiry index, kept consistent with each other, and the counters. It is
-// plain single-goroutine code; the owner is its only user.
-type table[K comparable, V any] struct {
+// plain code with no synchronisation of its own: the actor design's owner
+// is its only user, the mutex design holds its lock around every call.
+// Methods that only read (Peek, List, ModifiedSince, Stats) may run
+// concurrently with each other.
+type Table[K comparable, V any] struct {
 	items  map[K]*entry[K, V]
 	order  orderList[K, V]
 	expiry expiryHeap[K, V]
@@ -38,8 +53,9 @@ type table[K comparable, V any] struct {
 	observe func(messages.Event[K, V])
 }
 
-func newTable[K comparable, V any](cfg Config) *table[K, V] {
-	t := &table[K, V]{
+// New returns an empty table.
+func New[K comparable, V any](cfg Config) *Table[K, V] {
+	t := &Table[K, V]{
 		items:       make(map[K]*entry[K, V]),
 		clock:       cfg.Clock,
 		maxSize:     cfg.MaxSize,
@@ -55,7 +71,7 @@ func newTable[K comparable, V any](cfg Config) *table[K, V] {
 // now is the store's time: the wall clock without its monotonic reading,
 // never earlier than the latest write, so expiry never runs backwards when
 // the wall clock does.
-func (t *table[K, V]) now() time.Time {
+func (t *Table[K, V]) now() time.Time {
 	now := t.clock().Round(0)
 	if now.Before(t.last) {
 		return t.last
@@ -65,7 +81,7 @@ func (t *table[K, V]) now() time.Time {
 
 // stamp returns the LastModified for a new write: now, or one nanosecond
 // past the latest write when the clock stood still or stepped back.
-func (t *table[K, V]) stamp(now time.Time) time.Time {
+func (t *Table[K, V]) stamp(now time.Time) time.Time {
 	if !now.After(t.last) {
 		now = t.last.Add(time.Nanosecond)
 	}
@@ -80,7 +96,7 @@ func expired[K comparable, V any](e *entry[K, V], now time.Time) bool {
 // live returns the entry for key if it is there and live. An expired entry
 // found here is removed, so it is never returned whether or not a sweep has
 // run. now is read only for an entry that can expire.
-func (t *table[K, V]) live(key K) *entry[K, V] {
+func (t *Table[K, V]) live(key K) *entry[K, V] {
 	e := t.items[key]
 	if e != nil && !e.item.ExpiresAt.IsZero() && expired(e, t.now()) {
 		t.remove(e, messages.EventExpire)
@@ -89,8 +105,18 @@ func (t *table[K, V]) live(key K) *entry[K, V] {
 	return e
 }
 
-// get returns the live item for key.
-func (t *table[K, V]) get(key K) (*messages.Item[V], bool) {
+// Peek returns the live item for key, or nil. Unlike Get it only reads:
+// it neither removes an expired item nor counts a hit or miss.
+func (t *Table[K, V]) Peek(key K) *messages.Item[V] {
+	e := t.items[key]
+	if e == nil || expired(e, t.now()) {
+		return nil
+	}
+	return &e.item
+}
+
+// Get returns the live item for key, counting a hit or a miss.
+func (t *Table[K, V]) Get(key K) (*messages.Item[V], bool) {
 	e := t.live(key)
 	if e == nil {
 		t.stats.Misses++
@@ -100,17 +126,17 @@ func (t *table[K, V]) get(key K) (*messages.Item[V], bool) {
 	return &e.item, true
 }
 
-// getMany looks keys up into items, which is as long as keys; it leaves nil
+// GetMany looks keys up into items, which is as long as keys; it leaves nil
 // where a key has no live item.
-func (t *table[K, V]) getMany(keys []K, items []*messages.Item[V]) {
+func (t *Table[K, V]) GetMany(keys []K, items []*messages.Item[V]) {
 	for i, key := range keys {
-		items[i], _ = t.get(key)
+		items[i], _ = t.Get(key)
 	}
 }
 
-// set writes key = value, expiring after ttl when ttl > 0. A new key that
+// Set writes key = value, expiring after ttl when ttl > 0. A new key that
 // does not fit is rejected (ok false), or makes room by evicting the oldest.
-func (t *table[K, V]) set(key K, value V, ttl time.Duration) (item *messages.Item[V], ok bool) {
+func (t *Table[K, V]) Set(key K, value V, ttl time.Duration) (item *messages.Item[V], ok bool) {
 	old := t.live(key)
 	if old == nil && !t.roomFor(1) {
 		return nil, false
@@ -118,10 +144,10 @@ func (t *table[K, V]) set(key K, value V, ttl time.Duration) (item *messages.Ite
 	return t.write(key, value, ttl, old), true
 }
 
-// compareAndSet writes like set if the live item's revision is revision,
+// CompareAndSet writes like Set if the live item's revision is revision,
 // where 0 stands for no live item. Otherwise it returns the current item
 // (nil when absent) and conflict true.
-func (t *table[K, V]) compareAndSet(key K, value V, ttl time.Duration, revision uint64) (item *messages.Item[V], status messages.Status) {
+func (t *Table[K, V]) CompareAndSet(key K, value V, ttl time.Duration, revision uint64) (item *messages.Item[V], status messages.Status) {
 	old := t.live(key)
 	switch {
 	case old == nil && revision != 0:
@@ -134,10 +160,10 @@ func (t *table[K, V]) compareAndSet(key K, value V, ttl time.Duration, revision 
 	return t.write(key, value, ttl, old), messages.StatusOK
 }
 
-// setIfUnmodifiedSince writes like set if there is a live item that was not
+// SetIfUnmodifiedSince writes like Set if there is a live item that was not
 // modified after since. Otherwise it returns the current item (nil when
 // absent) and StatusConflict.
-func (t *table[K, V]) setIfUnmodifiedSince(key K, value V, ttl time.Duration, since time.Time) (item *messages.Item[V], status messages.Status) {
+func (t *Table[K, V]) SetIfUnmodifiedSince(key K, value V, ttl time.Duration, since time.Time) (item *messages.Item[V], status messages.Status) {
 	old := t.live(key)
 	if old == nil {
 		return nil, messages.StatusConflict
@@ -148,9 +174,9 @@ func (t *table[K, V]) setIfUnmodifiedSince(key K, value V, ttl time.Duration, si
 	return t.write(key, value, ttl, old), messages.StatusOK
 }
 
-// setMany writes keys[i] = values[i] for every i, or nothing when the new
+// SetMany writes keys[i] = values[i] for every i, or nothing when the new
 // keys do not all fit. keys must be distinct.
-func (t *table[K, V]) setMany(keys []K, values []V, ttl time.Duration) (ok bool) {
+func (t *Table[K, V]) SetMany(keys []K, values []V, ttl time.Duration) (ok bool) {
 	olds := make([]*entry[K, V], len(keys))
 	added := 0
 	for i, key := range keys {
@@ -184,7 +210,7 @@ func (t *table[K, V]) setMany(keys []K, values []V, ttl time.Duration) (ok bool)
 // slots from expired items first, then, when the policy allows, from the
 // least recently written items. When it reports false it has removed only
 // expired items, which were invisible already.
-func (t *table[K, V]) roomFor(n int) bool {
+func (t *Table[K, V]) roomFor(n int) bool {
 	if t.maxSize == 0 {
 		return true
 	}
@@ -210,7 +236,7 @@ func (t *table[K, V]) roomFor(n int) bool {
 }
 
 // write stores a new entry for key, replacing old (nil when there is none).
-func (t *table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V]) *messages.Item[V] {
+func (t *Table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V]) *messages.Item[V] {
 	if old != nil {
 		t.unindex(old)
 	}
@@ -237,8 +263,8 @@ func (t *table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V])
 	return &e.item
 }
 
-// delete removes the live item for key and reports whether there was one.
-func (t *table[K, V]) delete(key K) bool {
+// Delete removes the live item for key and reports whether there was one.
+func (t *Table[K, V]) Delete(key K) bool {
 	e := t.live(key)
 	if e == nil {
 		return false
@@ -247,28 +273,30 @@ func (t *table[K, V]) delete(key K) bool {
 	return true
 }
 
-// size counts the live items. Expired items not yet swept are removed first,
+// Size counts the live items. Expired items not yet swept are removed first,
 // so its cost is O(log n) for each of those and O(1) otherwise.
-func (t *table[K, V]) size() int {
+func (t *Table[K, V]) Size() int {
 	t.expireDue(t.now(), -1)
 	return len(t.items)
 }
 
-// list snapshots the live items in modification order.
-func (t *table[K, V]) list() []messages.Entry[K, V] {
-	t.expireDue(t.now(), -1)
+// List snapshots the live items in modification order. It only reads.
+func (t *Table[K, V]) List() []messages.Entry[K, V] {
+	now := t.now()
 	out := make([]messages.Entry[K, V], 0, len(t.items))
 	for e := t.order.front(); e != nil; e = t.order.after(e) {
-		out = append(out, messages.Entry[K, V]{Key: e.key, Item: &e.item})
+		if !expired(e, now) {
+			out = append(out, messages.Entry[K, V]{Key: e.key, Item: &e.item})
+		}
 	}
 	return out
 }
 
-// modifiedSince snapshots, in modification order, the live items modified
-// after since. It walks the modification order from the newest end and
+// ModifiedSince snapshots, in modification order, the live items modified
+// after since. It only reads. It walks the modification order from the newest end and
 // stops at the first older item, so its cost grows with the answer, not
 // with the table.
-func (t *table[K, V]) modifiedSince(since time.Time) []messages.Entry[K, V] {
+func (t *Table[K, V]) ModifiedSince(since time.Time) []messages.Entry[K, V] {
 	now := t.now()
 	var out []messages.Entry[K, V]
 	for e := t.order.back(); e != nil && e.item.LastModified.After(since); e = t.order.before(e) {
@@ -280,9 +308,9 @@ func (t *table[K, V]) modifiedSince(since time.Time) []messages.Entry[K, V] {
 	return out
 }
 
-// clear removes every item. It unlinks each entry so items callers still
+// Clear removes every item. It unlinks each entry so items callers still
 // hold do not keep the old indexes alive; that makes it O(n).
-func (t *table[K, V]) clear() {
+func (t *Table[K, V]) Clear() {
 	for e := t.order.front(); e != nil; e = t.order.front() {
 		t.order.remove(e)
 		e.heapIndex = notInHeap
@@ -295,13 +323,13 @@ func (t *table[K, V]) clear() {
 	}
 }
 
-// sweep removes at most limit expired items (all when limit < 0) and
+// Sweep removes at most limit expired items (all when limit < 0) and
 // reports how many it removed and whether expired items remain.
-func (t *table[K, V]) sweep(limit int) (n int, more bool) {
+func (t *Table[K, V]) Sweep(limit int) (n int, more bool) {
 	return t.expireDue(t.now(), limit)
 }
 
-func (t *table[K, V]) expireDue(now time.Time, limit int) (n int, more bool) {
+func (t *Table[K, V]) expireDue(now time.Time, limit int) (n int, more bool) {
 	for {
 		e := t.expiry.peek()
 		if e == nil || !expired(e, now) {
@@ -317,7 +345,7 @@ func (t *table[K, V]) expireDue(now time.Time, limit int) (n int, more bool) {
 
 // remove takes e out of the map and both indexes; why is EventDelete,
 // EventExpire or EventEvict.
-func (t *table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
+func (t *Table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 	switch why {
 	case messages.EventDelete:
 		t.stats.Deletes++
@@ -334,9 +362,22 @@ func (t *table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 }
 
 // unindex takes e out of the modification order and the expiry heap.
-func (t *table[K, V]) unindex(e *entry[K, V]) {
+func (t *Table[K, V]) unindex(e *entry[K, V]) {
 	t.order.remove(e)
 	if e.heapIndex != notInHeap {
 		t.expiry.remove(e)
 	}
+}
+
+// Stats returns the table's counters, with Items, the number of items held
+// (expired ones not yet removed included). It only reads.
+func (t *Table[K, V]) Stats() messages.Stats {
+	st := t.stats
+	st.Items = len(t.items)
+	return st
+}
+
+// Observe makes fn hear of every change as it happens; nil stops it.
+func (t *Table[K, V]) Observe(fn func(messages.Event[K, V])) {
+	t.observe = fn
 }
