@@ -4,6 +4,7 @@ import (
 	"iter"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/hashkey"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -67,7 +68,7 @@ func (s *Store[K, V]) SetMany(items map[K]V) error {
 func (s *Store[K, V]) checkKeys(keys []K) error {
 	if s.checkKey {
 		for _, k := range keys {
-			if !hashable(k) {
+			if !hashkey.Hashable(k) {
 				return ErrInvalidKey
 			}
 		}

@@ -3,6 +3,7 @@ package store
 import (
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/hashkey"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -32,7 +33,7 @@ func (s *Store[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
 }
 
 func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
-	if s.checkKey && !hashable(key) {
+	if s.checkKey && !hashkey.Hashable(key) {
 		return ErrInvalidKey
 	}
 	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSet, Key: key, Value: value, TTL: ttl})
@@ -53,7 +54,7 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 	if s == nil {
 		return nil, ErrNotRunning
 	}
-	if s.checkKey && !hashable(key) {
+	if s.checkKey && !hashkey.Hashable(key) {
 		return nil, ErrInvalidKey
 	}
 	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpGet, Key: key})
@@ -73,7 +74,7 @@ func (s *Store[K, V]) Delete(key K) error {
 	if s == nil {
 		return ErrNotRunning
 	}
-	if s.checkKey && !hashable(key) {
+	if s.checkKey && !hashkey.Hashable(key) {
 		return ErrInvalidKey
 	}
 	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpDelete, Key: key})

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/actor"
+	"github.com/lastmodstore/lastmodstore/internal/hashkey"
 	"github.com/lastmodstore/lastmodstore/messages"
 	"github.com/lastmodstore/lastmodstore/supervisor"
 )
@@ -64,7 +65,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 	s := &Store[K, V]{
 		cfg:      cfg,
 		opts:     defaultOptions[K, V](),
-		checkKey: hashMayPanic(reflect.TypeFor[K]()),
+		checkKey: hashkey.MayPanic(reflect.TypeFor[K]()),
 	}
 	for _, o := range opts {
 		if o == nil {
