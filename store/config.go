@@ -55,8 +55,10 @@ func (p EvictionPolicy) String() string {
 	return fmt.Sprintf("EvictionPolicy(%d)", int(p))
 }
 
-// withDefaults validates c and fills in the defaults of zero fields.
-func (c Config) withDefaults() (Config, error) {
+// WithDefaults returns c with each zero field that stands for a default
+// set to it, or an error matching ErrInvalidConfig that names the first
+// field out of range. New calls it; so does the mutex design.
+func (c Config) WithDefaults() (Config, error) {
 	for _, f := range []struct {
 		name     string
 		negative bool

@@ -3,21 +3,29 @@ package store
 import (
 	"fmt"
 	"time"
-
-	"github.com/lastmodstore/lastmodstore/messages"
-	"github.com/lastmodstore/lastmodstore/supervisor"
 )
 
 // Option configures what a Config cannot: behaviour given as code, and
 // limits most users never change.
 type Option[K comparable, V any] interface {
-	apply(*options[K, V]) error
+	apply(*Settings[K, V]) error
 }
 
-type options[K comparable, V any] struct {
-	supervisor  supervisor.Options
-	onEvict     func(messages.Event[K, V]) // nil: no callback
-	watchBuffer int
+// Settings are what a list of Options comes to, defaults included. New
+// reads them with Resolve; so does the mutex design (package mutexstore),
+// which takes the same options.
+type Settings[K comparable, V any] struct {
+	// OnEvict is the eviction callback (WithOnEvict); nil means none.
+	OnEvict func(key K, item *Item[V], reason EvictReason)
+	// StopTimeout bounds how long Shutdown waits for a busy callback
+	// (WithStopTimeout); zero means as long as it takes.
+	StopTimeout time.Duration
+	// WatchBuffer is how far a watcher may fall behind (WithWatchBuffer).
+	WatchBuffer int
+	// MaxRestarts restarts of the owner within RestartPeriod are allowed
+	// (WithRestartLimit); zero means the supervisor's default.
+	MaxRestarts   int
+	RestartPeriod time.Duration
 }
 
 // The defaults of the options.
@@ -26,16 +34,25 @@ const (
 	defaultWatchBuffer = 1024
 )
 
-func defaultOptions[K comparable, V any]() options[K, V] {
-	return options[K, V]{
-		supervisor:  supervisor.Options{StopTimeout: defaultStopTimeout},
-		watchBuffer: defaultWatchBuffer,
+// Resolve applies opts, in order, to the default Settings. It returns an
+// error matching ErrInvalidConfig for an option given a bad value; nil
+// options are skipped.
+func Resolve[K comparable, V any](opts ...Option[K, V]) (Settings[K, V], error) {
+	s := Settings[K, V]{StopTimeout: defaultStopTimeout, WatchBuffer: defaultWatchBuffer}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.apply(&s); err != nil {
+			return s, err
+		}
 	}
+	return s, nil
 }
 
-type optionFunc[K comparable, V any] func(*options[K, V]) error
+type optionFunc[K comparable, V any] func(*Settings[K, V]) error
 
-func (f optionFunc[K, V]) apply(o *options[K, V]) error { return f(o) }
+func (f optionFunc[K, V]) apply(s *Settings[K, V]) error { return f(s) }
 
 // WithRestartLimit bounds how often the supervisor restarts the owner after
 // a panic: more than max restarts within period stops the store, and Err
@@ -45,11 +62,11 @@ func (f optionFunc[K, V]) apply(o *options[K, V]) error { return f(o) }
 // because an eviction callback panicked are always restarted and never
 // count against the limit.
 func WithRestartLimit[K comparable, V any](max int, period time.Duration) Option[K, V] {
-	return optionFunc[K, V](func(o *options[K, V]) error {
+	return optionFunc[K, V](func(s *Settings[K, V]) error {
 		if max < 0 || period < 0 {
 			return fmt.Errorf("%w: restart limit %d within %v is negative", ErrInvalidConfig, max, period)
 		}
-		o.supervisor.MaxRestarts, o.supervisor.Period = max, period
+		s.MaxRestarts, s.RestartPeriod = max, period
 		return nil
 	})
 }
@@ -68,17 +85,11 @@ func WithRestartLimit[K comparable, V any](max int, period time.Duration) Option
 // are dropped (Stats.Dropped). Shutdown waits for running callbacks at most
 // the stop timeout (WithStopTimeout). A nil fn is ErrInvalidConfig.
 func WithOnEvict[K comparable, V any](fn func(key K, item *Item[V], reason EvictReason)) Option[K, V] {
-	return optionFunc[K, V](func(o *options[K, V]) error {
+	return optionFunc[K, V](func(s *Settings[K, V]) error {
 		if fn == nil {
 			return fmt.Errorf("%w: nil OnEvict callback", ErrInvalidConfig)
 		}
-		o.onEvict = func(ev messages.Event[K, V]) {
-			reason := EvictExpired
-			if ev.Kind == messages.EventEvict {
-				reason = EvictCapacity
-			}
-			fn(ev.Key, ev.Item, reason)
-		}
+		s.OnEvict = fn
 		return nil
 	})
 }
@@ -89,11 +100,11 @@ func WithOnEvict[K comparable, V any](fn func(key K, item *Item[V], reason Evict
 // callback is left to finish on its own: Go cannot stop it. Zero waits as
 // long as it takes; negative is ErrInvalidConfig.
 func WithStopTimeout[K comparable, V any](d time.Duration) Option[K, V] {
-	return optionFunc[K, V](func(o *options[K, V]) error {
+	return optionFunc[K, V](func(s *Settings[K, V]) error {
 		if d < 0 {
 			return fmt.Errorf("%w: stop timeout %v is negative", ErrInvalidConfig, d)
 		}
-		o.supervisor.StopTimeout = d
+		s.StopTimeout = d
 		return nil
 	})
 }
@@ -102,11 +113,19 @@ func WithStopTimeout[K comparable, V any](d time.Duration) Option[K, V] {
 // its watch ends with ErrWatchLagging; the default is 1024. It must be
 // positive, or it is ErrInvalidConfig.
 func WithWatchBuffer[K comparable, V any](n int) Option[K, V] {
-	return optionFunc[K, V](func(o *options[K, V]) error {
+	return optionFunc[K, V](func(s *Settings[K, V]) error {
 		if n <= 0 {
 			return fmt.Errorf("%w: watch buffer %d is not positive", ErrInvalidConfig, n)
 		}
-		o.watchBuffer = n
+		s.WatchBuffer = n
 		return nil
 	})
+}
+
+// Reason maps an EventExpire or EventEvict to its EvictReason.
+func Reason(kind EventKind) EvictReason {
+	if kind == EventEvict {
+		return EvictCapacity
+	}
+	return EvictExpired
 }

@@ -26,7 +26,7 @@ type Item[V any] = messages.Item[V]
 // they are still there.
 type Store[K comparable, V any] struct {
 	cfg      Config
-	opts     options[K, V]
+	opts     Settings[K, V]
 	owner    *actor.Owner[K, V]
 	checkKey bool // K can hold values a map cannot hash
 
@@ -58,27 +58,23 @@ const sweepStep = 256
 // returns an error matching ErrInvalidConfig, naming the field, for a
 // negative number or duration in cfg, an unknown Eviction, or a bad option.
 func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], error) {
-	cfg, err := cfg.withDefaults()
+	cfg, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	settings, err := Resolve(opts...)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store[K, V]{
 		cfg:      cfg,
-		opts:     defaultOptions[K, V](),
+		opts:     settings,
 		checkKey: hashkey.MayPanic(reflect.TypeFor[K]()),
-	}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o.apply(&s.opts); err != nil {
-			return nil, err
-		}
 	}
 	s.owner = actor.NewOwner[K, V](actor.Config{
 		MaxSize:     cfg.MaxSize,
 		EvictOldest: cfg.Eviction == EvictOldest,
-		Notify:      s.opts.onEvict != nil,
+		Notify:      s.opts.OnEvict != nil,
 		Lagging:     ErrWatchLagging,
 	})
 	s.replies.New = func() any { return make(chan messages.Reply[K, V], 1) }
@@ -132,7 +128,11 @@ func (s *Store[K, V]) newRun() *run[K, V] {
 		r.ticker = time.NewTicker(s.cfg.CleanupInterval)
 		ticks = r.ticker.C
 	}
-	r.sup = supervisor.New(s.opts.supervisor, s.actors(r, ticks)...)
+	r.sup = supervisor.New(supervisor.Options{
+		MaxRestarts: s.opts.MaxRestarts,
+		Period:      s.opts.RestartPeriod,
+		StopTimeout: s.opts.StopTimeout,
+	}, s.actors(r, ticks)...)
 	return r
 }
 
@@ -250,21 +250,21 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 				return rep.More, err
 			},
 		}
-		if s.opts.onEvict != nil {
+		if fn := s.opts.OnEvict; fn != nil {
 			c.Wake, c.Final = s.owner.Wake(), s.owner.Final()
 			c.Take = func() ([]messages.Event[K, V], error) {
 				args := &messages.Args[K, V]{}
 				_, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
 				return args.Events, err
 			}
-			c.OnEvict = s.opts.onEvict
+			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, Reason(ev.Kind)) }
 		}
 		// A cleaner fails only when a user callback panics: that must never
 		// stop the store, so its restarts are not limited.
 		actors = append(actors, supervisor.Actor{
 			Name:      fmt.Sprintf("cleanup-%d", i),
 			Run:       c.Run,
-			Tolerated: s.opts.onEvict != nil,
+			Tolerated: s.opts.OnEvict != nil,
 		})
 	}
 	return append(actors, supervisor.Actor{

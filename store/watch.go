@@ -31,7 +31,7 @@ func (s *Store[K, V]) Watch(ctx context.Context) (<-chan Event[K, V], error) {
 		return nil, err
 	}
 	// One slot more than the buffer, kept for the EventEnd.
-	w := &messages.Watch[K, V]{C: make(chan Event[K, V], s.opts.watchBuffer+1), Ctx: ctx}
+	w := &messages.Watch[K, V]{C: make(chan Event[K, V], s.opts.WatchBuffer+1), Ctx: ctx}
 	// Ending the watch when ctx is done is a request to the owner like any
 	// other: only the owner sends on or closes w.C. The owner detaches this
 	// when the watch ends first, so nothing outlives the watch.

@@ -105,14 +105,23 @@ func (t *Table[K, V]) live(key K) *entry[K, V] {
 	return e
 }
 
-// Peek returns the live item for key, or nil. Unlike Get it only reads:
-// it neither removes an expired item nor counts a hit or miss.
-func (t *Table[K, V]) Peek(key K) *messages.Item[V] {
+// Peek returns the live item for key, or nil, and whether key holds an
+// expired item. Unlike Get it only reads: it neither removes an expired
+// item (Expire does) nor counts a hit or miss.
+func (t *Table[K, V]) Peek(key K) (item *messages.Item[V], stale bool) {
 	e := t.items[key]
-	if e == nil || expired(e, t.now()) {
-		return nil
+	if e == nil {
+		return nil, false
 	}
-	return &e.item
+	if !e.item.ExpiresAt.IsZero() && expired(e, t.now()) {
+		return nil, true
+	}
+	return &e.item, false
+}
+
+// Expire removes key's item if it has expired.
+func (t *Table[K, V]) Expire(key K) {
+	t.live(key)
 }
 
 // Get returns the live item for key, counting a hit or a miss.

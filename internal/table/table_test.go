@@ -130,13 +130,24 @@ var _ = Describe("table", func() {
 		It("peeks and lists without removing or counting anything", func() {
 			tab.Set("a", 1, time.Second)
 			tab.Set("b", 2, 0)
-			Expect(tab.Peek("a").Value).To(Equal(1))
+			item, stale := tab.Peek("a")
+			Expect(item.Value).To(Equal(1))
+			Expect(stale).To(BeFalse())
 			clock.advance(2 * time.Second)
-			Expect(tab.Peek("a")).To(BeNil())
-			Expect(tab.Peek("missing")).To(BeNil())
+			item, stale = tab.Peek("a")
+			Expect(item).To(BeNil())
+			Expect(stale).To(BeTrue())
+			item, stale = tab.Peek("missing")
+			Expect(item).To(BeNil())
+			Expect(stale).To(BeFalse())
 			Expect(tab.List()).To(HaveLen(1))
 			Expect(tab.items).To(HaveLen(2), "the expired item is still held")
 			Expect(tab.stats.Hits + tab.stats.Misses + tab.stats.Expirations).To(BeZero())
+
+			tab.Expire("b")
+			tab.Expire("a")
+			Expect(tab.items).To(HaveLen(1))
+			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 		})
 
 		It("gives ExpiresAt as LastModified plus the ttl", func() {

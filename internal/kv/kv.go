@@ -1,0 +1,38 @@
+// Package kv names what both designs offer, so tests, benchmarks and the
+// comparison program can run the same code against either.
+package kv
+
+import (
+	"context"
+	"iter"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// Store is the API shared by store.Store and mutexstore.Store.
+type Store[K comparable, V any] interface {
+	Start(ctx context.Context) error
+	Shutdown() error
+	IsRunning() bool
+	Err() error
+
+	Set(key K, value V) error
+	SetWithTTL(key K, value V, ttl time.Duration) error
+	Get(key K) (*store.Item[V], error)
+	Delete(key K) error
+	Size() (int, error)
+	List() (map[K]*store.Item[V], error)
+	Clear() error
+
+	CompareAndSet(key K, value V, revision uint64) (*store.Item[V], error)
+	SetIfUnmodifiedSince(key K, value V, t time.Time) (*store.Item[V], error)
+	GetMany(keys []K) (map[K]*store.Item[V], error)
+	SetMany(items map[K]V) error
+	Stats() (store.Stats, error)
+	All() iter.Seq2[K, *store.Item[V]]
+	Keys() iter.Seq[K]
+}
+
+// Opener makes a store of one design; both designs' New fit it.
+type Opener[K comparable, V any] func(cfg store.Config, opts ...store.Option[K, V]) (Store[K, V], error)

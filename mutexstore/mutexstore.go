@@ -1,0 +1,596 @@
+package mutexstore
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"reflect"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/table"
+	"github.com/lastmodstore/lastmodstore/messages"
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// Store is the mutex design of lastmodstore: a store.Store behind a
+// sync.RWMutex. Its methods are safe for concurrent use and have the
+// semantics of store.Store's methods of the same name.
+type Store[K comparable, V any] struct {
+	cfg      store.Config
+	opts     store.Settings[K, V]
+	checkKey bool // K can hold values a map cannot hash
+
+	mu       sync.RWMutex
+	table    *table.Table[K, V]     // guarded by mu
+	life     *life                  // guarded by mu; nil when not running
+	stopping *life                  // guarded by mu; a life being stopped
+	lastErr  error                  // guarded by mu; why the latest life ended
+	pending  []messages.Event[K, V] // guarded by mu; notices for the callbacks
+	dropped  uint64                 // guarded by mu
+
+	// Reads run under the read lock, so they count with atomics.
+	hits, misses atomic.Uint64
+	restarts     atomic.Uint64 // callbacks that panicked
+	wake         chan struct{} // signalled when a notice is pending after none was
+}
+
+// life is one Start-to-stop life of a store.
+type life struct {
+	stop chan struct{} // closed by Shutdown
+	done chan struct{} // closed when every goroutine of the life has exited
+	err  error         // why it ended; read after done
+}
+
+// sweepStep bounds the expired items one sweep step removes under the lock.
+const sweepStep = 256
+
+// maxPending bounds the notices waiting for a callback.
+const maxPending = 1 << 16
+
+// New returns a store configured by cfg and opts — the same Config and
+// options as store.New — not yet started. It returns an error matching
+// store.ErrInvalidConfig for a bad cfg or option.
+func New[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) (*Store[K, V], error) {
+	cfg, err := cfg.WithDefaults()
+	if err != nil {
+		return nil, err
+	}
+	settings, err := store.Resolve(opts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store[K, V]{
+		cfg:      cfg,
+		opts:     settings,
+		checkKey: hashkey.MayPanic(reflect.TypeFor[K]()),
+		table: table.New[K, V](table.Config{
+			MaxSize:     cfg.MaxSize,
+			EvictOldest: cfg.Eviction == store.EvictOldest,
+		}),
+		wake: make(chan struct{}, 1),
+	}
+	if settings.OnEvict != nil {
+		s.table.Observe(s.observe)
+	}
+	return s, nil
+}
+
+// Start starts the store and returns at once; cancelling ctx later stops
+// it gracefully. It returns store.ErrNilContext, ctx.Err(),
+// store.ErrAlreadyRunning or, on a nil store, store.ErrNotRunning; during a
+// stop it waits for the stop to finish, then starts the store again.
+func (s *Store[K, V]) Start(ctx context.Context) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	if ctx == nil {
+		return store.ErrNilContext
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	for s.stopping != nil {
+		done := s.stopping.done
+		s.mu.Unlock()
+		<-done
+		s.mu.Lock()
+	}
+	defer s.mu.Unlock()
+	if s.life != nil {
+		return store.ErrAlreadyRunning
+	}
+	l := &life{stop: make(chan struct{}), done: make(chan struct{})}
+	s.life, s.lastErr = l, nil
+	go s.janitor(ctx, l)
+	return nil
+}
+
+// IsRunning reports whether the store accepts operations.
+func (s *Store[K, V]) IsRunning() bool {
+	if s == nil {
+		return false
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.life != nil
+}
+
+// Shutdown stops the store and blocks until every goroutine it started has
+// exited, or the stop timeout passed for an eviction callback still
+// running (then it returns an error matching store.ErrStopTimeout). Calls
+// already holding the lock finish first; later calls get
+// store.ErrNotRunning. It is idempotent and returns nil before Start.
+func (s *Store[K, V]) Shutdown() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	l := s.life
+	if l != nil {
+		s.life, s.stopping = nil, l
+		close(l.stop)
+	} else {
+		l = s.stopping
+	}
+	err := s.lastErr
+	s.mu.Unlock()
+	if l == nil {
+		return err
+	}
+	<-l.done
+	return l.err
+}
+
+// Err reports why the store last stopped on its own: the mutex design
+// never fails, so it is nil unless callbacks outlasted the stop timeout.
+func (s *Store[K, V]) Err() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.lastErr
+}
+
+// janitor is the store's one background goroutine (with the callback
+// workers when there is a callback): it sweeps on every tick and stops the
+// store when ctx is done or Shutdown asks.
+func (s *Store[K, V]) janitor(ctx context.Context, l *life) {
+	var ticks <-chan time.Time
+	if s.cfg.CleanupInterval > 0 {
+		ticker := time.NewTicker(s.cfg.CleanupInterval)
+		defer ticker.Stop()
+		ticks = ticker.C
+	}
+	workers := 0
+	workCtx, stopWork := context.WithCancel(context.Background())
+	exited := make(chan struct{}, s.cfg.WorkerCount) // one slot per worker: none ever blocks
+	if s.opts.OnEvict != nil {
+		workers = s.cfg.WorkerCount
+		for range workers {
+			go s.worker(workCtx, exited)
+		}
+	}
+	for stopped := false; !stopped; {
+		select {
+		case <-ctx.Done():
+			s.mu.Lock()
+			if s.life == l {
+				s.life, s.stopping = nil, l
+			}
+			s.mu.Unlock()
+			stopped = true
+		case <-l.stop:
+			stopped = true
+		case <-ticks:
+			s.sweep()
+		}
+	}
+	stopWork()
+	l.err = waitWorkers(exited, workers, s.opts.StopTimeout)
+	s.mu.Lock()
+	s.stopping, s.lastErr = nil, l.err
+	s.mu.Unlock()
+	close(l.done)
+}
+
+// waitWorkers waits for n workers to exit, at most timeout (0: no bound).
+func waitWorkers(exited <-chan struct{}, n int, timeout time.Duration) error {
+	var deadline <-chan time.Time
+	if timeout > 0 && n > 0 {
+		timer := time.NewTimer(timeout)
+		defer timer.Stop()
+		deadline = timer.C
+	}
+	for ; n > 0; n-- {
+		select {
+		case <-exited:
+		case <-deadline:
+			return fmt.Errorf("%w: %d eviction callback worker(s)", store.ErrStopTimeout, n)
+		}
+	}
+	return nil
+}
+
+// sweep removes expired items in steps, releasing the lock between steps
+// so readers and writers interleave with a long sweep.
+func (s *Store[K, V]) sweep() {
+	for more := true; more; {
+		s.mu.Lock()
+		_, more = s.table.Sweep(sweepStep)
+		pending := len(s.pending)
+		s.mu.Unlock()
+		s.notify(pending)
+	}
+}
+
+// observe runs under the write lock for every change the table makes and
+// keeps a notice of each expiry and eviction for the callback workers.
+func (s *Store[K, V]) observe(ev messages.Event[K, V]) {
+	if ev.Kind != messages.EventExpire && ev.Kind != messages.EventEvict {
+		return
+	}
+	if len(s.pending) == maxPending {
+		s.pending = s.pending[1:]
+		s.dropped++
+	}
+	s.pending = append(s.pending, ev)
+}
+
+// notify wakes a worker if notices are pending: writers read how many
+// under the lock and call it after releasing the lock.
+func (s *Store[K, V]) notify(pending int) {
+	if pending > 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// worker runs eviction callbacks, outside the lock, until ctx is done; then
+// it runs those still pending and exits.
+func (s *Store[K, V]) worker(ctx context.Context, exited chan<- struct{}) {
+	defer func() { exited <- struct{}{} }()
+	for {
+		select {
+		case <-ctx.Done():
+			s.deliver()
+			return
+		case <-s.wake:
+			s.deliver()
+		}
+	}
+}
+
+// deliver takes the pending notices until none is left and runs their
+// callbacks; a panicking callback is recovered and counted as a restart.
+func (s *Store[K, V]) deliver() {
+	for {
+		s.mu.Lock()
+		batch := s.pending
+		s.pending = nil
+		s.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		for _, ev := range batch {
+			s.callback(ev)
+		}
+	}
+}
+
+func (s *Store[K, V]) callback(ev messages.Event[K, V]) {
+	defer func() {
+		if recover() != nil {
+			s.restarts.Add(1)
+		}
+	}()
+	s.opts.OnEvict(ev.Key, ev.Item, store.Reason(ev.Kind))
+}
+
+// read runs fn under the read lock if the store is running.
+func (s *Store[K, V]) read(fn func()) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.life == nil {
+		return store.ErrNotRunning
+	}
+	fn()
+	return nil
+}
+
+// write runs fn under the write lock if the store is running, then wakes a
+// callback worker for the notices fn left.
+func (s *Store[K, V]) write(fn func()) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	s.mu.Lock()
+	if s.life == nil {
+		s.mu.Unlock()
+		return store.ErrNotRunning
+	}
+	fn()
+	pending := len(s.pending)
+	s.mu.Unlock()
+	s.notify(pending)
+	return nil
+}
+
+func (s *Store[K, V]) checkKeys(keys ...K) error {
+	if s != nil && s.checkKey {
+		for _, k := range keys {
+			if !hashkey.Hashable(k) {
+				return store.ErrInvalidKey
+			}
+		}
+	}
+	return nil
+}
+
+// Set stores value under key with the Config's TTL; see store.Store.Set.
+func (s *Store[K, V]) Set(key K, value V) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	return s.set(key, value, s.cfg.TTL)
+}
+
+// SetWithTTL is Set with a time-to-live of its own; see
+// store.Store.SetWithTTL.
+func (s *Store[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if ttl < 0 {
+		return store.ErrInvalidTTL
+	}
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	return s.set(key, value, ttl)
+}
+
+func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
+	if s.checkKey && !hashkey.Hashable(key) {
+		return store.ErrInvalidKey
+	}
+	s.mu.Lock()
+	if s.life == nil {
+		s.mu.Unlock()
+		return store.ErrNotRunning
+	}
+	_, ok := s.table.Set(key, value, ttl)
+	pending := len(s.pending)
+	s.mu.Unlock()
+	s.notify(pending)
+	if !ok {
+		return store.ErrStoreFull
+	}
+	return nil
+}
+
+// Get returns the live item stored under key; see store.Store.Get. It
+// takes the read lock, and the write lock only to remove an expired item
+// it found.
+func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
+	if s == nil {
+		return nil, store.ErrNotRunning
+	}
+	if s.checkKey && !hashkey.Hashable(key) {
+		return nil, store.ErrInvalidKey
+	}
+	s.mu.RLock()
+	if s.life == nil {
+		s.mu.RUnlock()
+		return nil, store.ErrNotRunning
+	}
+	item, stale := s.table.Peek(key)
+	s.mu.RUnlock()
+	if item == nil {
+		s.misses.Add(1)
+		if stale {
+			_ = s.write(func() { s.table.Expire(key) })
+		}
+		return nil, store.ErrNotFound
+	}
+	s.hits.Add(1)
+	return item, nil
+}
+
+// Delete removes the item stored under key; see store.Store.Delete.
+func (s *Store[K, V]) Delete(key K) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	if s.checkKey && !hashkey.Hashable(key) {
+		return store.ErrInvalidKey
+	}
+	s.mu.Lock()
+	if s.life == nil {
+		s.mu.Unlock()
+		return store.ErrNotRunning
+	}
+	ok := s.table.Delete(key)
+	pending := len(s.pending)
+	s.mu.Unlock()
+	s.notify(pending)
+	if !ok {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// Size returns the number of live items; see store.Store.Size. It takes
+// the write lock: expired items it finds are removed.
+func (s *Store[K, V]) Size() (int, error) {
+	n := 0
+	err := s.write(func() { n = s.table.Size() })
+	return n, err
+}
+
+// List returns a copy of every live item; see store.Store.List.
+func (s *Store[K, V]) List() (map[K]*store.Item[V], error) {
+	var entries []messages.Entry[K, V]
+	if err := s.read(func() { entries = s.table.List() }); err != nil {
+		return nil, err
+	}
+	out := make(map[K]*store.Item[V], len(entries))
+	for _, e := range entries {
+		out[e.Key] = e.Item
+	}
+	return out, nil
+}
+
+// Clear removes every item; see store.Store.Clear.
+func (s *Store[K, V]) Clear() error {
+	return s.write(s.table.Clear)
+}
+
+// CompareAndSet writes value under key only if the key's item has the
+// given revision (0: absent); see store.Store.CompareAndSet.
+func (s *Store[K, V]) CompareAndSet(key K, value V, revision uint64) (*store.Item[V], error) {
+	if s == nil {
+		return nil, store.ErrNotRunning
+	}
+	return s.conditional(key, func() (*store.Item[V], messages.Status) {
+		return s.table.CompareAndSet(key, value, s.cfg.TTL, revision)
+	})
+}
+
+// SetIfUnmodifiedSince writes value under key only if its item was not
+// modified after t; see store.Store.SetIfUnmodifiedSince.
+func (s *Store[K, V]) SetIfUnmodifiedSince(key K, value V, t time.Time) (*store.Item[V], error) {
+	if s == nil {
+		return nil, store.ErrNotRunning
+	}
+	return s.conditional(key, func() (*store.Item[V], messages.Status) {
+		return s.table.SetIfUnmodifiedSince(key, value, s.cfg.TTL, t)
+	})
+}
+
+func (s *Store[K, V]) conditional(key K, fn func() (*store.Item[V], messages.Status)) (*store.Item[V], error) {
+	if err := s.checkKeys(key); err != nil {
+		return nil, err
+	}
+	var item *store.Item[V]
+	var status messages.Status
+	if err := s.write(func() { item, status = fn() }); err != nil {
+		return nil, err
+	}
+	switch status {
+	case messages.StatusFull:
+		return nil, store.ErrStoreFull
+	case messages.StatusConflict:
+		conflict := &store.ConflictError{}
+		if item != nil {
+			conflict.Revision, conflict.LastModified = item.Revision, item.LastModified
+		}
+		return nil, conflict
+	}
+	return item, nil
+}
+
+// GetMany returns the live items of keys, taking the read lock once; see
+// store.Store.GetMany.
+func (s *Store[K, V]) GetMany(keys []K) (map[K]*store.Item[V], error) {
+	if err := s.checkKeys(keys...); err != nil {
+		return nil, err
+	}
+	items := make([]*store.Item[V], len(keys))
+	stale := false
+	if err := s.read(func() {
+		for i, k := range keys {
+			var st bool
+			items[i], st = s.table.Peek(k)
+			stale = stale || st
+		}
+	}); err != nil {
+		return nil, err
+	}
+	if stale {
+		_ = s.write(func() {
+			for _, k := range keys {
+				s.table.Expire(k)
+			}
+		})
+	}
+	out := make(map[K]*store.Item[V], len(keys))
+	for i, item := range items {
+		if item != nil {
+			out[keys[i]] = item
+		}
+	}
+	s.hits.Add(uint64(len(out)))
+	s.misses.Add(uint64(len(keys) - len(out)))
+	return out, nil
+}
+
+// SetMany writes every item of items, all or nothing, taking the write
+// lock once; see store.Store.SetMany.
+func (s *Store[K, V]) SetMany(items map[K]V) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	keys := make([]K, 0, len(items))
+	values := make([]V, 0, len(items))
+	for k, v := range items {
+		keys = append(keys, k)
+		values = append(values, v)
+	}
+	if err := s.checkKeys(keys...); err != nil {
+		return err
+	}
+	ok := false
+	if err := s.write(func() { ok = s.table.SetMany(keys, values, s.cfg.TTL) }); err != nil {
+		return err
+	}
+	if !ok {
+		return store.ErrStoreFull
+	}
+	return nil
+}
+
+// Stats returns a snapshot of the store's counters; see store.Store.Stats.
+// Restarts counts callbacks that panicked; Watchers and Mailbox are always
+// zero in this design.
+func (s *Store[K, V]) Stats() (store.Stats, error) {
+	var st store.Stats
+	err := s.read(func() {
+		st = s.table.Stats()
+		st.Pending, st.Dropped = len(s.pending), s.dropped
+	})
+	st.Hits, st.Misses, st.Restarts = s.hits.Load(), s.misses.Load(), s.restarts.Load()
+	return st, err
+}
+
+// All returns an iterator over a consistent snapshot of the live items,
+// oldest first; see store.Store.All.
+func (s *Store[K, V]) All() iter.Seq2[K, *store.Item[V]] {
+	return func(yield func(K, *store.Item[V]) bool) {
+		var entries []messages.Entry[K, V]
+		_ = s.read(func() { entries = s.table.List() })
+		for _, e := range entries {
+			if !yield(e.Key, e.Item) {
+				return
+			}
+		}
+	}
+}
+
+// Keys returns an iterator over the keys of a consistent snapshot of the
+// live items; see store.Store.Keys.
+func (s *Store[K, V]) Keys() iter.Seq[K] {
+	return func(yield func(K) bool) {
+		for k := range s.All() {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
