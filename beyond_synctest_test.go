@@ -108,7 +108,12 @@ func TestBeyondOnEvictOnceForAnExpiredItem(t *testing.T) {
 			g.Expect(s.Get("k")).Error().To(gomega.MatchError(store.ErrNotFound))
 		}},
 		{"Size", false, func(g *gomega.WithT, s *btStore) { g.Expect(s.Size()).To(gomega.Equal(1)) }},
-		{"List", false, func(g *gomega.WithT, s *btStore) { g.Expect(s.List()).To(gomega.HaveLen(1)) }},
+		// List only reads: it leaves the item out but removes nothing, so
+		// the callback comes from the Size after it.
+		{"Size after a List", false, func(g *gomega.WithT, s *btStore) {
+			g.Expect(s.List()).To(gomega.HaveLen(1))
+			g.Expect(s.Size()).To(gomega.Equal(1))
+		}},
 		{"GetMany", false, func(g *gomega.WithT, s *btStore) {
 			g.Expect(s.GetMany([]string{"k", "kept"})).To(gomega.HaveLen(1))
 		}},
