@@ -17,18 +17,20 @@ func open(cfg store.Config, opts ...store.Option[string, int]) (kv.Store[string,
 	return store.New(cfg, opts...)
 }
 
-func BenchmarkGet(b *testing.B)           { benchmarks.Get(b, open) }
-func BenchmarkGetParallel(b *testing.B)   { benchmarks.GetParallel(b, open) }
-func BenchmarkSet(b *testing.B)           { benchmarks.Set(b, open) }
-func BenchmarkSetParallel(b *testing.B)   { benchmarks.SetParallel(b, open) }
-func BenchmarkSetWithTTL(b *testing.B)    { benchmarks.SetWithTTL(b, open) }
-func BenchmarkDelete(b *testing.B)        { benchmarks.Delete(b, open) }
-func BenchmarkSize(b *testing.B)          { benchmarks.Size(b, open) }
-func BenchmarkList(b *testing.B)          { benchmarks.List(b, open) }
-func BenchmarkGetMany64(b *testing.B)     { benchmarks.GetMany(b, open) }
-func BenchmarkSetMany64(b *testing.B)     { benchmarks.SetMany(b, open) }
-func BenchmarkCompareAndSet(b *testing.B) { benchmarks.CompareAndSet(b, open) }
-func BenchmarkStats(b *testing.B)         { benchmarks.Stats(b, open) }
+func BenchmarkGet(b *testing.B)            { benchmarks.Get(b, open) }
+func BenchmarkGetParallel(b *testing.B)    { benchmarks.GetParallel(b, open) }
+func BenchmarkSet(b *testing.B)            { benchmarks.Set(b, open) }
+func BenchmarkSetParallel(b *testing.B)    { benchmarks.SetParallel(b, open) }
+func BenchmarkSetWithTTL(b *testing.B)     { benchmarks.SetWithTTL(b, open) }
+func BenchmarkDelete(b *testing.B)         { benchmarks.Delete(b, open) }
+func BenchmarkSize(b *testing.B)           { benchmarks.Size(b, open) }
+func BenchmarkList(b *testing.B)           { benchmarks.List(b, open) }
+func BenchmarkGetMany64(b *testing.B)      { benchmarks.GetMany(b, open) }
+func BenchmarkSetMany64(b *testing.B)      { benchmarks.SetMany(b, open) }
+func BenchmarkCompareAndSet(b *testing.B)  { benchmarks.CompareAndSet(b, open) }
+func BenchmarkStats(b *testing.B)          { benchmarks.Stats(b, open) }
+func BenchmarkMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, open) }
+func BenchmarkGetDuringSweep(b *testing.B) { benchmarks.GetDuringSweep(b, open) }
 
 // BenchmarkChannelFloor is the limit of the design: a bare actor that
 // answers each request on a pooled reply channel and does nothing else.

@@ -5,6 +5,8 @@ package benchmarks
 
 import (
 	"context"
+	"runtime"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -236,4 +238,85 @@ func Stats(b *testing.B, open Opener) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// prefill writes n items "fill:0" … with SetMany in chunks, fast for both
+// designs.
+func prefill(b *testing.B, s kv.Store[string, int], n int) {
+	b.Helper()
+	chunk := make(map[string]int, 10_000)
+	for i := range n {
+		chunk["fill:"+strconv.Itoa(i)] = i
+		if len(chunk) == 10_000 || i == n-1 {
+			if err := s.SetMany(chunk); err != nil {
+				b.Fatal(err)
+			}
+			clear(chunk)
+		}
+	}
+}
+
+// MemoryPerItem reports the heap a store of 1M items holds per item
+// (metric B/item). It measures once, whatever b.N.
+func MemoryPerItem(b *testing.B, open Opener) {
+	const n = 1_000_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := Start(b, open, store.Config{})
+	prefill(b, s, n)
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if size, err := s.Size(); err != nil || size != n {
+		b.Fatalf("size %d, %v; want %d", size, err, n)
+	}
+	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/item")
+}
+
+// GetDuringSweep times every Get of a live key while 1M expired items are
+// swept away, until the sweep is done, and reports the mean (as ns/op), the
+// 99th and 99.9th percentiles and the worst (p99-ns, p99.9-ns, max-ns): how long a sweep can hold
+// a reader up. It measures one sweep, whatever b.N.
+func GetDuringSweep(b *testing.B, open Opener) {
+	const n = 1_000_000
+	ttl := 3 * time.Second
+	s := Start(b, open, store.Config{TTL: ttl, CleanupInterval: time.Millisecond})
+	for i := range 1000 {
+		if err := s.SetWithTTL(Keys[i], i, 0); err != nil { // the live keys
+			b.Fatal(err)
+		}
+	}
+	start := time.Now()
+	prefill(b, s, n)
+	if time.Since(start) > ttl*3/4 {
+		b.Skipf("prefill took %v, too close to the %v TTL", time.Since(start), ttl)
+	}
+	// Wait out the TTL: this waits for the clock, not for an event.
+	<-time.After(time.Until(start.Add(ttl)))
+
+	lat := make([]time.Duration, 0, 1<<20)
+	b.ResetTimer()
+	for i := 0; ; i++ {
+		if i%4096 == 0 {
+			if st, err := s.Stats(); err != nil || st.Expirations >= n {
+				break
+			}
+		}
+		t0 := time.Now()
+		if _, err := s.Get(Keys[i%1000]); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	var total time.Duration
+	for _, d := range lat {
+		total += d
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(total)/float64(len(lat)), "ns/op")
+	b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+	b.ReportMetric(float64(lat[len(lat)*999/1000]), "p99.9-ns")
+	b.ReportMetric(float64(lat[len(lat)-1]), "max-ns")
+	b.ReportMetric(float64(len(lat)), "gets")
 }
