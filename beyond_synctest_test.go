@@ -19,28 +19,14 @@ import (
 // Each store is created, started and shut down inside its bubble, so its
 // goroutines belong to it, and synctest.Test fails if any is left.
 //
-// Store types and plain helpers (btStore, btValues) come from
+// Every test of shared behaviour runs once per design (designs_test.go),
+// each in a bubble of its own; the tests of what only the actor design has
+// (ModifiedSince, Watch) run once. Plain helpers (btValues) come from
 // beyond_test.go; nothing of Ginkgo's is used here.
 //
 // Inside a bubble the clock stands still between sleeps, so writes made
 // one after another are stamped one nanosecond apart: the sleeps below
 // leave a margin wider than that.
-
-// btInBubble returns a started store; its Shutdown runs when the bubble's
-// test ends, even after a failed assertion (tests that check Shutdown call
-// it themselves first; a second call is harmless).
-func btInBubble(t *testing.T, cfg store.Config, opts ...store.Option[string, int]) *btStore {
-	t.Helper()
-	s, err := store.New(cfg, opts...)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Shutdown() })
-	return s
-}
 
 // btBubbleEviction is one call of an eviction callback.
 type btBubbleEviction struct {
@@ -101,42 +87,42 @@ func TestBeyondOnEvictOnceForAnExpiredItem(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		sweeps  bool
-		trigger func(g *gomega.WithT, s *btStore)
+		trigger func(g *gomega.WithT, s intStore)
 	}{
-		{"a sweep", true, func(*gomega.WithT, *btStore) { time.Sleep(2 * time.Second) }},
-		{"Get", false, func(g *gomega.WithT, s *btStore) {
+		{"a sweep", true, func(*gomega.WithT, intStore) { time.Sleep(2 * time.Second) }},
+		{"Get", false, func(g *gomega.WithT, s intStore) {
 			g.Expect(s.Get("k")).Error().To(gomega.MatchError(store.ErrNotFound))
 		}},
-		{"Size", false, func(g *gomega.WithT, s *btStore) { g.Expect(s.Size()).To(gomega.Equal(1)) }},
+		{"Size", false, func(g *gomega.WithT, s intStore) { g.Expect(s.Size()).To(gomega.Equal(1)) }},
 		// List only reads: it leaves the item out but removes nothing, so
 		// the callback comes from the Size after it.
-		{"Size after a List", false, func(g *gomega.WithT, s *btStore) {
+		{"Size after a List", false, func(g *gomega.WithT, s intStore) {
 			g.Expect(s.List()).To(gomega.HaveLen(1))
 			g.Expect(s.Size()).To(gomega.Equal(1))
 		}},
-		{"GetMany", false, func(g *gomega.WithT, s *btStore) {
+		{"GetMany", false, func(g *gomega.WithT, s intStore) {
 			g.Expect(s.GetMany([]string{"k", "kept"})).To(gomega.HaveLen(1))
 		}},
-		{"Delete, which finds nothing to delete", false, func(g *gomega.WithT, s *btStore) {
+		{"Delete, which finds nothing to delete", false, func(g *gomega.WithT, s intStore) {
 			g.Expect(s.Delete("k")).To(gomega.MatchError(store.ErrNotFound))
 		}},
-		{"CompareAndSet, which finds a conflict", false, func(g *gomega.WithT, s *btStore) {
+		{"CompareAndSet, which finds a conflict", false, func(g *gomega.WithT, s intStore) {
 			_, err := s.CompareAndSet("k", 2, 1)
 			g.Expect(btBubbleConflict(g, err).Revision).To(gomega.BeZero())
 		}},
-		{"Set of the same key", false, func(g *gomega.WithT, s *btStore) {
+		{"Set of the same key", false, func(g *gomega.WithT, s intStore) {
 			g.Expect(s.Set("k", 2)).To(gomega.Succeed())
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			inBubblePerDesign(t, func(t *testing.T, d design) {
 				g := gomega.NewWithT(t)
 				record, calls := btBubbleRecorder()
 				cfg := store.Config{}
 				if tc.sweeps {
 					cfg.CleanupInterval = time.Second
 				}
-				s := btInBubble(t, cfg, store.WithOnEvict(record))
+				s := startInBubble(t, d, cfg, store.WithOnEvict(record))
 				g.Expect(s.SetWithTTL("k", 1, time.Minute)).To(gomega.Succeed())
 				g.Expect(s.Set("kept", 0)).To(gomega.Succeed())
 
@@ -160,7 +146,9 @@ func TestBeyondOnEvictOnceForAnExpiredItem(t *testing.T) {
 				_, _ = s.Size()
 				_, _ = s.List()
 				_, _ = s.GetMany([]string{"k"})
-				_, _ = s.ModifiedSince(time.Time{})
+				if a, ok := s.(*btActor); ok { // only the actor design has ModifiedSince
+					_, _ = a.ModifiedSince(time.Time{})
+				}
 				time.Sleep(time.Hour)
 				synctest.Wait()
 				g.Expect(calls()).To(gomega.Equal(want))
@@ -180,10 +168,10 @@ func TestBeyondOnEvictOnceForAnExpiredItem(t *testing.T) {
 // EvictOldest is an expiry, the oldest live item pushed out is a capacity
 // eviction; with one cleanup actor the calls come in that order.
 func TestBeyondOnEvictReasons(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
 		record, calls := btBubbleRecorder()
-		s := btInBubble(t, store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1},
+		s := startInBubble(t, d, store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1},
 			store.WithOnEvict(record))
 		g.Expect(s.SetWithTTL("short", 1, time.Minute)).To(gomega.Succeed())
 		g.Expect(s.Set("long", 2)).To(gomega.Succeed())
@@ -205,11 +193,12 @@ func TestBeyondOnEvictReasons(t *testing.T) {
 }
 
 // TestBeyondModifiedSinceLeavesOutExpiredItems: ModifiedSince answers only
-// with live items, whether or not the expired ones were removed yet.
+// with live items, whether or not the expired ones were removed yet. Only
+// the actor design has ModifiedSince.
 func TestBeyondModifiedSinceLeavesOutExpiredItems(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := gomega.NewWithT(t)
-		s := btInBubble(t, store.Config{})
+		s := asActor(startInBubble[string, int](t, actorDesign, store.Config{}))
 		g.Expect(s.SetWithTTL("a", 1, time.Minute)).To(gomega.Succeed())
 		g.Expect(s.SetWithTTL("b", 2, 2*time.Minute)).To(gomega.Succeed())
 		g.Expect(s.Set("c", 3)).To(gomega.Succeed())
@@ -243,9 +232,9 @@ func TestBeyondModifiedSinceLeavesOutExpiredItems(t *testing.T) {
 // TestBeyondGetManyLeavesOutExpiredKeys: GetMany leaves expired keys out
 // and counts them as misses.
 func TestBeyondGetManyLeavesOutExpiredKeys(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := btInBubble(t, store.Config{})
+		s := startInBubble[string, int](t, d, store.Config{})
 		g.Expect(s.SetWithTTL("a", 1, time.Minute)).To(gomega.Succeed())
 		g.Expect(s.Set("b", 2)).To(gomega.Succeed())
 		m, err := s.GetMany([]string{"a", "b"})
@@ -268,9 +257,9 @@ func TestBeyondGetManyLeavesOutExpiredKeys(t *testing.T) {
 // CompareAndSet of its old revision and SetIfUnmodifiedSince of its old
 // LastModified conflict with revision 0, and a create succeeds.
 func TestBeyondConditionalWritesOnAnExpiredKey(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := btInBubble(t, store.Config{TTL: time.Minute})
+		s := startInBubble[string, int](t, d, store.Config{TTL: time.Minute})
 		g.Expect(s.Set("k", 1)).To(gomega.Succeed()) // the Config's TTL
 		old, err := s.Get("k")
 		g.Expect(err).NotTo(gomega.HaveOccurred())
@@ -302,11 +291,11 @@ func TestBeyondConditionalWritesOnAnExpiredKey(t *testing.T) {
 
 // TestBeyondWatchSeesExpiries: a watcher sees EventExpire, with the
 // expired item, whether a read or a sweep finds it; and its watch ends
-// with the context.
+// with the context. Only the actor design has Watch.
 func TestBeyondWatchSeesExpiries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		g := gomega.NewWithT(t)
-		s := btInBubble(t, store.Config{CleanupInterval: time.Hour})
+		s := asActor(startInBubble[string, int](t, actorDesign, store.Config{CleanupInterval: time.Hour}))
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		w, err := s.Watch(ctx)
@@ -351,9 +340,9 @@ func TestBeyondWatchSeesExpiries(t *testing.T) {
 // TestBeyondStatsCountExpirations: Expirations counts each expired item
 // once, when it is found; Items counts the expired items not yet found.
 func TestBeyondStatsCountExpirations(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := btInBubble(t, store.Config{})
+		s := startInBubble[string, int](t, d, store.Config{})
 		stats := func() store.Stats {
 			st, err := s.Stats()
 			g.Expect(err).NotTo(gomega.HaveOccurred())
@@ -390,9 +379,9 @@ func TestBeyondStatsCountExpirations(t *testing.T) {
 // slots of expired items are free for a batch; a batch that still does not
 // fit writes nothing.
 func TestBeyondSetManyMakesRoomFromExpiredItems(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := btInBubble(t, store.Config{MaxSize: 2})
+		s := startInBubble[string, int](t, d, store.Config{MaxSize: 2})
 		g.Expect(s.SetWithTTL("a", 1, time.Minute)).To(gomega.Succeed())
 		g.Expect(s.Set("b", 2)).To(gomega.Succeed())
 		g.Expect(s.SetMany(map[string]int{"c": 3})).To(gomega.MatchError(store.ErrStoreFull))
@@ -418,7 +407,7 @@ func TestBeyondSetManyMakesRoomFromExpiredItems(t *testing.T) {
 func TestBeyondShutdownWaitsTheStopTimeoutForABlockedCallback(t *testing.T) {
 	for _, workers := range []int{1, 2} {
 		t.Run(fmt.Sprintf("%d cleanup actors", workers), func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			inBubblePerDesign(t, func(t *testing.T, d design) {
 				g := gomega.NewWithT(t)
 				hold := make(chan struct{})
 				released := false
@@ -437,7 +426,7 @@ func TestBeyondShutdownWaitsTheStopTimeoutForABlockedCallback(t *testing.T) {
 					}
 					<-hold
 				}
-				s := btInBubble(t, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: workers},
+				s := startInBubbleFailingShutdown(t, d, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: workers},
 					store.WithOnEvict(fn), store.WithStopTimeout[string, int](50*time.Millisecond))
 				g.Expect(s.Set("a", 1)).To(gomega.Succeed())
 				g.Expect(s.Set("b", 2)).To(gomega.Succeed()) // evicts a
@@ -459,7 +448,9 @@ func TestBeyondShutdownWaitsTheStopTimeoutForABlockedCallback(t *testing.T) {
 
 				err = s.Shutdown()
 				g.Expect(err).To(gomega.MatchError(store.ErrStopTimeout))
-				// Every actor blocked in a callback costs one stop timeout.
+				// The actor design's supervisor waits one stop timeout per
+				// cleanup actor blocked in a callback; the mutex design one
+				// for all its workers. Both stay within this bound.
 				elapsed := time.Since(start)
 				g.Expect(elapsed).To(gomega.BeNumerically(">=", 50*time.Millisecond))
 				g.Expect(elapsed).To(gomega.BeNumerically("<=", time.Duration(workers)*50*time.Millisecond))
@@ -475,10 +466,10 @@ func TestBeyondShutdownWaitsTheStopTimeoutForABlockedCallback(t *testing.T) {
 // TestBeyondNoticesPendingAtShutdownInBubble: expiries found just before
 // Shutdown get their callbacks before Shutdown returns, each once.
 func TestBeyondNoticesPendingAtShutdownInBubble(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
 		record, calls := btBubbleRecorder()
-		s := btInBubble(t, store.Config{}, store.WithOnEvict(record))
+		s := startInBubble(t, d, store.Config{}, store.WithOnEvict(record))
 		const n = 500
 		for i := range n {
 			g.Expect(s.SetWithTTL(fmt.Sprintf("k%d", i), i, time.Minute)).To(gomega.Succeed())

@@ -19,71 +19,43 @@ import (
 // The public behaviour of the operations beyond the seed: conditional
 // writes, ModifiedSince, Watch, batches, eviction callbacks, Stats and the
 // iterators. Time-dependent behaviour (expiry) is in beyond_synctest_test.go.
+// beyondSpecs declares the specs both designs share, for one design;
+// actorBeyondSpecs those of what only the actor design has (Watch,
+// ModifiedSince, the owner's mailbox), as package mutexstore documents.
 //
 // Every name declared here is lower case and starts with bt: seed_test.go
 // dot-imports package store, and the other spec files declare helpers of
 // their own.
 
-type btStore = store.Store[string, int]
+// btActor is the actor design's store, for what only it has.
+type btActor = store.Store[string, int]
 
 type btEvent = store.Event[string, int]
 
-// btTeardown holds what the running spec started and must stop before its
-// leak check, last registered first. Specs still shut their stores down
-// themselves; this is for a spec that fails half way.
-var btTeardown []func()
-
-func btAtTeardown(f func()) { btTeardown = append(btTeardown, f) }
-
-// btOK returns v, failing the spec if err is not nil.
-func btOK[T any](v T, err error) T {
+// btActorRunning returns a started store of the actor design; it is shut
+// down at teardown, and that Shutdown must succeed.
+func btActorRunning(cfg store.Config, opts ...store.Option[string, int]) *btActor {
 	GinkgoHelper()
-	Expect(err).NotTo(HaveOccurred())
-	return v
-}
-
-// btNew returns a store that is not started; it is shut down at teardown
-// (its error ignored: the specs check Shutdown where it matters).
-func btNew(cfg store.Config, opts ...store.Option[string, int]) *btStore {
-	GinkgoHelper()
-	s := btOK(store.New(cfg, opts...))
-	btAtTeardown(func() { _ = s.Shutdown() })
-	return s
-}
-
-// btStart returns a started store; it is shut down at teardown.
-func btStart(cfg store.Config, opts ...store.Option[string, int]) *btStore {
-	GinkgoHelper()
-	s := btNew(cfg, opts...)
-	Expect(s.Start(context.Background())).To(Succeed())
-	return s
+	return asActor(running(actorDesign, cfg, opts...))
 }
 
 // btWatch starts a watch of s; its context is cancelled at teardown.
-func btWatch(s *btStore) (<-chan btEvent, context.CancelFunc) {
+func btWatch(s *btActor) (<-chan btEvent, context.CancelFunc) {
 	GinkgoHelper()
 	ctx, cancel := context.WithCancel(context.Background())
-	btAtTeardown(cancel)
-	return btOK(s.Watch(ctx)), cancel
+	atTeardown(cancel)
+	return must(s.Watch(ctx)), cancel
 }
 
-// btWait fails the spec unless wg is done within the Eventually timeout.
-func btWait(wg *sync.WaitGroup) {
+// btWatchIfAny starts a watch of s if its design has Watch — only the actor
+// design has, as package mutexstore documents — and returns nil otherwise.
+func btWatchIfAny(s intStore) <-chan btEvent {
 	GinkgoHelper()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	Eventually(done).Should(BeClosed())
-}
-
-// btReleaser returns a channel to block callbacks on and a function that
-// closes it once; the function also runs at teardown, before the store is
-// shut down, so a spec that fails leaves nothing blocked.
-func btReleaser() (<-chan struct{}, func()) {
-	ch := make(chan struct{})
-	var once sync.Once
-	release := func() { once.Do(func() { close(ch) }) }
-	btAtTeardown(release)
-	return ch, release
+	if a, ok := s.(*btActor); ok {
+		w, _ := btWatch(a)
+		return w
+	}
+	return nil
 }
 
 // btSeen is an event reduced to what the specs compare.
@@ -205,21 +177,21 @@ func (r *btRecorder) keys() []string {
 
 // btWatchers, btRestarts and btPending poll one counter for Eventually; a
 // failed Stats fails the poll.
-func btWatchers(s *btStore) func() (int, error) {
+func btWatchers(s intStore) func() (int, error) {
 	return func() (int, error) {
 		st, err := s.Stats()
 		return st.Watchers, err
 	}
 }
 
-func btRestarts(s *btStore) func() (uint64, error) {
+func btRestarts(s intStore) func() (uint64, error) {
 	return func() (uint64, error) {
 		st, err := s.Stats()
 		return st.Restarts, err
 	}
 }
 
-func btPending(s *btStore) func() (int, error) {
+func btPending(s intStore) func() (int, error) {
 	return func() (int, error) {
 		st, err := s.Stats()
 		return st.Pending, err
@@ -234,17 +206,17 @@ const (
 	btAfterCancel   = "after Start's context was cancelled"
 )
 
-// btInState returns a store holding "k" = 1 (unless nil or never started)
-// in one of the states above.
-func btInState(state string) *btStore {
+// btInState returns a store of design d holding "k" = 1 (unless nil or
+// never started) in one of the states above.
+func btInState(d design, state string) intStore {
 	GinkgoHelper()
 	switch state {
 	case btNilStore:
-		return nil
+		return nilStoreOf[string, int](d)
 	case btBeforeStart:
-		return btNew(store.Config{})
+		return newStore[string, int](d, store.Config{})
 	}
-	s := btNew(store.Config{})
+	s := newStore[string, int](d, store.Config{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	Expect(s.Start(ctx)).To(Succeed())
@@ -265,53 +237,39 @@ var btNotRunningStates = []string{btNilStore, btBeforeStart, btAfterShutdown, bt
 
 // btNewOperations are the operations beyond the seed that return an error,
 // reduced to it.
-var btNewOperations = []struct {
-	name string
-	call func(*btStore) error
-}{
-	{"CompareAndSet", func(s *btStore) error { _, err := s.CompareAndSet("k", 2, 1); return err }},
-	{"CompareAndSet of revision 0", func(s *btStore) error { _, err := s.CompareAndSet("new", 2, 0); return err }},
-	{"SetIfUnmodifiedSince", func(s *btStore) error {
+var btNewOperations = []operation{
+	{name: "CompareAndSet", call: func(s intStore) error { _, err := s.CompareAndSet("k", 2, 1); return err }},
+	{name: "CompareAndSet of revision 0", call: func(s intStore) error { _, err := s.CompareAndSet("new", 2, 0); return err }},
+	{name: "SetIfUnmodifiedSince", call: func(s intStore) error {
 		_, err := s.SetIfUnmodifiedSince("k", 2, time.Now().Add(time.Hour))
 		return err
 	}},
-	{"ModifiedSince", func(s *btStore) error { _, err := s.ModifiedSince(time.Time{}); return err }},
-	{"GetMany", func(s *btStore) error { _, err := s.GetMany([]string{"k"}); return err }},
-	{"GetMany of no keys", func(s *btStore) error { _, err := s.GetMany(nil); return err }},
-	{"SetMany", func(s *btStore) error { return s.SetMany(map[string]int{"k": 2, "new": 3}) }},
-	{"SetMany of no items", func(s *btStore) error { return s.SetMany(nil) }},
-	{"Watch", func(s *btStore) error { _, err := s.Watch(context.Background()); return err }},
-	{"Stats", func(s *btStore) error { _, err := s.Stats(); return err }},
+	{name: "ModifiedSince", actorOnly: true, call: func(s intStore) error { _, err := asActor(s).ModifiedSince(time.Time{}); return err }},
+	{name: "GetMany", call: func(s intStore) error { _, err := s.GetMany([]string{"k"}); return err }},
+	{name: "GetMany of no keys", call: func(s intStore) error { _, err := s.GetMany(nil); return err }},
+	{name: "SetMany", call: func(s intStore) error { return s.SetMany(map[string]int{"k": 2, "new": 3}) }},
+	{name: "SetMany of no items", call: func(s intStore) error { return s.SetMany(nil) }},
+	{name: "Watch", actorOnly: true, call: func(s intStore) error { _, err := asActor(s).Watch(context.Background()); return err }},
+	{name: "Stats", call: func(s intStore) error { _, err := s.Stats(); return err }},
 }
 
-func btNotRunningEntries() []TableEntry {
+func btNotRunningEntries(ops []operation) []TableEntry {
 	var entries []TableEntry
 	for _, state := range btNotRunningStates {
-		for _, op := range btNewOperations {
+		for _, op := range ops {
 			entries = append(entries, Entry(op.name+" "+state, state, op.call))
 		}
 	}
 	return entries
 }
 
-var _ = Describe("Beyond the seed", func() {
-	var leaks goleak.Option
-	BeforeEach(func() {
-		leaks = goleak.IgnoreCurrent()
-		btTeardown = nil
-	})
-	AfterEach(func() {
-		for i := len(btTeardown) - 1; i >= 0; i-- {
-			btTeardown[i]()
-		}
-		btTeardown = nil
-		Expect(goleak.Find(leaks)).To(Succeed())
-	})
-
+// beyondSpecs declares the specs of the operations beyond the seed that
+// both designs share, for design d.
+func beyondSpecs(d design) {
 	Describe("options", func() {
 		DescribeTable("New rejects a bad option with ErrInvalidConfig",
 			func(opt store.Option[string, int]) {
-				s, err := store.New(store.Config{}, opt)
+				s, err := openerFor[string, int](d)(store.Config{}, opt)
 				Expect(err).To(MatchError(store.ErrInvalidConfig))
 				Expect(s).To(BeNil())
 			},
@@ -324,28 +282,24 @@ var _ = Describe("Beyond the seed", func() {
 
 	Describe("on a store that is not running", func() {
 		DescribeTable("every operation beyond the seed returns ErrNotRunning, without blocking or panicking",
-			func(state string, call func(*btStore) error) {
-				s := btInState(state)
+			func(state string, call func(intStore) error) {
+				s := btInState(d, state)
 				Expect(call(s)).To(MatchError(store.ErrNotRunning))
-				if s != nil {
-					Expect(s.Shutdown()).To(Succeed())
-				}
+				Expect(s.Shutdown()).To(Succeed())
 			},
-			btNotRunningEntries(),
+			btNotRunningEntries(sharedOps(btNewOperations)),
 		)
 
 		DescribeTable("All and Keys yield nothing",
 			func(state string) {
-				s := btInState(state)
+				s := btInState(d, state)
 				n := 0
 				for range s.All() {
 					n++
 				}
 				Expect(n).To(BeZero())
 				Expect(slices.Collect(s.Keys())).To(BeEmpty())
-				if s != nil {
-					Expect(s.Shutdown()).To(Succeed())
-				}
+				Expect(s.Shutdown()).To(Succeed())
 			},
 			Entry(btNilStore, btNilStore),
 			Entry(btBeforeStart, btBeforeStart),
@@ -354,19 +308,19 @@ var _ = Describe("Beyond the seed", func() {
 		)
 
 		It("keeps what it held: CompareAndSet refused while stopped changed nothing", func() {
-			s := btInState(btAfterShutdown)
+			s := btInState(d, btAfterShutdown)
 			Expect(s.CompareAndSet("k", 5, 0)).Error().To(MatchError(store.ErrNotRunning))
 			Expect(s.SetMany(map[string]int{"k": 6, "x": 7})).To(MatchError(store.ErrNotRunning))
 			Expect(s.Start(context.Background())).To(Succeed())
-			Expect(btOK(s.Get("k")).Value).To(Equal(1))
+			Expect(must(s.Get("k")).Value).To(Equal(1))
 			Expect(s.Get("x")).Error().To(MatchError(store.ErrNotFound))
 			Expect(s.Shutdown()).To(Succeed())
 		})
 	})
 
 	Describe("CompareAndSet", func() {
-		var s *btStore
-		BeforeEach(func() { s = btStart(store.Config{}) })
+		var s intStore
+		BeforeEach(func() { s = running[string, int](d, store.Config{}) })
 		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
 
 		It("creates an absent key for revision 0 and returns the new item", func() {
@@ -375,32 +329,32 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(item.Value).To(Equal(1))
 			Expect(item.Revision).NotTo(BeZero())
 			Expect(item.LastModified.IsZero()).To(BeFalse())
-			Expect(btOK(s.Get("k"))).To(Equal(item))
+			Expect(must(s.Get("k"))).To(Equal(item))
 		})
 
 		It("writes over the item of the given revision, and that revision is stale afterwards", func() {
 			Expect(s.Set("k", 1)).To(Succeed())
-			old := btOK(s.Get("k"))
+			old := must(s.Get("k"))
 
 			item, err := s.CompareAndSet("k", 2, old.Revision)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(item.Value).To(Equal(2))
 			Expect(item.Revision).To(BeNumerically(">", old.Revision))
 			Expect(item.LastModified).To(BeTemporally(">", old.LastModified))
-			Expect(btOK(s.Get("k"))).To(Equal(item))
+			Expect(must(s.Get("k"))).To(Equal(item))
 
 			again, err := s.CompareAndSet("k", 3, old.Revision)
 			Expect(again).To(BeNil())
 			ce := btConflict(err)
 			Expect(ce.Revision).To(Equal(item.Revision))
 			Expect(ce.LastModified).To(Equal(item.LastModified))
-			Expect(btOK(s.Get("k")).Value).To(Equal(2))
+			Expect(must(s.Get("k")).Value).To(Equal(2))
 		})
 
 		DescribeTable("refuses a stale write with a *ConflictError carrying the current item, and writes nothing",
-			func(setup func(s *btStore) (key string, revision uint64, current *store.Item[int])) {
+			func(setup func(s intStore) (key string, revision uint64, current *store.Item[int])) {
 				key, revision, current := setup(s)
-				writes := btOK(s.Stats()).Writes
+				writes := must(s.Stats()).Writes
 
 				item, err := s.CompareAndSet(key, 99, revision)
 				Expect(item).To(BeNil())
@@ -412,54 +366,54 @@ var _ = Describe("Beyond the seed", func() {
 				} else {
 					Expect(ce.Revision).To(Equal(current.Revision))
 					Expect(ce.LastModified).To(Equal(current.LastModified))
-					Expect(btOK(s.Get(key))).To(Equal(current))
+					Expect(must(s.Get(key))).To(Equal(current))
 				}
-				Expect(btOK(s.Stats()).Writes).To(Equal(writes))
+				Expect(must(s.Stats()).Writes).To(Equal(writes))
 			},
-			Entry("revision 0 (create only) for a present key", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("revision 0 (create only) for a present key", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
-				return "k", 0, btOK(s.Get("k"))
+				return "k", 0, must(s.Get("k"))
 			}),
-			Entry("an older revision", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("an older revision", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
-				old := btOK(s.Get("k"))
+				old := must(s.Get("k"))
 				Expect(s.Set("k", 2)).To(Succeed())
-				return "k", old.Revision, btOK(s.Get("k"))
+				return "k", old.Revision, must(s.Get("k"))
 			}),
-			Entry("the revision of another key", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("the revision of another key", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(s.Set("other", 2)).To(Succeed())
-				return "k", btOK(s.Get("other")).Revision, btOK(s.Get("k"))
+				return "k", must(s.Get("other")).Revision, must(s.Get("k"))
 			}),
-			Entry("the next revision, from the future", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("the next revision, from the future", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
-				current := btOK(s.Get("k"))
+				current := must(s.Get("k"))
 				return "k", current.Revision + 1, current
 			}),
-			Entry("a revision far in the future", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("a revision far in the future", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
-				current := btOK(s.Get("k"))
+				current := must(s.Get("k"))
 				return "k", current.Revision + 1_000_000, current
 			}),
-			Entry("a revision for a key never written", func(*btStore) (string, uint64, *store.Item[int]) {
+			Entry("a revision for a key never written", func(intStore) (string, uint64, *store.Item[int]) {
 				return "absent", 1, nil
 			}),
-			Entry("the revision of a deleted key", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("the revision of a deleted key", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
-				old := btOK(s.Get("k"))
+				old := must(s.Get("k"))
 				Expect(s.Delete("k")).To(Succeed())
 				return "k", old.Revision, nil
 			}),
-			Entry("the revision of a cleared key", func(s *btStore) (string, uint64, *store.Item[int]) {
+			Entry("the revision of a cleared key", func(s intStore) (string, uint64, *store.Item[int]) {
 				Expect(s.Set("k", 1)).To(Succeed())
-				old := btOK(s.Get("k"))
+				old := must(s.Get("k"))
 				Expect(s.Clear()).To(Succeed())
 				return "k", old.Revision, nil
 			}),
 		)
 
 		DescribeTable("lets exactly one of many concurrent writers of one revision win",
-			func(revisionOf func(s *btStore) uint64) {
+			func(revisionOf func(s intStore) uint64) {
 				revision := revisionOf(s)
 				const writers = 32
 				type result struct {
@@ -474,7 +428,7 @@ var _ = Describe("Beyond the seed", func() {
 						results <- result{item, err}
 					})
 				}
-				btWait(&wg)
+				waitFor(&wg)
 				close(results)
 
 				var won *store.Item[int]
@@ -493,19 +447,19 @@ var _ = Describe("Beyond the seed", func() {
 					// Every loser lost to the winner, so saw its item.
 					Expect(btConflict(err).Revision).To(Equal(won.Revision))
 				}
-				Expect(btOK(s.Get("k"))).To(Equal(won))
+				Expect(must(s.Get("k"))).To(Equal(won))
 			},
-			Entry("an update of one revision", func(s *btStore) uint64 {
+			Entry("an update of one revision", func(s intStore) uint64 {
 				Expect(s.Set("k", 0)).To(Succeed())
-				return btOK(s.Get("k")).Revision
+				return must(s.Get("k")).Revision
 			}),
-			Entry("a create (revision 0)", func(*btStore) uint64 { return 0 }),
+			Entry("a create (revision 0)", func(intStore) uint64 { return 0 }),
 		)
 	})
 
 	Describe("CompareAndSet at capacity", func() {
 		It("returns ErrStoreFull for a create that does not fit under RejectWhenFull, and still updates", func() {
-			s := btStart(store.Config{MaxSize: 2})
+			s := running[string, int](d, store.Config{MaxSize: 2})
 			Expect(s.Set("a", 1)).To(Succeed())
 			Expect(s.Set("b", 2)).To(Succeed())
 
@@ -516,7 +470,7 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Get("c")).Error().To(MatchError(store.ErrNotFound))
 			Expect(s.Size()).To(Equal(2))
 
-			a := btOK(s.Get("a"))
+			a := must(s.Get("a"))
 			item, err = s.CompareAndSet("a", 10, a.Revision)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(item.Value).To(Equal(10))
@@ -525,67 +479,67 @@ var _ = Describe("Beyond the seed", func() {
 		})
 
 		It("makes room for a create under EvictOldest by evicting the oldest item", func() {
-			s := btStart(store.Config{MaxSize: 2, Eviction: store.EvictOldest})
+			s := running[string, int](d, store.Config{MaxSize: 2, Eviction: store.EvictOldest})
 			Expect(s.Set("a", 1)).To(Succeed())
 			Expect(s.Set("b", 2)).To(Succeed())
 			Expect(s.CompareAndSet("c", 3, 0)).Error().NotTo(HaveOccurred())
 			Expect(s.Get("a")).Error().To(MatchError(store.ErrNotFound))
-			Expect(btValues(btOK(s.List()))).To(Equal(map[string]int{"b": 2, "c": 3}))
+			Expect(btValues(must(s.List()))).To(Equal(map[string]int{"b": 2, "c": 3}))
 			Expect(s.Shutdown()).To(Succeed())
 		})
 	})
 
 	Describe("SetIfUnmodifiedSince", func() {
-		var s *btStore
-		BeforeEach(func() { s = btStart(store.Config{}) })
+		var s intStore
+		BeforeEach(func() { s = running[string, int](d, store.Config{}) })
 		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
 
 		It("writes over an item still at the LastModified that was read, and that time is stale afterwards", func() {
 			Expect(s.Set("k", 1)).To(Succeed())
-			read := btOK(s.Get("k"))
+			read := must(s.Get("k"))
 
 			item, err := s.SetIfUnmodifiedSince("k", 2, read.LastModified)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(item.Value).To(Equal(2))
 			Expect(item.Revision).To(BeNumerically(">", read.Revision))
 			Expect(item.LastModified).To(BeTemporally(">", read.LastModified))
-			Expect(btOK(s.Get("k"))).To(Equal(item))
+			Expect(must(s.Get("k"))).To(Equal(item))
 
 			again, err := s.SetIfUnmodifiedSince("k", 3, read.LastModified)
 			Expect(again).To(BeNil())
 			ce := btConflict(err)
 			Expect(ce.Revision).To(Equal(item.Revision))
 			Expect(ce.LastModified).To(Equal(item.LastModified))
-			Expect(btOK(s.Get("k")).Value).To(Equal(2))
+			Expect(must(s.Get("k")).Value).To(Equal(2))
 		})
 
 		It("writes over an item not modified since a later time", func() {
 			Expect(s.Set("k", 1)).To(Succeed())
-			read := btOK(s.Get("k"))
+			read := must(s.Get("k"))
 			item, err := s.SetIfUnmodifiedSince("k", 2, read.LastModified.Add(time.Hour))
 			Expect(err).NotTo(HaveOccurred())
 			Expect(item.Value).To(Equal(2))
-			Expect(btOK(s.Get("k")).Value).To(Equal(2))
+			Expect(must(s.Get("k")).Value).To(Equal(2))
 		})
 
 		It("refuses an item modified after t, even by a nanosecond, with a *ConflictError carrying its revision and LastModified", func() {
 			Expect(s.Set("k", 1)).To(Succeed())
-			current := btOK(s.Get("k"))
-			writes := btOK(s.Stats()).Writes
+			current := must(s.Get("k"))
+			writes := must(s.Stats()).Writes
 
 			item, err := s.SetIfUnmodifiedSince("k", 2, current.LastModified.Add(-time.Nanosecond))
 			Expect(item).To(BeNil())
 			ce := btConflict(err)
 			Expect(ce.Revision).To(Equal(current.Revision))
 			Expect(ce.LastModified).To(Equal(current.LastModified))
-			Expect(btOK(s.Get("k"))).To(Equal(current))
-			Expect(btOK(s.Stats()).Writes).To(Equal(writes))
+			Expect(must(s.Get("k"))).To(Equal(current))
+			Expect(must(s.Stats()).Writes).To(Equal(writes))
 		})
 
 		DescribeTable("refuses a key without an item with a *ConflictError of revision 0, and creates nothing",
-			func(setup func(s *btStore)) {
+			func(setup func(s intStore)) {
 				setup(s)
-				size := btOK(s.Size())
+				size := must(s.Size())
 				item, err := s.SetIfUnmodifiedSince("k", 2, time.Now().Add(time.Hour))
 				Expect(item).To(BeNil())
 				ce := btConflict(err)
@@ -594,262 +548,21 @@ var _ = Describe("Beyond the seed", func() {
 				Expect(s.Get("k")).Error().To(MatchError(store.ErrNotFound))
 				Expect(s.Size()).To(Equal(size))
 			},
-			Entry("a key never written", func(s *btStore) { Expect(s.Set("other", 1)).To(Succeed()) }),
-			Entry("a deleted key", func(s *btStore) {
+			Entry("a key never written", func(s intStore) { Expect(s.Set("other", 1)).To(Succeed()) }),
+			Entry("a deleted key", func(s intStore) {
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(s.Delete("k")).To(Succeed())
 			}),
-			Entry("a cleared key", func(s *btStore) {
+			Entry("a cleared key", func(s intStore) {
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(s.Clear()).To(Succeed())
 			}),
 		)
 	})
 
-	Describe("ModifiedSince", func() {
-		var s *btStore
-		BeforeEach(func() { s = btStart(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
-
-		It("returns the live items modified strictly after t", func() {
-			Expect(s.Set("a", 1)).To(Succeed())
-			Expect(s.Set("b", 2)).To(Succeed())
-			Expect(s.Set("c", 3)).To(Succeed())
-			b := btOK(s.Get("b"))
-			Expect(s.Set("d", 4)).To(Succeed())
-			Expect(s.Set("a", 10)).To(Succeed())
-			Expect(s.Delete("c")).To(Succeed())
-
-			got := btOK(s.ModifiedSince(b.LastModified))
-			Expect(btValues(got)).To(Equal(map[string]int{"d": 4, "a": 10}))
-			for k, item := range got {
-				Expect(btOK(s.Get(k))).To(Equal(item))
-			}
-			Expect(btValues(btOK(s.ModifiedSince(b.LastModified.Add(-time.Nanosecond))))).
-				To(Equal(map[string]int{"b": 2, "d": 4, "a": 10}))
-		})
-
-		It("returns every live item for the zero time", func() {
-			Expect(s.Set("a", 1)).To(Succeed())
-			Expect(s.Set("b", 2)).To(Succeed())
-			Expect(s.Set("c", 3)).To(Succeed())
-			Expect(s.Delete("b")).To(Succeed())
-			Expect(btValues(btOK(s.ModifiedSince(time.Time{})))).To(Equal(map[string]int{"a": 1, "c": 3}))
-		})
-
-		It("returns an empty map for a time at or after the latest write, and on an empty store", func() {
-			Expect(btOK(s.ModifiedSince(time.Time{}))).To(BeEmpty())
-			Expect(s.Set("a", 1)).To(Succeed())
-			Expect(s.Set("b", 2)).To(Succeed())
-			latest := btOK(s.Get("b"))
-			got := btOK(s.ModifiedSince(latest.LastModified))
-			Expect(got).NotTo(BeNil())
-			Expect(got).To(BeEmpty())
-			Expect(btOK(s.ModifiedSince(latest.LastModified.Add(time.Hour)))).To(BeEmpty())
-			Expect(s.Clear()).To(Succeed())
-			Expect(btOK(s.ModifiedSince(time.Time{}))).To(BeEmpty())
-		})
-	})
-
-	Describe("Watch", func() {
-		It("refuses a nil context with ErrNilContext", func() {
-			s := btStart(store.Config{})
-			var nilCtx context.Context
-			ch, err := s.Watch(nilCtx)
-			Expect(err).To(MatchError(store.ErrNilContext))
-			Expect(ch).To(BeNil())
-			Expect(btOK(s.Stats()).Watchers).To(BeZero())
-			Expect(s.Shutdown()).To(Succeed())
-		})
-
-		DescribeTable("refuses a done context with its error",
-			func(done func() context.Context, want error) {
-				s := btStart(store.Config{})
-				ch, err := s.Watch(done())
-				Expect(err).To(MatchError(want))
-				Expect(ch).To(BeNil())
-				Expect(btOK(s.Stats()).Watchers).To(BeZero())
-				Expect(s.Shutdown()).To(Succeed())
-			},
-			Entry("cancelled", func() context.Context {
-				ctx, cancel := context.WithCancel(context.Background())
-				cancel()
-				return ctx
-			}, context.Canceled),
-			Entry("past its deadline", func() context.Context {
-				ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
-				defer cancel()
-				return ctx
-			}, context.DeadlineExceeded),
-		)
-
-		It("delivers Put, Delete, Evict and Clear events in write order", func() {
-			s := btStart(store.Config{MaxSize: 2, Eviction: store.EvictOldest})
-			w, cancel := btWatch(s)
-			Expect(btOK(s.Stats()).Watchers).To(Equal(1))
-
-			Expect(s.Set("a", 1)).To(Succeed())
-			Expect(s.Set("b", 2)).To(Succeed())
-			Expect(s.Set("a", 3)).To(Succeed())
-			Expect(s.Set("c", 4)).To(Succeed()) // evicts b, older than the updated a
-			Expect(s.Delete("a")).To(Succeed())
-			Expect(s.CompareAndSet("d", 5, 0)).Error().NotTo(HaveOccurred())
-			Expect(s.SetMany(map[string]int{"e": 6})).To(Succeed()) // evicts c
-			Expect(s.Clear()).To(Succeed())
-
-			Expect(btNextN(w, 10)).To(Equal([]btSeen{
-				btPut("a", 1),
-				btPut("b", 2),
-				btPut("a", 3),
-				btRemoved(store.EventEvict, "b", 2),
-				btPut("c", 4),
-				btRemoved(store.EventDelete, "a", 3),
-				btPut("d", 5),
-				btRemoved(store.EventEvict, "c", 4),
-				btPut("e", 6),
-				btClear,
-			}))
-			Consistently(w, 20*time.Millisecond).ShouldNot(Receive())
-
-			cancel()
-			btExpectEnd(w, context.Canceled)
-			Expect(s.Shutdown()).To(Succeed())
-		})
-
-		It("carries the new item for a Put, the same one Get returns", func() {
-			s := btStart(store.Config{})
-			w, _ := btWatch(s)
-			Expect(s.Set("a", 1)).To(Succeed())
-			put := btNext(w)
-			Expect(put.Item).To(Equal(btOK(s.Get("a"))))
-			Expect(s.Delete("a")).To(Succeed())
-			del := btNext(w)
-			Expect(del.Kind).To(Equal(store.EventDelete))
-			Expect(del.Item).To(Equal(put.Item), "a removal carries the removed item")
-			Expect(s.Shutdown()).To(Succeed())
-		})
-
-		It("reports only the changes made after it began", func() {
-			s := btStart(store.Config{})
-			Expect(s.Set("before", 1)).To(Succeed())
-			w, _ := btWatch(s)
-			Expect(s.Set("after", 2)).To(Succeed())
-			Expect(btSummary(btNext(w))).To(Equal(btPut("after", 2)))
-			Expect(s.Shutdown()).To(Succeed())
-			btExpectEnd(w, store.ErrNotRunning)
-		})
-
-		It("gives every watcher every event, in the same order", func() {
-			s := btStart(store.Config{})
-			var watches []<-chan btEvent
-			for range 3 {
-				w, _ := btWatch(s)
-				watches = append(watches, w)
-			}
-			Expect(btOK(s.Stats()).Watchers).To(Equal(3))
-			var want []btSeen
-			for i := range 50 {
-				if i%5 == 4 { // delete what the write before wrote
-					key := fmt.Sprintf("k%d", (i-1)%7)
-					Expect(s.Delete(key)).To(Succeed())
-					want = append(want, btRemoved(store.EventDelete, key, i-1))
-					continue
-				}
-				key := fmt.Sprintf("k%d", i%7)
-				Expect(s.Set(key, i)).To(Succeed())
-				want = append(want, btPut(key, i))
-			}
-			for _, w := range watches {
-				Expect(btNextN(w, len(want))).To(Equal(want))
-			}
-			Expect(s.Shutdown()).To(Succeed())
-			for _, w := range watches {
-				btExpectEnd(w, store.ErrNotRunning)
-			}
-		})
-
-		It("ends a watcher that falls behind by more than its buffer with ErrWatchLagging; the store and other watchers go on", func() {
-			s := btStart(store.Config{}, store.WithWatchBuffer[string, int](4))
-			lagging, _ := btWatch(s) // never read until the end
-			active, _ := btWatch(s)
-			Expect(btOK(s.Stats()).Watchers).To(Equal(2))
-
-			for i := range 100 {
-				key := fmt.Sprintf("k%03d", i)
-				Expect(s.Set(key, i)).To(Succeed())
-				// The owner sends the event before it answers the Set.
-				var ev btEvent
-				Expect(active).To(Receive(&ev), "event of write %d", i)
-				Expect(btSummary(ev)).To(Equal(btPut(key, i)))
-			}
-			Expect(btOK(s.Stats()).Watchers).To(Equal(1))
-			Expect(btOK(s.Size())).To(Equal(100))
-
-			Expect(btNextN(lagging, 4)).To(Equal([]btSeen{
-				btPut("k000", 0), btPut("k001", 1), btPut("k002", 2), btPut("k003", 3),
-			}))
-			btExpectEnd(lagging, store.ErrWatchLagging)
-
-			Expect(s.Set("after", 1)).To(Succeed())
-			Expect(btSummary(btNext(active))).To(Equal(btPut("after", 1)))
-			Expect(btOK(s.Get("k099")).Value).To(Equal(99))
-			Expect(s.Shutdown()).To(Succeed())
-			btExpectEnd(active, store.ErrNotRunning)
-		})
-
-		DescribeTable("ends the watch with its context's error when the context ends; the store goes on",
-			func(watchCtx func() (context.Context, context.CancelFunc), want error) {
-				s := btStart(store.Config{})
-				ctx, cancel := watchCtx()
-				btAtTeardown(cancel)
-				w := btOK(s.Watch(ctx))
-				Expect(s.Set("a", 1)).To(Succeed())
-				cancel()
-				Expect(btSummary(btNext(w))).To(Equal(btPut("a", 1)))
-				btExpectEnd(w, want)
-				Eventually(btWatchers(s)).Should(BeZero())
-
-				Expect(s.Set("b", 2)).To(Succeed())
-				Expect(btOK(s.Get("b")).Value).To(Equal(2))
-				Expect(s.Shutdown()).To(Succeed())
-			},
-			Entry("cancelled", func() (context.Context, context.CancelFunc) {
-				return context.WithCancel(context.Background())
-			}, context.Canceled),
-			Entry("past its deadline", func() (context.Context, context.CancelFunc) {
-				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-				// Wait for the deadline rather than cancelling early.
-				return ctx, func() { <-ctx.Done(); cancel() }
-			}, context.DeadlineExceeded),
-		)
-
-		It("ends every watch with ErrNotRunning by the time Shutdown returns", func() {
-			s := btStart(store.Config{})
-			w1, _ := btWatch(s)
-			w2, _ := btWatch(s)
-			Expect(s.Set("a", 1)).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
-			for _, w := range []<-chan btEvent{w1, w2} {
-				var ev btEvent
-				Expect(w).To(Receive(&ev))
-				Expect(btSummary(ev)).To(Equal(btPut("a", 1)))
-				Expect(w).To(Receive(&ev))
-				Expect(ev.Kind).To(Equal(store.EventEnd))
-				Expect(ev.Err).To(MatchError(store.ErrNotRunning))
-				Expect(w).To(BeClosed())
-			}
-			Expect(goleak.Find(leaks)).To(Succeed())
-
-			// A new run starts with no watchers.
-			Expect(s.Start(context.Background())).To(Succeed())
-			Expect(btOK(s.Stats()).Watchers).To(BeZero())
-			Expect(s.Shutdown()).To(Succeed())
-		})
-	})
-
 	Describe("GetMany", func() {
-		var s *btStore
-		BeforeEach(func() { s = btStart(store.Config{}) })
+		var s intStore
+		BeforeEach(func() { s = running[string, int](d, store.Config{}) })
 		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
 
 		It("returns the live items of the keys in one map, leaving absent keys out", func() {
@@ -858,10 +571,10 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Set("c", 3)).To(Succeed())
 			Expect(s.Delete("c")).To(Succeed())
 
-			got := btOK(s.GetMany([]string{"a", "c", "missing", "b", "a"}))
+			got := must(s.GetMany([]string{"a", "c", "missing", "b", "a"}))
 			Expect(btValues(got)).To(Equal(map[string]int{"a": 1, "b": 2}))
-			Expect(got["a"]).To(Equal(btOK(s.Get("a"))))
-			Expect(got["b"]).To(Equal(btOK(s.Get("b"))))
+			Expect(got["a"]).To(Equal(must(s.Get("a"))))
+			Expect(got["b"]).To(Equal(must(s.Get("b"))))
 		})
 
 		DescribeTable("returns an empty map for no keys",
@@ -879,9 +592,9 @@ var _ = Describe("Beyond the seed", func() {
 
 	Describe("SetMany", func() {
 		It("writes every item, each with a revision and a LastModified of its own", func() {
-			s := btStart(store.Config{})
+			s := running[string, int](d, store.Config{})
 			Expect(s.Set("before", 0)).To(Succeed())
-			before := btOK(s.Get("before"))
+			before := must(s.Get("before"))
 
 			keys := btKeys("k", 10)
 			batch := map[string]int{}
@@ -889,7 +602,7 @@ var _ = Describe("Beyond the seed", func() {
 				batch[k] = i
 			}
 			Expect(s.SetMany(batch)).To(Succeed())
-			got := btOK(s.GetMany(keys))
+			got := must(s.GetMany(keys))
 			Expect(btValues(got)).To(Equal(batch))
 
 			revisions := map[uint64]bool{}
@@ -904,7 +617,7 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(stamps).To(HaveLen(10))
 
 			Expect(s.Set("after", 0)).To(Succeed())
-			after := btOK(s.Get("after"))
+			after := must(s.Get("after"))
 			for _, item := range got {
 				Expect(after.Revision).To(BeNumerically(">", item.Revision))
 			}
@@ -913,13 +626,15 @@ var _ = Describe("Beyond the seed", func() {
 
 		DescribeTable("does nothing for no items",
 			func(items map[string]int) {
-				s := btStart(store.Config{MaxSize: 1})
+				s := running[string, int](d, store.Config{MaxSize: 1})
 				Expect(s.Set("a", 1)).To(Succeed())
-				w, _ := btWatch(s)
+				w := btWatchIfAny(s)
 				Expect(s.SetMany(items)).To(Succeed())
 				Expect(s.Size()).To(Equal(1))
-				Expect(btOK(s.Stats()).Writes).To(Equal(uint64(1)))
-				Expect(w).NotTo(Receive())
+				Expect(must(s.Stats()).Writes).To(Equal(uint64(1)))
+				if w != nil {
+					Expect(w).NotTo(Receive())
+				}
 				Expect(s.Shutdown()).To(Succeed())
 			},
 			Entry("nil", nil),
@@ -927,35 +642,37 @@ var _ = Describe("Beyond the seed", func() {
 		)
 
 		It("writes nothing and returns ErrStoreFull when the new keys do not fit under RejectWhenFull", func() {
-			s := btStart(store.Config{MaxSize: 4})
+			s := running[string, int](d, store.Config{MaxSize: 4})
 			Expect(s.Set("a", 1)).To(Succeed())
 			Expect(s.Set("b", 2)).To(Succeed())
 			Expect(s.Set("c", 3)).To(Succeed())
-			a := btOK(s.Get("a"))
-			w, _ := btWatch(s)
+			a := must(s.Get("a"))
+			w := btWatchIfAny(s)
 
 			Expect(s.SetMany(map[string]int{"a": 10, "d": 4, "e": 5})).To(MatchError(store.ErrStoreFull))
 			Expect(s.Size()).To(Equal(3))
-			Expect(btOK(s.Get("a"))).To(Equal(a))
+			Expect(must(s.Get("a"))).To(Equal(a))
 			Expect(s.Get("d")).Error().To(MatchError(store.ErrNotFound))
 			Expect(s.Get("e")).Error().To(MatchError(store.ErrNotFound))
-			Expect(btOK(s.Stats()).Writes).To(Equal(uint64(3)))
-			Expect(w).NotTo(Receive(), "a refused batch made no change")
+			Expect(must(s.Stats()).Writes).To(Equal(uint64(3)))
+			if w != nil {
+				Expect(w).NotTo(Receive(), "a refused batch made no change")
+			}
 
 			// A batch that fits, then one of present keys only in a full store.
 			Expect(s.SetMany(map[string]int{"a": 10, "d": 4})).To(Succeed())
 			Expect(s.SetMany(map[string]int{"a": 11, "b": 12, "c": 13, "d": 14})).To(Succeed())
-			Expect(btValues(btOK(s.List()))).To(Equal(map[string]int{"a": 11, "b": 12, "c": 13, "d": 14}))
+			Expect(btValues(must(s.List()))).To(Equal(map[string]int{"a": 11, "b": 12, "c": 13, "d": 14}))
 			Expect(s.Shutdown()).To(Succeed())
 		})
 
 		DescribeTable("writes nothing and returns ErrStoreFull for a batch larger than MaxSize",
 			func(policy store.EvictionPolicy) {
-				s := btStart(store.Config{MaxSize: 3, Eviction: policy})
+				s := running[string, int](d, store.Config{MaxSize: 3, Eviction: policy})
 				Expect(s.Set("a", 1)).To(Succeed())
 				Expect(s.SetMany(map[string]int{"a": 10, "b": 2, "c": 3, "d": 4})).To(MatchError(store.ErrStoreFull))
-				Expect(btValues(btOK(s.List()))).To(Equal(map[string]int{"a": 1}))
-				st := btOK(s.Stats())
+				Expect(btValues(must(s.List()))).To(Equal(map[string]int{"a": 1}))
+				st := must(s.Stats())
 				Expect(st.Writes).To(Equal(uint64(1)))
 				Expect(st.Evictions).To(BeZero())
 				Expect(s.Shutdown()).To(Succeed())
@@ -966,7 +683,7 @@ var _ = Describe("Beyond the seed", func() {
 
 		DescribeTable("under EvictOldest evicts the oldest items outside the batch to make room, never a batch key",
 			func(batch []string, evicted []string) {
-				s := btStart(store.Config{MaxSize: 4, Eviction: store.EvictOldest})
+				s := running[string, int](d, store.Config{MaxSize: 4, Eviction: store.EvictOldest})
 				initial := []string{"a", "b", "c", "d"} // written in this order
 				for i, k := range initial {
 					Expect(s.Set(k, i+1)).To(Succeed())
@@ -986,8 +703,8 @@ var _ = Describe("Beyond the seed", func() {
 				for k, v := range items {
 					want[k] = v
 				}
-				Expect(btValues(btOK(s.List()))).To(Equal(want))
-				Expect(btOK(s.Stats()).Evictions).To(Equal(uint64(len(evicted))))
+				Expect(btValues(must(s.List()))).To(Equal(want))
+				Expect(must(s.Stats()).Evictions).To(Equal(uint64(len(evicted))))
 				Expect(s.Shutdown()).To(Succeed())
 			},
 			Entry("{a, e}: a updated, e added, b evicted", []string{"a", "e"}, []string{"b"}),
@@ -999,7 +716,7 @@ var _ = Describe("Beyond the seed", func() {
 		)
 
 		It("is never seen half done by a concurrent GetMany", func() {
-			s := btStart(store.Config{})
+			s := running[string, int](d, store.Config{})
 			keys := btKeys("x", 10)
 			const readers, batches = 4, 300
 			stop := make(chan struct{})
@@ -1045,7 +762,7 @@ var _ = Describe("Beyond the seed", func() {
 			}
 			Eventually(whole.Load).Should(BeNumerically(">", 0))
 			close(stop)
-			btWait(&wg)
+			waitFor(&wg)
 			close(torn)
 			var problems []string
 			for p := range torn {
@@ -1055,60 +772,12 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Shutdown()).To(Succeed())
 		})
 
-		It("is seen by a watcher as one unbroken run of events, never interleaved with another write", func() {
-			s := btStart(store.Config{})
-			w, _ := btWatch(s)
-			keys := btKeys("x", 10)
-			const batches, singles = 50, 200
-			var wg sync.WaitGroup
-			setErrs := make(chan error, 1)
-			wg.Go(func() {
-				for i := range singles {
-					if err := s.Set("y", i); err != nil {
-						setErrs <- err
-						return
-					}
-				}
-			})
-			for n := 1; n <= batches; n++ {
-				batch := make(map[string]int, len(keys))
-				for _, k := range keys {
-					batch[k] = n
-				}
-				Expect(s.SetMany(batch)).To(Succeed())
-			}
-			btWait(&wg)
-			Expect(setErrs).NotTo(Receive())
-
-			events := btNextN(w, batches*len(keys)+singles)
-			runs := 0
-			for i := 0; i < len(events); {
-				if events[i].key == "y" {
-					i++
-					continue
-				}
-				Expect(len(events)-i).To(BeNumerically(">=", len(keys)), "a batch cut short at the end")
-				run := events[i : i+len(keys)]
-				seen := map[string]bool{}
-				for _, ev := range run {
-					Expect(ev.kind).To(Equal(store.EventPut))
-					Expect(ev.key).To(HavePrefix("x"), "a write inside batch %d: %v", run[0].value, run)
-					Expect(ev.value).To(Equal(run[0].value), "two batches mixed: %v", run)
-					seen[ev.key] = true
-				}
-				Expect(seen).To(HaveLen(len(keys)))
-				runs++
-				i += len(keys)
-			}
-			Expect(runs).To(Equal(batches))
-			Expect(s.Shutdown()).To(Succeed())
-		})
 	})
 
 	Describe("WithOnEvict", func() {
 		It("is called with EvictCapacity and the item for each item evicted to make room, in eviction order", func() {
 			rec := &btRecorder{}
-			s := btStart(store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1},
+			s := running[string, int](d, store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1},
 				store.WithOnEvict(rec.record))
 			for i := range 10 {
 				Expect(s.Set(fmt.Sprintf("k%d", i), i)).To(Succeed())
@@ -1124,7 +793,7 @@ var _ = Describe("Beyond the seed", func() {
 
 		It("is not called for Delete or Clear", func() {
 			rec := &btRecorder{}
-			s := btStart(store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1},
+			s := running[string, int](d, store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1},
 				store.WithOnEvict(rec.record))
 			Expect(s.Set("deleted", 1)).To(Succeed())
 			Expect(s.Delete("deleted")).To(Succeed())
@@ -1150,7 +819,7 @@ var _ = Describe("Beyond the seed", func() {
 					setErr error
 				}
 				calls := make(chan call, 16)
-				var s *btStore
+				var s intStore
 				fn := func(key string, item *store.Item[int], _ store.EvictReason) {
 					c := call{key: key}
 					_, c.getErr = s.Get(key)
@@ -1163,7 +832,7 @@ var _ = Describe("Beyond the seed", func() {
 					}
 					calls <- c
 				}
-				s = btNew(store.Config{MaxSize: 3, Eviction: store.EvictOldest, WorkerCount: workers},
+				s = newStore[string, int](d, store.Config{MaxSize: 3, Eviction: store.EvictOldest, WorkerCount: workers},
 					store.WithOnEvict(fn))
 				Expect(s.Start(context.Background())).To(Succeed())
 				Expect(s.Set("a", 1)).To(Succeed())
@@ -1188,7 +857,7 @@ var _ = Describe("Beyond the seed", func() {
 					}
 					return item.Value, nil
 				}).Should(Equal(2))
-				Expect(btValues(btOK(s.List()))).To(Equal(map[string]int{"c": 3, "d": 4, "last-evicted": 2}))
+				Expect(btValues(must(s.List()))).To(Equal(map[string]int{"c": 3, "d": 4, "last-evicted": 2}))
 				Expect(s.Shutdown()).To(Succeed())
 				Expect(calls).NotTo(Receive())
 			},
@@ -1204,7 +873,7 @@ var _ = Describe("Beyond the seed", func() {
 				}
 				rec.record(key, item, reason)
 			}
-			s := btStart(store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1}, store.WithOnEvict(fn))
+			s := running[string, int](d, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1}, store.WithOnEvict(fn))
 			Expect(s.Set("boom", 0)).To(Succeed())
 			Expect(s.Set("k1", 1)).To(Succeed()) // evicts boom: the callback panics
 			Expect(s.Set("k2", 2)).To(Succeed())
@@ -1213,10 +882,10 @@ var _ = Describe("Beyond the seed", func() {
 			Eventually(btRestarts(s)).Should(Equal(uint64(1)))
 
 			Expect(s.IsRunning()).To(BeTrue())
-			Expect(btOK(s.Get("k3")).Value).To(Equal(3))
+			Expect(must(s.Get("k3")).Value).To(Equal(3))
 			Expect(s.Set("k4", 4)).To(Succeed())
 			Eventually(rec.keys).Should(Equal([]string{"k1", "k2", "k3"}))
-			Expect(btOK(s.Stats()).Restarts).To(Equal(uint64(1)))
+			Expect(must(s.Stats()).Restarts).To(Equal(uint64(1)))
 			Expect(s.Shutdown()).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 		})
@@ -1227,7 +896,7 @@ var _ = Describe("Beyond the seed", func() {
 				calls.Add(1)
 				panic("always")
 			}
-			s := btStart(store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1},
+			s := running[string, int](d, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1},
 				store.WithOnEvict(fn), store.WithRestartLimit[string, int](1, time.Hour))
 			const evictions = 20
 			for i := range evictions + 1 {
@@ -1236,14 +905,14 @@ var _ = Describe("Beyond the seed", func() {
 			Eventually(calls.Load).Should(Equal(int64(evictions)))
 			Eventually(btRestarts(s)).Should(Equal(uint64(evictions)))
 			Expect(s.IsRunning()).To(BeTrue())
-			Expect(btOK(s.Get(fmt.Sprintf("k%d", evictions))).Value).To(Equal(evictions))
+			Expect(must(s.Get(fmt.Sprintf("k%d", evictions))).Value).To(Equal(evictions))
 			Expect(s.Shutdown()).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 		})
 
 		DescribeTable("does not stall Get and Set while a callback blocks; Shutdown gives up after the stop timeout with ErrStopTimeout",
 			func(workers int) {
-				hold, release := btReleaser()
+				hold, release := releaser()
 				entered := make(chan string, 1)
 				fn := func(key string, _ *store.Item[int], _ store.EvictReason) {
 					select {
@@ -1252,7 +921,7 @@ var _ = Describe("Beyond the seed", func() {
 					}
 					<-hold
 				}
-				s := btStart(store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: workers},
+				s := runningFailingShutdown(d, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: workers},
 					store.WithOnEvict(fn), store.WithStopTimeout[string, int](50*time.Millisecond))
 				Expect(s.Set("a", 0)).To(Succeed())
 				Expect(s.Set("b", 1)).To(Succeed()) // evicts a
@@ -1277,7 +946,7 @@ var _ = Describe("Beyond the seed", func() {
 				}()
 				Eventually(done).Should(BeClosed())
 				Expect(problems).NotTo(Receive())
-				Expect(btOK(s.Stats()).Evictions).To(Equal(uint64(201)))
+				Expect(must(s.Stats()).Evictions).To(Equal(uint64(201)))
 
 				start := time.Now()
 				err := s.Shutdown()
@@ -1299,7 +968,7 @@ var _ = Describe("Beyond the seed", func() {
 		DescribeTable("runs the callbacks of the notices pending at Shutdown before Shutdown returns",
 			func(workers int, holdFirst bool) {
 				rec := &btRecorder{}
-				hold, release := btReleaser()
+				hold, release := releaser()
 				entered := make(chan struct{})
 				var first atomic.Bool
 				fn := func(key string, item *store.Item[int], reason store.EvictReason) {
@@ -1309,7 +978,7 @@ var _ = Describe("Beyond the seed", func() {
 					}
 					rec.record(key, item, reason)
 				}
-				s := btStart(store.Config{MaxSize: 10, Eviction: store.EvictOldest, WorkerCount: workers},
+				s := running[string, int](d, store.Config{MaxSize: 10, Eviction: store.EvictOldest, WorkerCount: workers},
 					store.WithOnEvict(fn))
 				keys := btKeys("k", 110)
 				for i, k := range keys[:11] { // the 11th evicts k0
@@ -1343,8 +1012,8 @@ var _ = Describe("Beyond the seed", func() {
 
 	Describe("Stats", func() {
 		It("counts what each operation did, after a known sequence", func() {
-			s := btStart(store.Config{MaxSize: 3, Eviction: store.EvictOldest})
-			Expect(btOK(s.Stats())).To(Equal(store.Stats{}))
+			s := running[string, int](d, store.Config{MaxSize: 3, Eviction: store.EvictOldest})
+			Expect(must(s.Stats())).To(Equal(store.Stats{}))
 
 			// writes 1
 			Expect(s.Set("a", 1)).To(Succeed())
@@ -1357,7 +1026,7 @@ var _ = Describe("Beyond the seed", func() {
 			// misses 1
 			Expect(s.Get("zz")).Error().To(MatchError(store.ErrNotFound))
 			// hits 3, misses 3
-			Expect(btOK(s.GetMany([]string{"a", "b", "zz", "yy"}))).To(HaveLen(2))
+			Expect(must(s.GetMany([]string{"a", "b", "zz", "yy"}))).To(HaveLen(2))
 			// writes 4, evicts a
 			Expect(s.Set("d", 4)).To(Succeed())
 			// deletes 1
@@ -1365,39 +1034,50 @@ var _ = Describe("Beyond the seed", func() {
 			// nothing
 			Expect(s.Delete("b")).To(MatchError(store.ErrNotFound))
 			// hits 4
-			c := btOK(s.Get("c"))
+			c := must(s.Get("c"))
 			// writes 5
 			Expect(s.CompareAndSet("c", 30, c.Revision)).Error().NotTo(HaveOccurred())
 			// nothing
 			Expect(s.CompareAndSet("c", 31, c.Revision)).Error().To(MatchError(store.ErrConflict))
 			// hits 5
-			d := btOK(s.Get("d"))
+			dItem := must(s.Get("d"))
 			// writes 6
-			Expect(s.SetIfUnmodifiedSince("d", 40, d.LastModified)).Error().NotTo(HaveOccurred())
-			Expect(s.SetIfUnmodifiedSince("d", 41, d.LastModified)).Error().To(MatchError(store.ErrConflict))
+			Expect(s.SetIfUnmodifiedSince("d", 40, dItem.LastModified)).Error().NotTo(HaveOccurred())
+			Expect(s.SetIfUnmodifiedSince("d", 41, dItem.LastModified)).Error().To(MatchError(store.ErrConflict))
 			// writes 8, evicts c
 			Expect(s.SetMany(map[string]int{"e": 5, "f": 6})).To(Succeed())
-			btWatch(s)
-			_, cancel := btWatch(s)
+			// Two watchers, one to end after the Clear. Only the actor
+			// design has Watch; the mutex design documents Watchers as
+			// always 0.
+			watchers := 0
+			cancel := func() {}
+			if a, ok := s.(*btActor); ok {
+				btWatch(a)
+				_, cancel = btWatch(a)
+				watchers = 2
+			}
 
-			Expect(btOK(s.Stats())).To(Equal(store.Stats{
+			Expect(must(s.Stats())).To(Equal(store.Stats{
 				Hits: 5, Misses: 3, Writes: 8, Deletes: 1, Evictions: 2,
-				Items: 3, Watchers: 2,
+				Items: 3, Watchers: watchers,
 			}))
 
 			Expect(s.Clear()).To(Succeed())
 			cancel()
-			Eventually(btWatchers(s)).Should(Equal(1))
-			Expect(btOK(s.Stats())).To(Equal(store.Stats{
+			if watchers > 0 {
+				watchers--
+				Eventually(btWatchers(s)).Should(Equal(watchers))
+			}
+			Expect(must(s.Stats())).To(Equal(store.Stats{
 				Hits: 5, Misses: 3, Writes: 8, Deletes: 1, Evictions: 2,
-				Items: 0, Watchers: 1,
+				Items: 0, Watchers: watchers,
 			}), "Clear counts no deletes")
 			Expect(s.Shutdown()).To(Succeed())
 			Expect(s.Stats()).Error().To(MatchError(store.ErrNotRunning))
 		})
 
 		It("counts the notices waiting for a blocked callback as Pending, and those dropped past 65536 as Dropped", func() {
-			hold, release := btReleaser()
+			hold, release := releaser()
 			entered := make(chan struct{})
 			var first atomic.Bool
 			var calls atomic.Int64
@@ -1409,7 +1089,7 @@ var _ = Describe("Beyond the seed", func() {
 				}
 			}
 			const size = 4096
-			s := btStart(store.Config{MaxSize: size, Eviction: store.EvictOldest, WorkerCount: 1}, store.WithOnEvict(fn))
+			s := running[string, int](d, store.Config{MaxSize: size, Eviction: store.EvictOldest, WorkerCount: 1}, store.WithOnEvict(fn))
 			fill := func(batch int) {
 				GinkgoHelper()
 				items := make(map[string]int, size)
@@ -1421,24 +1101,24 @@ var _ = Describe("Beyond the seed", func() {
 			fill(0)
 			Expect(s.Set("x", 0)).To(Succeed()) // one eviction: its callback blocks
 			Eventually(entered).Should(BeClosed())
-			st := btOK(s.Stats())
+			st := must(s.Stats())
 			Expect(st.Pending).To(BeZero())
 			Expect(st.Evictions).To(Equal(uint64(1)))
 
 			fill(1)
-			st = btOK(s.Stats())
+			st = must(s.Stats())
 			Expect(st.Pending).To(Equal(size))
 			Expect(st.Dropped).To(BeZero())
 
 			for b := 2; b <= 16; b++ {
 				fill(b)
 			}
-			st = btOK(s.Stats())
+			st = must(s.Stats())
 			Expect(st.Pending).To(Equal(65536))
 			Expect(st.Dropped).To(BeZero())
 
 			fill(17)
-			st = btOK(s.Stats())
+			st = must(s.Stats())
 			Expect(st.Evictions).To(Equal(uint64(1 + 17*size)))
 			Expect(st.Pending).To(Equal(65536))
 			Expect(st.Dropped).To(Equal(uint64(size)))
@@ -1446,43 +1126,20 @@ var _ = Describe("Beyond the seed", func() {
 			release()
 			Eventually(btPending(s)).Should(BeZero())
 			Eventually(calls.Load).Should(Equal(int64(1 + 65536)))
-			Expect(btOK(s.Stats()).Dropped).To(Equal(uint64(size)))
+			Expect(must(s.Stats()).Dropped).To(Equal(uint64(size)))
 			Expect(s.Shutdown()).To(Succeed())
 			Expect(calls.Load()).To(Equal(int64(1 + 65536)))
 		})
 
-		It("reports the requests waiting in the owner's mailbox", func() {
-			const mailbox = 64
-			s := btStart(store.Config{MailboxSize: mailbox})
-			Expect(s.Set("k", 1)).To(Succeed())
-			Expect(btOK(s.Stats()).Mailbox).To(BeZero(), "a quiet store")
-
-			stop := make(chan struct{})
-			var wg sync.WaitGroup
-			for range 16 {
-				wg.Go(func() {
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						if _, err := s.Get("k"); err != nil {
-							return
-						}
-					}
-				})
-			}
-			most := 0
-			Eventually(func() (int, error) {
-				st, err := s.Stats()
-				most = max(most, st.Mailbox)
-				return st.Mailbox, err
-			}).Should(BeNumerically(">", 0))
-			close(stop)
-			btWait(&wg)
-			Expect(most).To(BeNumerically("<=", mailbox))
-			Expect(btOK(s.Stats()).Mailbox).To(BeZero(), "quiet again")
+		// Hits and Misses count lookups (messages.Stats): GetMany looks up
+		// each key it is given, so a repeated key counts each time.
+		It("counts one hit or one miss for every key GetMany is given, a repeated key too", func() {
+			s := running[string, int](d, store.Config{})
+			Expect(s.Set("a", 1)).To(Succeed())
+			Expect(must(s.GetMany([]string{"a", "a", "zz", "a", "zz"}))).To(HaveLen(1))
+			st := must(s.Stats())
+			Expect(st.Hits).To(Equal(uint64(3)))
+			Expect(st.Misses).To(Equal(uint64(2)))
 			Expect(s.Shutdown()).To(Succeed())
 		})
 
@@ -1494,7 +1151,7 @@ var _ = Describe("Beyond the seed", func() {
 				}
 				rec.record(key, item, reason)
 			}
-			s := btStart(store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1}, store.WithOnEvict(fn))
+			s := running[string, int](d, store.Config{MaxSize: 2, Eviction: store.EvictOldest, WorkerCount: 1}, store.WithOnEvict(fn))
 			Expect(s.Set("boom", 0)).To(Succeed())
 			Expect(s.Set("a", 1)).To(Succeed())
 			Expect(s.Set("b", 2)).To(Succeed()) // evicts boom: the callback panics
@@ -1502,7 +1159,7 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Get("zz")).Error().To(MatchError(store.ErrNotFound))
 			Expect(s.Delete("a")).To(Succeed())
 			Eventually(btRestarts(s)).Should(Equal(uint64(1)))
-			before := btOK(s.Stats())
+			before := must(s.Stats())
 			Expect(before).To(Equal(store.Stats{
 				Hits: 1, Misses: 1, Writes: 3, Deletes: 1, Evictions: 1, Restarts: 1, Items: 1,
 			}))
@@ -1510,7 +1167,7 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Shutdown()).To(Succeed())
 			Expect(s.Stats()).Error().To(MatchError(store.ErrNotRunning))
 			Expect(s.Start(context.Background())).To(Succeed())
-			Expect(btOK(s.Stats())).To(Equal(before))
+			Expect(must(s.Stats())).To(Equal(before))
 
 			// They go on counting from there, restarts too.
 			Expect(s.Set("boom", 0)).To(Succeed())
@@ -1518,7 +1175,7 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Set("d", 4)).To(Succeed()) // evicts boom: the callback panics
 			Eventually(btRestarts(s)).Should(Equal(uint64(2)))
 			Eventually(rec.keys).Should(Equal([]string{"b"}))
-			st := btOK(s.Stats())
+			st := must(s.Stats())
 			Expect(st.Writes).To(Equal(uint64(6)))
 			Expect(st.Evictions).To(Equal(uint64(3)))
 			Expect(s.Shutdown()).To(Succeed())
@@ -1526,8 +1183,8 @@ var _ = Describe("Beyond the seed", func() {
 	})
 
 	Describe("All and Keys", func() {
-		var s *btStore
-		BeforeEach(func() { s = btStart(store.Config{}) })
+		var s intStore
+		BeforeEach(func() { s = running[string, int](d, store.Config{}) })
 		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
 
 		It("yield the live items in modification order, oldest first", func() {
@@ -1544,7 +1201,7 @@ var _ = Describe("Beyond the seed", func() {
 			for k, item := range s.All() {
 				keys = append(keys, k)
 				values = append(values, item.Value)
-				Expect(item).To(Equal(btOK(s.Get(k))))
+				Expect(item).To(Equal(must(s.Get(k))))
 				if prev != nil {
 					Expect(item.Revision).To(BeNumerically(">", prev.Revision))
 					Expect(item.LastModified).To(BeTemporally(">", prev.LastModified))
@@ -1611,4 +1268,348 @@ var _ = Describe("Beyond the seed", func() {
 			Expect(s.Size()).To(Equal(10))
 		})
 	})
-})
+}
+
+// actorBeyondSpecs declares the specs of what only the actor design has:
+// Watch, ModifiedSince and the owner's mailbox.
+func actorBeyondSpecs() {
+	Describe("on a store that is not running", func() {
+		DescribeTable("every operation only the actor design has returns ErrNotRunning, without blocking or panicking",
+			func(state string, call func(intStore) error) {
+				s := btInState(actorDesign, state)
+				Expect(call(s)).To(MatchError(store.ErrNotRunning))
+				Expect(s.Shutdown()).To(Succeed())
+			},
+			btNotRunningEntries(actorOps(btNewOperations)),
+		)
+	})
+
+	Describe("ModifiedSince", func() {
+		var s *btActor
+		BeforeEach(func() { s = btActorRunning(store.Config{}) })
+		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+
+		It("returns the live items modified strictly after t", func() {
+			Expect(s.Set("a", 1)).To(Succeed())
+			Expect(s.Set("b", 2)).To(Succeed())
+			Expect(s.Set("c", 3)).To(Succeed())
+			b := must(s.Get("b"))
+			Expect(s.Set("d", 4)).To(Succeed())
+			Expect(s.Set("a", 10)).To(Succeed())
+			Expect(s.Delete("c")).To(Succeed())
+
+			got := must(s.ModifiedSince(b.LastModified))
+			Expect(btValues(got)).To(Equal(map[string]int{"d": 4, "a": 10}))
+			for k, item := range got {
+				Expect(must(s.Get(k))).To(Equal(item))
+			}
+			Expect(btValues(must(s.ModifiedSince(b.LastModified.Add(-time.Nanosecond))))).
+				To(Equal(map[string]int{"b": 2, "d": 4, "a": 10}))
+		})
+
+		It("returns every live item for the zero time", func() {
+			Expect(s.Set("a", 1)).To(Succeed())
+			Expect(s.Set("b", 2)).To(Succeed())
+			Expect(s.Set("c", 3)).To(Succeed())
+			Expect(s.Delete("b")).To(Succeed())
+			Expect(btValues(must(s.ModifiedSince(time.Time{})))).To(Equal(map[string]int{"a": 1, "c": 3}))
+		})
+
+		It("returns an empty map for a time at or after the latest write, and on an empty store", func() {
+			Expect(must(s.ModifiedSince(time.Time{}))).To(BeEmpty())
+			Expect(s.Set("a", 1)).To(Succeed())
+			Expect(s.Set("b", 2)).To(Succeed())
+			latest := must(s.Get("b"))
+			got := must(s.ModifiedSince(latest.LastModified))
+			Expect(got).NotTo(BeNil())
+			Expect(got).To(BeEmpty())
+			Expect(must(s.ModifiedSince(latest.LastModified.Add(time.Hour)))).To(BeEmpty())
+			Expect(s.Clear()).To(Succeed())
+			Expect(must(s.ModifiedSince(time.Time{}))).To(BeEmpty())
+		})
+	})
+
+	Describe("Watch", func() {
+		It("refuses a nil context with ErrNilContext", func() {
+			s := btActorRunning(store.Config{})
+			var nilCtx context.Context
+			ch, err := s.Watch(nilCtx)
+			Expect(err).To(MatchError(store.ErrNilContext))
+			Expect(ch).To(BeNil())
+			Expect(must(s.Stats()).Watchers).To(BeZero())
+			Expect(s.Shutdown()).To(Succeed())
+		})
+
+		DescribeTable("refuses a done context with its error",
+			func(done func() context.Context, want error) {
+				s := btActorRunning(store.Config{})
+				ch, err := s.Watch(done())
+				Expect(err).To(MatchError(want))
+				Expect(ch).To(BeNil())
+				Expect(must(s.Stats()).Watchers).To(BeZero())
+				Expect(s.Shutdown()).To(Succeed())
+			},
+			Entry("cancelled", func() context.Context {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return ctx
+			}, context.Canceled),
+			Entry("past its deadline", func() context.Context {
+				ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+				defer cancel()
+				return ctx
+			}, context.DeadlineExceeded),
+		)
+
+		It("delivers Put, Delete, Evict and Clear events in write order", func() {
+			s := btActorRunning(store.Config{MaxSize: 2, Eviction: store.EvictOldest})
+			w, cancel := btWatch(s)
+			Expect(must(s.Stats()).Watchers).To(Equal(1))
+
+			Expect(s.Set("a", 1)).To(Succeed())
+			Expect(s.Set("b", 2)).To(Succeed())
+			Expect(s.Set("a", 3)).To(Succeed())
+			Expect(s.Set("c", 4)).To(Succeed()) // evicts b, older than the updated a
+			Expect(s.Delete("a")).To(Succeed())
+			Expect(s.CompareAndSet("d", 5, 0)).Error().NotTo(HaveOccurred())
+			Expect(s.SetMany(map[string]int{"e": 6})).To(Succeed()) // evicts c
+			Expect(s.Clear()).To(Succeed())
+
+			Expect(btNextN(w, 10)).To(Equal([]btSeen{
+				btPut("a", 1),
+				btPut("b", 2),
+				btPut("a", 3),
+				btRemoved(store.EventEvict, "b", 2),
+				btPut("c", 4),
+				btRemoved(store.EventDelete, "a", 3),
+				btPut("d", 5),
+				btRemoved(store.EventEvict, "c", 4),
+				btPut("e", 6),
+				btClear,
+			}))
+			Consistently(w, 20*time.Millisecond).ShouldNot(Receive())
+
+			cancel()
+			btExpectEnd(w, context.Canceled)
+			Expect(s.Shutdown()).To(Succeed())
+		})
+
+		It("carries the new item for a Put, the same one Get returns", func() {
+			s := btActorRunning(store.Config{})
+			w, _ := btWatch(s)
+			Expect(s.Set("a", 1)).To(Succeed())
+			put := btNext(w)
+			Expect(put.Item).To(Equal(must(s.Get("a"))))
+			Expect(s.Delete("a")).To(Succeed())
+			del := btNext(w)
+			Expect(del.Kind).To(Equal(store.EventDelete))
+			Expect(del.Item).To(Equal(put.Item), "a removal carries the removed item")
+			Expect(s.Shutdown()).To(Succeed())
+		})
+
+		It("reports only the changes made after it began", func() {
+			s := btActorRunning(store.Config{})
+			Expect(s.Set("before", 1)).To(Succeed())
+			w, _ := btWatch(s)
+			Expect(s.Set("after", 2)).To(Succeed())
+			Expect(btSummary(btNext(w))).To(Equal(btPut("after", 2)))
+			Expect(s.Shutdown()).To(Succeed())
+			btExpectEnd(w, store.ErrNotRunning)
+		})
+
+		It("gives every watcher every event, in the same order", func() {
+			s := btActorRunning(store.Config{})
+			var watches []<-chan btEvent
+			for range 3 {
+				w, _ := btWatch(s)
+				watches = append(watches, w)
+			}
+			Expect(must(s.Stats()).Watchers).To(Equal(3))
+			var want []btSeen
+			for i := range 50 {
+				if i%5 == 4 { // delete what the write before wrote
+					key := fmt.Sprintf("k%d", (i-1)%7)
+					Expect(s.Delete(key)).To(Succeed())
+					want = append(want, btRemoved(store.EventDelete, key, i-1))
+					continue
+				}
+				key := fmt.Sprintf("k%d", i%7)
+				Expect(s.Set(key, i)).To(Succeed())
+				want = append(want, btPut(key, i))
+			}
+			for _, w := range watches {
+				Expect(btNextN(w, len(want))).To(Equal(want))
+			}
+			Expect(s.Shutdown()).To(Succeed())
+			for _, w := range watches {
+				btExpectEnd(w, store.ErrNotRunning)
+			}
+		})
+
+		It("ends a watcher that falls behind by more than its buffer with ErrWatchLagging; the store and other watchers go on", func() {
+			s := btActorRunning(store.Config{}, store.WithWatchBuffer[string, int](4))
+			lagging, _ := btWatch(s) // never read until the end
+			active, _ := btWatch(s)
+			Expect(must(s.Stats()).Watchers).To(Equal(2))
+
+			for i := range 100 {
+				key := fmt.Sprintf("k%03d", i)
+				Expect(s.Set(key, i)).To(Succeed())
+				// The owner sends the event before it answers the Set.
+				var ev btEvent
+				Expect(active).To(Receive(&ev), "event of write %d", i)
+				Expect(btSummary(ev)).To(Equal(btPut(key, i)))
+			}
+			Expect(must(s.Stats()).Watchers).To(Equal(1))
+			Expect(must(s.Size())).To(Equal(100))
+
+			Expect(btNextN(lagging, 4)).To(Equal([]btSeen{
+				btPut("k000", 0), btPut("k001", 1), btPut("k002", 2), btPut("k003", 3),
+			}))
+			btExpectEnd(lagging, store.ErrWatchLagging)
+
+			Expect(s.Set("after", 1)).To(Succeed())
+			Expect(btSummary(btNext(active))).To(Equal(btPut("after", 1)))
+			Expect(must(s.Get("k099")).Value).To(Equal(99))
+			Expect(s.Shutdown()).To(Succeed())
+			btExpectEnd(active, store.ErrNotRunning)
+		})
+
+		DescribeTable("ends the watch with its context's error when the context ends; the store goes on",
+			func(watchCtx func() (context.Context, context.CancelFunc), want error) {
+				s := btActorRunning(store.Config{})
+				ctx, cancel := watchCtx()
+				atTeardown(cancel)
+				w := must(s.Watch(ctx))
+				Expect(s.Set("a", 1)).To(Succeed())
+				cancel()
+				Expect(btSummary(btNext(w))).To(Equal(btPut("a", 1)))
+				btExpectEnd(w, want)
+				Eventually(btWatchers(s)).Should(BeZero())
+
+				Expect(s.Set("b", 2)).To(Succeed())
+				Expect(must(s.Get("b")).Value).To(Equal(2))
+				Expect(s.Shutdown()).To(Succeed())
+			},
+			Entry("cancelled", func() (context.Context, context.CancelFunc) {
+				return context.WithCancel(context.Background())
+			}, context.Canceled),
+			Entry("past its deadline", func() (context.Context, context.CancelFunc) {
+				ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+				// Wait for the deadline rather than cancelling early.
+				return ctx, func() { <-ctx.Done(); cancel() }
+			}, context.DeadlineExceeded),
+		)
+
+		It("ends every watch with ErrNotRunning by the time Shutdown returns", func() {
+			s := btActorRunning(store.Config{})
+			w1, _ := btWatch(s)
+			w2, _ := btWatch(s)
+			Expect(s.Set("a", 1)).To(Succeed())
+			Expect(s.Shutdown()).To(Succeed())
+			for _, w := range []<-chan btEvent{w1, w2} {
+				var ev btEvent
+				Expect(w).To(Receive(&ev))
+				Expect(btSummary(ev)).To(Equal(btPut("a", 1)))
+				Expect(w).To(Receive(&ev))
+				Expect(ev.Kind).To(Equal(store.EventEnd))
+				Expect(ev.Err).To(MatchError(store.ErrNotRunning))
+				Expect(w).To(BeClosed())
+			}
+			Expect(goleak.Find(leaks)).To(Succeed())
+
+			// A new run starts with no watchers.
+			Expect(s.Start(context.Background())).To(Succeed())
+			Expect(must(s.Stats()).Watchers).To(BeZero())
+			Expect(s.Shutdown()).To(Succeed())
+		})
+	})
+
+	Describe("SetMany", func() {
+		It("is seen by a watcher as one unbroken run of events, never interleaved with another write", func() {
+			s := btActorRunning(store.Config{})
+			w, _ := btWatch(s)
+			keys := btKeys("x", 10)
+			const batches, singles = 50, 200
+			var wg sync.WaitGroup
+			setErrs := make(chan error, 1)
+			wg.Go(func() {
+				for i := range singles {
+					if err := s.Set("y", i); err != nil {
+						setErrs <- err
+						return
+					}
+				}
+			})
+			for n := 1; n <= batches; n++ {
+				batch := make(map[string]int, len(keys))
+				for _, k := range keys {
+					batch[k] = n
+				}
+				Expect(s.SetMany(batch)).To(Succeed())
+			}
+			waitFor(&wg)
+			Expect(setErrs).NotTo(Receive())
+
+			events := btNextN(w, batches*len(keys)+singles)
+			runs := 0
+			for i := 0; i < len(events); {
+				if events[i].key == "y" {
+					i++
+					continue
+				}
+				Expect(len(events)-i).To(BeNumerically(">=", len(keys)), "a batch cut short at the end")
+				run := events[i : i+len(keys)]
+				seen := map[string]bool{}
+				for _, ev := range run {
+					Expect(ev.kind).To(Equal(store.EventPut))
+					Expect(ev.key).To(HavePrefix("x"), "a write inside batch %d: %v", run[0].value, run)
+					Expect(ev.value).To(Equal(run[0].value), "two batches mixed: %v", run)
+					seen[ev.key] = true
+				}
+				Expect(seen).To(HaveLen(len(keys)))
+				runs++
+				i += len(keys)
+			}
+			Expect(runs).To(Equal(batches))
+			Expect(s.Shutdown()).To(Succeed())
+		})
+	})
+
+	Describe("Stats", func() {
+		It("reports the requests waiting in the owner's mailbox", func() {
+			const mailbox = 64
+			s := btActorRunning(store.Config{MailboxSize: mailbox})
+			Expect(s.Set("k", 1)).To(Succeed())
+			Expect(must(s.Stats()).Mailbox).To(BeZero(), "a quiet store")
+
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for range 16 {
+				wg.Go(func() {
+					for {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						if _, err := s.Get("k"); err != nil {
+							return
+						}
+					}
+				})
+			}
+			most := 0
+			Eventually(func() (int, error) {
+				st, err := s.Stats()
+				most = max(most, st.Mailbox)
+				return st.Mailbox, err
+			}).Should(BeNumerically(">", 0))
+			close(stop)
+			waitFor(&wg)
+			Expect(most).To(BeNumerically("<=", mailbox))
+			Expect(must(s.Stats()).Mailbox).To(BeZero(), "quiet again")
+			Expect(s.Shutdown()).To(Succeed())
+		})
+	})
+}

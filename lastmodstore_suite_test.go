@@ -1,12 +1,17 @@
 package lastmodstore_test
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"go.uber.org/goleak"
+
+	"github.com/lastmodstore/lastmodstore/internal/kv"
+	"github.com/lastmodstore/lastmodstore/store"
 )
 
 // TestMain checks, once every test has run, that no goroutine is left: the
@@ -27,4 +32,106 @@ func TestLastmodstore(t *testing.T) {
 	SetDefaultEventuallyTimeout(10 * time.Second)
 	SetDefaultEventuallyPollingInterval(time.Millisecond)
 	RunSpecs(t, "lastmodstore")
+}
+
+// The tree of the suite: the specs of the shared behaviour once per design,
+// then the actor design's own. Every spec is leak-checked: what it started
+// is stopped first (atTeardown), then no goroutine may be left that was
+// not there before it began.
+var _ = Describe("lastmodstore", func() {
+	BeforeEach(func() {
+		leaks = goleak.IgnoreCurrent()
+		toRelease, toStop = nil, nil
+	})
+	AfterEach(func() {
+		for _, list := range [][]func(){toRelease, toStop} {
+			for i := len(list) - 1; i >= 0; i-- {
+				list[i]()
+			}
+		}
+		toRelease, toStop = nil, nil
+		Expect(goleak.Find(leaks)).To(Succeed())
+	})
+
+	for _, d := range designs {
+		Describe(d.name, func() {
+			Describe("Store", func() { storeSpecs(d) })
+			Describe("Beyond the seed", func() { beyondSpecs(d) })
+		})
+	}
+
+	Describe("actor design only", func() {
+		Describe("Store", actorStoreSpecs)
+		Describe("Beyond the seed", actorBeyondSpecs)
+	})
+})
+
+var bg = context.Background()
+
+// leaks ignores the goroutines there were when the running spec began.
+var leaks goleak.Option
+
+// toStop holds what the running spec started and must stop before its leak
+// check, toRelease what blocks it (held callbacks), to be let go first. The
+// top-level AfterEach runs them, last registered first: a DeferCleanup
+// would run too late, after every AfterEach. Specs still shut their stores
+// down themselves where Shutdown is part of what they test; this is for a
+// spec that fails half way.
+var toRelease, toStop []func()
+
+func atTeardown(f func()) { toStop = append(toStop, f) }
+
+// must returns v, failing the spec if err is not nil.
+func must[T any](v T, err error) T {
+	GinkgoHelper()
+	Expect(err).NotTo(HaveOccurred())
+	return v
+}
+
+// newStore returns a store of design d that is not started yet; it is shut
+// down at teardown, and that Shutdown must succeed.
+func newStore[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.Store[K, V] {
+	GinkgoHelper()
+	s := must(openerFor[K, V](d)(cfg, opts...))
+	atTeardown(func() { Expect(s.Shutdown()).To(Succeed()) })
+	return s
+}
+
+// running returns a started store of design d; it is shut down at
+// teardown, and that Shutdown must succeed.
+func running[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.Store[K, V] {
+	GinkgoHelper()
+	s := newStore(d, cfg, opts...)
+	Expect(s.Start(bg)).To(Succeed())
+	return s
+}
+
+// runningFailingShutdown is running for a spec whose Shutdown is meant to
+// fail (ErrStopTimeout): the Shutdown at teardown may return it again.
+func runningFailingShutdown[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.Store[K, V] {
+	GinkgoHelper()
+	s := must(openerFor[K, V](d)(cfg, opts...))
+	atTeardown(func() { _ = s.Shutdown() })
+	Expect(s.Start(bg)).To(Succeed())
+	return s
+}
+
+// waitFor fails the spec unless wg is done within the Eventually timeout,
+// so a caller that hangs shows up as a failure, not as a hung suite.
+func waitFor(wg *sync.WaitGroup) {
+	GinkgoHelper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	Eventually(done).Should(BeClosed())
+}
+
+// releaser returns a channel to block callbacks on and a function that
+// closes it once; the function also runs at teardown, before any store is
+// shut down, so a spec that fails leaves nothing blocked.
+func releaser() (<-chan struct{}, func()) {
+	ch := make(chan struct{})
+	var once sync.Once
+	release := func() { once.Do(func() { close(ch) }) }
+	toRelease = append(toRelease, release)
+	return ch, release
 }

@@ -17,83 +17,29 @@ import (
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
-// Package-level names here are all lower case: seed_test.go dot-imports
-// package store, and an exported name declared here could clash with it.
+// The public behaviour of the seed's operations: New, the lifecycle,
+// Get/Set/Delete/Size/List/Clear, capacity, expiry, concurrency and
+// stopping with calls in flight. storeSpecs declares the specs both
+// designs share, for one design; actorStoreSpecs those of package store's
+// own names. Helpers shared with the other spec files are in
+// designs_test.go and lastmodstore_suite_test.go.
 
-type intStore = store.Store[string, int]
-
-var bg = context.Background()
-
-// atTeardown holds what the running spec started and must stop before the
-// leak check: the top-level AfterEach runs it first. A DeferCleanup would
-// run too late, after every AfterEach.
-var atTeardown []func()
-
-// stopAtTeardown makes sure s is shut down before the spec's leak check,
-// even when the spec fails half way. Specs still shut their stores down
-// themselves where Shutdown is part of what they test.
-func stopAtTeardown(s interface{ Shutdown() error }) {
-	atTeardown = append(atTeardown, func() { Expect(s.Shutdown()).To(Succeed()) })
-}
-
-// must returns v, failing the spec if err is not nil.
-func must[T any](v T, err error) T {
-	GinkgoHelper()
-	Expect(err).NotTo(HaveOccurred())
-	return v
-}
-
-// errOf drops a result and keeps the error, for operations that return two
-// values.
-func errOf[T any](_ T, err error) error { return err }
-
-// newStore returns a store that is not started yet; it is shut down at
-// teardown.
-func newStore[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) *store.Store[K, V] {
-	GinkgoHelper()
-	s := must(store.New[K, V](cfg, opts...))
-	stopAtTeardown(s)
-	return s
-}
-
-// running returns a started store; it is shut down at teardown.
-func running[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) *store.Store[K, V] {
-	GinkgoHelper()
-	s := newStore(cfg, opts...)
-	Expect(s.Start(bg)).To(Succeed())
-	return s
-}
-
-// waitFor fails the spec unless wg is done within the Eventually timeout,
-// so a caller that hangs shows up as a failure, not as a hung suite.
-func waitFor(wg *sync.WaitGroup) {
-	GinkgoHelper()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	Eventually(done).Should(BeClosed())
-}
-
-// operation is one of the store's operations, reduced to its error.
-type operation struct {
-	name string
-	call func(*intStore) error
-}
-
+// operations are the store's operations, the seed's and beyond.
 var operations = []operation{
-	{"Set", func(s *intStore) error { return s.Set("k", 1) }},
-	{"SetWithTTL", func(s *intStore) error { return s.SetWithTTL("k", 1, time.Minute) }},
-	{"Get", func(s *intStore) error { return errOf(s.Get("k")) }},
-	{"Delete", func(s *intStore) error { return s.Delete("k") }},
-	{"Size", func(s *intStore) error { return errOf(s.Size()) }},
-	{"List", func(s *intStore) error { return errOf(s.List()) }},
-	{"Clear", func(s *intStore) error { return s.Clear() }},
-	{"GetMany", func(s *intStore) error { return errOf(s.GetMany([]string{"k"})) }},
-	{"SetMany", func(s *intStore) error { return s.SetMany(map[string]int{"k": 1}) }},
-	{"CompareAndSet", func(s *intStore) error { return errOf(s.CompareAndSet("k", 1, 0)) }},
-	{"SetIfUnmodifiedSince", func(s *intStore) error { return errOf(s.SetIfUnmodifiedSince("k", 1, time.Now())) }},
-	{"ModifiedSince", func(s *intStore) error { return errOf(s.ModifiedSince(time.Time{})) }},
-	{"Stats", func(s *intStore) error { return errOf(s.Stats()) }},
-	{"Watch", func(s *intStore) error { return errOf(s.Watch(bg)) }},
+	{name: "Set", call: func(s intStore) error { return s.Set("k", 1) }},
+	{name: "SetWithTTL", call: func(s intStore) error { return s.SetWithTTL("k", 1, time.Minute) }},
+	{name: "Get", call: func(s intStore) error { return errOf(s.Get("k")) }},
+	{name: "Delete", call: func(s intStore) error { return s.Delete("k") }},
+	{name: "Size", call: func(s intStore) error { return errOf(s.Size()) }},
+	{name: "List", call: func(s intStore) error { return errOf(s.List()) }},
+	{name: "Clear", call: func(s intStore) error { return s.Clear() }},
+	{name: "GetMany", call: func(s intStore) error { return errOf(s.GetMany([]string{"k"})) }},
+	{name: "SetMany", call: func(s intStore) error { return s.SetMany(map[string]int{"k": 1}) }},
+	{name: "CompareAndSet", call: func(s intStore) error { return errOf(s.CompareAndSet("k", 1, 0)) }},
+	{name: "SetIfUnmodifiedSince", call: func(s intStore) error { return errOf(s.SetIfUnmodifiedSince("k", 1, time.Now())) }},
+	{name: "Stats", call: func(s intStore) error { return errOf(s.Stats()) }},
+	{name: "ModifiedSince", actorOnly: true, call: func(s intStore) error { return errOf(asActor(s).ModifiedSince(time.Time{})) }},
+	{name: "Watch", actorOnly: true, call: func(s intStore) error { return errOf(asActor(s).Watch(bg)) }},
 }
 
 // The states in which a store is not running.
@@ -105,10 +51,11 @@ const (
 	afterCtxCancel    = "after Start's context was cancelled"
 )
 
-// inState returns a store, holding the key "k", in one of the states above.
-func inState(state string) *intStore {
+// inState returns a store of design d, holding the key "k", in one of the
+// states above.
+func inState(d design, state string) intStore {
 	GinkgoHelper()
-	s := newStore[string, int](store.Config{})
+	s := newStore[string, int](d, store.Config{})
 	if state == notStarted || state == afterFailedStart || state == afterDoneCtxStart {
 		var nilCtx context.Context
 		if state == afterFailedStart {
@@ -137,14 +84,37 @@ func inState(state string) *intStore {
 	return s
 }
 
-func notRunningEntries() []TableEntry {
+func notRunningEntries(ops []operation) []TableEntry {
 	var entries []TableEntry
 	for _, state := range []string{notStarted, afterFailedStart, afterDoneCtxStart, afterShutdown, afterCtxCancel} {
-		for _, op := range operations {
+		for _, op := range ops {
 			entries = append(entries, Entry(op.name+" "+state, state, op.call))
 		}
 	}
 	return entries
+}
+
+// nilStoreEntries are ops as table entries, for a nil store.
+func nilStoreEntries(ops []operation) []TableEntry {
+	var entries []TableEntry
+	for _, op := range ops {
+		entries = append(entries, Entry(op.name, op.call))
+	}
+	return entries
+}
+
+// badConfigEntries are Configs New refuses, each with the field the error
+// names.
+func badConfigEntries() []TableEntry {
+	return []TableEntry{
+		Entry("negative MaxSize", "MaxSize", store.Config{MaxSize: -1}),
+		Entry("negative WorkerCount", "WorkerCount", store.Config{WorkerCount: -1}),
+		Entry("negative CleanupInterval", "CleanupInterval", store.Config{CleanupInterval: -time.Second}),
+		Entry("negative TTL", "TTL", store.Config{TTL: -time.Nanosecond}),
+		Entry("negative MailboxSize", "MailboxSize", store.Config{MailboxSize: -5}),
+		Entry("unknown Eviction", "Eviction", store.Config{Eviction: store.EvictionPolicy(7)}),
+		Entry("negative Eviction", "Eviction", store.Config{Eviction: store.EvictionPolicy(-1)}),
+	}
 }
 
 // load is what one caller of the in-flight scenarios saw.
@@ -162,7 +132,7 @@ const hammerFunc = "github.com/lastmodstore/lastmodstore_test.hammer"
 // ttl), until the store answers ErrNotRunning. It signals ready after its
 // first acknowledged Set, counts acknowledged Sets in acks, and sends what
 // it saw on out. It calls no Gomega: it runs on its own goroutine.
-func hammer(s *intStore, prefix string, ttl bool, ready chan<- struct{}, acks *atomic.Int64, out chan<- load) {
+func hammer(s intStore, prefix string, ttl bool, ready chan<- struct{}, acks *atomic.Int64, out chan<- load) {
 	seen := load{acked: map[string]int{}}
 	defer func() { out <- seen }()
 	// allowed reports whether err is one of want or ErrNotRunning, and
@@ -227,7 +197,7 @@ func hammer(s *intStore, prefix string, ttl bool, ready chan<- struct{}, acks *a
 // nothing but ErrNotRunning ended them and that no goroutine of the store
 // is left. It returns the acknowledged Sets. stop must return only once the
 // store has stopped.
-func inFlight(s *intStore, round int, ttl bool, stop func()) map[string]int {
+func inFlight(s intStore, round int, ttl bool, stop func()) map[string]int {
 	GinkgoHelper()
 	const callers = 64
 	ready := make(chan struct{}, callers)
@@ -265,7 +235,7 @@ func inFlight(s *intStore, round int, ttl bool, stop func()) map[string]int {
 
 // expectAll checks that s holds every acknowledged write, and nothing more
 // once short-lived items have expired.
-func expectAll(s *intStore, acked map[string]int) {
+func expectAll(s intStore, acked map[string]int) {
 	GinkgoHelper()
 	for k, v := range acked {
 		item, err := s.Get(k)
@@ -275,23 +245,12 @@ func expectAll(s *intStore, acked map[string]int) {
 	Eventually(s.Size).Should(Equal(len(acked)))
 }
 
-var _ = Describe("Store", func() {
-	var leaks goleak.Option
-	BeforeEach(func() {
-		leaks = goleak.IgnoreCurrent()
-		atTeardown = nil
-	})
-	AfterEach(func() {
-		for i := len(atTeardown) - 1; i >= 0; i-- {
-			atTeardown[i]()
-		}
-		atTeardown = nil
-		Expect(goleak.Find(leaks)).To(Succeed())
-	})
-
+// storeSpecs declares the specs of the seed's operations that both designs
+// share, for design d.
+func storeSpecs(d design) {
 	Describe("New", func() {
 		It("accepts the zero Config and starts no goroutine", func() {
-			s, err := store.New[string, int](store.Config{})
+			s, err := openerFor[string, int](d)(store.Config{})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(s).NotTo(BeNil())
 			Expect(s.IsRunning()).To(BeFalse())
@@ -299,7 +258,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("starts no goroutine even with cleanup actors and a sweep configured", func() {
-			s, err := store.New[string, int](store.Config{
+			s, err := openerFor[string, int](d)(store.Config{
 				MaxSize: 10, WorkerCount: 8, CleanupInterval: time.Millisecond,
 				TTL: time.Millisecond, Eviction: store.EvictOldest, MailboxSize: 1,
 			})
@@ -310,7 +269,7 @@ var _ = Describe("Store", func() {
 
 		DescribeTable("accepts every valid Config",
 			func(cfg store.Config) {
-				s := running[string, int](cfg)
+				s := running[string, int](d, cfg)
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(must(s.Get("k")).Value).To(Equal(1))
 				Expect(s.Shutdown()).To(Succeed())
@@ -326,28 +285,17 @@ var _ = Describe("Store", func() {
 
 		DescribeTable("rejects a bad Config with ErrInvalidConfig naming the field",
 			func(field string, cfg store.Config) {
-				s, err := store.New[string, int](cfg)
+				s, err := openerFor[string, int](d)(cfg)
 				Expect(err).To(MatchError(store.ErrInvalidConfig))
 				Expect(err).To(MatchError(ContainSubstring(field)))
 				Expect(s).To(BeNil())
-
-				ls, err := store.NewLastModifiedStore(cfg)
-				Expect(err).To(MatchError(store.ErrInvalidConfig))
-				Expect(err).To(MatchError(ContainSubstring(field)))
-				Expect(ls).To(BeNil())
 			},
-			Entry("negative MaxSize", "MaxSize", store.Config{MaxSize: -1}),
-			Entry("negative WorkerCount", "WorkerCount", store.Config{WorkerCount: -1}),
-			Entry("negative CleanupInterval", "CleanupInterval", store.Config{CleanupInterval: -time.Second}),
-			Entry("negative TTL", "TTL", store.Config{TTL: -time.Nanosecond}),
-			Entry("negative MailboxSize", "MailboxSize", store.Config{MailboxSize: -5}),
-			Entry("unknown Eviction", "Eviction", store.Config{Eviction: store.EvictionPolicy(7)}),
-			Entry("negative Eviction", "Eviction", store.Config{Eviction: store.EvictionPolicy(-1)}),
+			badConfigEntries(),
 		)
 
 		DescribeTable("rejects a negative WithRestartLimit with ErrInvalidConfig",
 			func(maxRestarts int, period time.Duration) {
-				s, err := store.New(store.Config{}, store.WithRestartLimit[string, int](maxRestarts, period))
+				s, err := openerFor[string, int](d)(store.Config{}, store.WithRestartLimit[string, int](maxRestarts, period))
 				Expect(err).To(MatchError(store.ErrInvalidConfig))
 				Expect(s).To(BeNil())
 			},
@@ -358,7 +306,7 @@ var _ = Describe("Store", func() {
 
 		DescribeTable("accepts a valid WithRestartLimit, and the store works",
 			func(maxRestarts int, period time.Duration) {
-				s := running(store.Config{}, store.WithRestartLimit[string, int](maxRestarts, period))
+				s := running(d, store.Config{}, store.WithRestartLimit[string, int](maxRestarts, period))
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(must(s.Get("k")).Value).To(Equal(1))
 				Expect(s.Shutdown()).To(Succeed())
@@ -371,8 +319,8 @@ var _ = Describe("Store", func() {
 	})
 
 	Describe("lifecycle", func() {
-		var s *intStore
-		BeforeEach(func() { s = newStore[string, int](store.Config{}) })
+		var s intStore
+		BeforeEach(func() { s = newStore[string, int](d, store.Config{}) })
 
 		It("refuses a nil context with ErrNilContext and starts nothing", func() {
 			var nilCtx context.Context
@@ -436,10 +384,10 @@ var _ = Describe("Store", func() {
 		})
 
 		DescribeTable("every operation returns ErrNotRunning when the store is not running",
-			func(state string, call func(*intStore) error) {
-				Expect(call(inState(state))).To(MatchError(store.ErrNotRunning))
+			func(state string, call func(intStore) error) {
+				Expect(call(inState(d, state))).To(MatchError(store.ErrNotRunning))
 			},
-			notRunningEntries(),
+			notRunningEntries(sharedOps(operations)),
 		)
 
 		It("yields nothing from All and Keys", func() {
@@ -524,7 +472,7 @@ var _ = Describe("Store", func() {
 
 			cancel()
 			Eventually(s.IsRunning).Should(BeFalse())
-			for _, op := range operations {
+			for _, op := range opsOf(d, operations) {
 				Expect(op.call(s)).To(MatchError(store.ErrNotRunning), op.name)
 			}
 			Expect(s.Shutdown()).To(Succeed())
@@ -582,7 +530,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("waits in Start for a stop under way, then starts again", func() {
-			s := newStore[string, int](store.Config{MailboxSize: 1})
+			s := newStore[string, int](d, store.Config{MailboxSize: 1})
 			underWay := 0
 			for round := range 10 {
 				Expect(s.Start(bg)).To(Succeed())
@@ -627,20 +575,14 @@ var _ = Describe("Store", func() {
 	})
 
 	Describe("a nil *Store", func() {
-		var s *intStore
+		s := nilStoreOf[string, int](d)
 
 		DescribeTable("returns ErrNotRunning from every operation, without panicking",
-			func(call func(*intStore) error) {
+			func(call func(intStore) error) {
 				Expect(call(s)).To(MatchError(store.ErrNotRunning))
 			},
-			func() []TableEntry {
-				var entries []TableEntry
-				for _, op := range operations {
-					entries = append(entries, Entry(op.name, op.call))
-				}
-				return entries
-			}(),
-			Entry("Start", func(s *intStore) error { return s.Start(bg) }),
+			nilStoreEntries(sharedOps(operations)),
+			Entry("Start", func(s intStore) error { return s.Start(bg) }),
 		)
 
 		It("is not running, has no error, and shuts down with nil", func() {
@@ -653,24 +595,11 @@ var _ = Describe("Store", func() {
 			var nilCtx context.Context
 			Expect(s.Start(nilCtx)).To(HaveOccurred())
 		})
-
-		It("behaves the same as a nil *LastModifiedStore", func() {
-			var ls *store.LastModifiedStore
-			Expect(ls.Start(bg)).To(MatchError(store.ErrNotRunning))
-			Expect(ls.Set("k", "v")).To(MatchError(store.ErrNotRunning))
-			Expect(ls.Get("k")).Error().To(MatchError(store.ErrNotRunning))
-			Expect(ls.Delete("k")).To(MatchError(store.ErrNotRunning))
-			Expect(ls.Size()).Error().To(MatchError(store.ErrNotRunning))
-			Expect(ls.List()).Error().To(MatchError(store.ErrNotRunning))
-			Expect(ls.Clear()).To(MatchError(store.ErrNotRunning))
-			Expect(ls.IsRunning()).To(BeFalse())
-			Expect(ls.Shutdown()).To(Succeed())
-		})
 	})
 
 	Describe("operations", func() {
-		var s *intStore
-		BeforeEach(func() { s = running[string, int](store.Config{}) })
+		var s intStore
+		BeforeEach(func() { s = running[string, int](d, store.Config{}) })
 
 		It("Get returns what Set stored, stamped with the time of the write", func() {
 			before := time.Now().Round(0)
@@ -823,14 +752,14 @@ var _ = Describe("Store", func() {
 		})
 
 		It("stores nil values", func() {
-			anyStore := running[string, any](store.Config{})
+			anyStore := running[string, any](d, store.Config{})
 			Expect(anyStore.Set("nil", nil)).To(Succeed())
 			item := must(anyStore.Get("nil"))
 			Expect(item.Value).To(BeNil())
 			Expect(must(anyStore.List())).To(HaveKeyWithValue("nil", HaveField("Value", BeNil())))
 
 			type payload struct{ n int }
-			ptrStore := running[string, *payload](store.Config{})
+			ptrStore := running[string, *payload](d, store.Config{})
 			Expect(ptrStore.Set("nil", nil)).To(Succeed())
 			Expect(ptrStore.Set("p", &payload{n: 1})).To(Succeed())
 			Expect(must(ptrStore.Get("nil")).Value).To(BeNil())
@@ -875,7 +804,7 @@ var _ = Describe("Store", func() {
 
 		DescribeTable("refuses an unhashable key with ErrInvalidKey and keeps working",
 			func(key any) {
-				s := running[any, int](store.Config{})
+				s := running[any, int](d, store.Config{})
 				Expect(s.Set("ok", 1)).To(Succeed())
 
 				Expect(s.Set(key, 2)).To(MatchError(store.ErrInvalidKey))
@@ -904,7 +833,7 @@ var _ = Describe("Store", func() {
 				Name string
 				Part any
 			}
-			s := running[key, int](store.Config{})
+			s := running[key, int](d, store.Config{})
 			Expect(s.Set(key{"a", 1}, 1)).To(Succeed())
 			Expect(s.Set(key{"b", []int{1}}, 2)).To(MatchError(store.ErrInvalidKey))
 			Expect(s.Get(key{"b", map[int]int{}})).Error().To(MatchError(store.ErrInvalidKey))
@@ -913,7 +842,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("tells hashable keys of different dynamic types apart in a Store[any, V]", func() {
-			s := running[any, int](store.Config{})
+			s := running[any, int](d, store.Config{})
 			keys := []any{1, "1", int64(1), struct{}{}, [2]int{1, 1}, nil}
 			for i, k := range keys {
 				Expect(s.Set(k, i)).To(Succeed(), "%#v", k)
@@ -927,7 +856,7 @@ var _ = Describe("Store", func() {
 
 	Describe("capacity", func() {
 		It("with RejectWhenFull refuses a new key with ErrStoreFull, still allows updates, and a Delete frees a slot", func() {
-			s := running[string, int](store.Config{MaxSize: 3})
+			s := running[string, int](d, store.Config{MaxSize: 3})
 			for _, k := range []string{"a", "b", "c"} {
 				Expect(s.Set(k, 1)).To(Succeed())
 			}
@@ -951,7 +880,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("with RejectWhenFull lets an expired item make room", func() {
-			s := running[string, int](store.Config{MaxSize: 2})
+			s := running[string, int](d, store.Config{MaxSize: 2})
 			Expect(s.Set("long", 1)).To(Succeed())
 			Expect(s.SetWithTTL("short", 2, 20*time.Millisecond)).To(Succeed())
 			// Each refused Set changes nothing; once "short" has expired a
@@ -963,7 +892,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("with EvictOldest drops the least recently modified item; an update makes a key the newest", func() {
-			s := running[string, int](store.Config{MaxSize: 3, Eviction: store.EvictOldest})
+			s := running[string, int](d, store.Config{MaxSize: 3, Eviction: store.EvictOldest})
 			for _, k := range []string{"a", "b", "c"} {
 				Expect(s.Set(k, 1)).To(Succeed())
 			}
@@ -979,7 +908,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("with EvictOldest evicts nothing when a Delete made room", func() {
-			s := running[string, int](store.Config{MaxSize: 3, Eviction: store.EvictOldest})
+			s := running[string, int](d, store.Config{MaxSize: 3, Eviction: store.EvictOldest})
 			for _, k := range []string{"a", "b", "c"} {
 				Expect(s.Set(k, 1)).To(Succeed())
 			}
@@ -989,7 +918,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("with EvictOldest keeps MaxSize under many writes, holding the newest keys", func() {
-			s := running[string, int](store.Config{MaxSize: 100, Eviction: store.EvictOldest})
+			s := running[string, int](d, store.Config{MaxSize: 100, Eviction: store.EvictOldest})
 			for i := range 1000 {
 				Expect(s.Set(fmt.Sprintf("k%d", i), i)).To(Succeed())
 			}
@@ -1003,7 +932,7 @@ var _ = Describe("Store", func() {
 		DescribeTable("never holds more than MaxSize items under concurrent writers",
 			func(policy store.EvictionPolicy) {
 				const maxSize, writers, writes = 100, 16, 50
-				s := running[string, int](store.Config{MaxSize: maxSize, Eviction: policy})
+				s := running[string, int](d, store.Config{MaxSize: maxSize, Eviction: policy})
 				var acked atomic.Int64
 				var wg sync.WaitGroup
 				for w := range writers {
@@ -1034,7 +963,7 @@ var _ = Describe("Store", func() {
 		)
 
 		It("with MaxSize 0 holds any number of items", func() {
-			s := running[string, int](store.Config{})
+			s := running[string, int](d, store.Config{})
 			for i := range 10_000 {
 				Expect(s.Set(fmt.Sprintf("k%d", i), i)).To(Succeed())
 			}
@@ -1044,7 +973,7 @@ var _ = Describe("Store", func() {
 
 	Describe("expiry", func() {
 		It("removes an item once its SetWithTTL time has passed", func() {
-			s := running[string, int](store.Config{})
+			s := running[string, int](d, store.Config{})
 			Expect(s.SetWithTTL("long", 1, time.Hour)).To(Succeed())
 			Expect(s.SetWithTTL("short", 2, 50*time.Millisecond)).To(Succeed())
 			Eventually(func() error { return errOf(s.Get("short")) }).Should(MatchError(store.ErrNotFound))
@@ -1053,18 +982,18 @@ var _ = Describe("Store", func() {
 		})
 
 		It("gives Set the Config's TTL", func() {
-			s := running[string, int](store.Config{TTL: time.Hour})
+			s := running[string, int](d, store.Config{TTL: time.Hour})
 			Expect(s.Set("k", 1)).To(Succeed())
 			item := must(s.Get("k"))
 			Expect(item.ExpiresAt).To(Equal(item.LastModified.Add(time.Hour)))
 
-			brief := running[string, int](store.Config{TTL: 20 * time.Millisecond})
+			brief := running[string, int](d, store.Config{TTL: 20 * time.Millisecond})
 			Expect(brief.Set("k", 1)).To(Succeed())
 			Eventually(brief.Size).Should(BeZero())
 		})
 
 		It("never expires a SetWithTTL of 0, whatever the Config's TTL", func() {
-			s := running[string, int](store.Config{TTL: 20 * time.Millisecond})
+			s := running[string, int](d, store.Config{TTL: 20 * time.Millisecond})
 			Expect(s.SetWithTTL("forever", 1, 0)).To(Succeed())
 			Expect(s.Set("brief", 2)).To(Succeed())
 			Eventually(func() error { return errOf(s.Get("brief")) }).Should(MatchError(store.ErrNotFound))
@@ -1076,8 +1005,8 @@ var _ = Describe("Store", func() {
 		})
 
 		DescribeTable("never shows an expired item, with no sweep configured",
-			func(gone func(*intStore) bool) {
-				s := running[string, int](store.Config{})
+			func(gone func(intStore) bool) {
+				s := running[string, int](d, store.Config{})
 				Expect(s.SetWithTTL("long", 0, 0)).To(Succeed())
 				for i := range 100 {
 					Expect(s.SetWithTTL(fmt.Sprintf("short%d", i), i, 20*time.Millisecond)).To(Succeed())
@@ -1086,7 +1015,7 @@ var _ = Describe("Store", func() {
 				Eventually(gone).WithArguments(s).Should(BeTrue())
 				Expect(must(s.List())).To(SatisfyAll(HaveLen(1), HaveKey("long")))
 			},
-			Entry("to Get", func(s *intStore) bool {
+			Entry("to Get", func(s intStore) bool {
 				for i := range 100 {
 					if _, err := s.Get(fmt.Sprintf("short%d", i)); !errors.Is(err, store.ErrNotFound) {
 						return false
@@ -1094,9 +1023,9 @@ var _ = Describe("Store", func() {
 				}
 				return true
 			}),
-			Entry("to Size", func(s *intStore) bool { n, err := s.Size(); return err == nil && n == 1 }),
-			Entry("to List", func(s *intStore) bool { m, err := s.List(); return err == nil && len(m) == 1 }),
-			Entry("to Delete", func(s *intStore) bool {
+			Entry("to Size", func(s intStore) bool { n, err := s.Size(); return err == nil && n == 1 }),
+			Entry("to List", func(s intStore) bool { m, err := s.List(); return err == nil && len(m) == 1 }),
+			Entry("to Delete", func(s intStore) bool {
 				for i := range 100 {
 					if err := s.Delete(fmt.Sprintf("short%d", i)); !errors.Is(err, store.ErrNotFound) {
 						return false
@@ -1108,7 +1037,7 @@ var _ = Describe("Store", func() {
 
 		It("lets periodic sweeps clear many expired items while the store keeps answering", func() {
 			const n = 5000
-			s := running[string, int](store.Config{CleanupInterval: time.Millisecond, TTL: 20 * time.Millisecond, WorkerCount: 4})
+			s := running[string, int](d, store.Config{CleanupInterval: time.Millisecond, TTL: 20 * time.Millisecond, WorkerCount: 4})
 			Expect(s.SetWithTTL("keep", 1, 0)).To(Succeed())
 			for i := range n {
 				Expect(s.Set(fmt.Sprintf("k%d", i), i)).To(Succeed())
@@ -1132,7 +1061,7 @@ var _ = Describe("Store", func() {
 
 	Describe("concurrent access", func() {
 		It("serves many goroutines at once; each finds its own last writes", func() {
-			s := running[string, int](store.Config{})
+			s := running[string, int](d, store.Config{})
 			const workers, writes, keysEach = 32, 300, 10
 			revisions := make(chan uint64, workers*writes)
 			var wg sync.WaitGroup
@@ -1182,7 +1111,7 @@ var _ = Describe("Store", func() {
 		})
 
 		It("counts every write of many goroutines to one key in Revision", func() {
-			s := running[string, int](store.Config{})
+			s := running[string, int](d, store.Config{})
 			const workers, writes = 16, 200
 			var wg sync.WaitGroup
 			for w := range workers {
@@ -1205,7 +1134,7 @@ var _ = Describe("Store", func() {
 	Describe("Shutdown with calls in flight", func() {
 		DescribeTable("answers every call with a result or ErrNotRunning, loses no acknowledged Set, and leaves no goroutine",
 			func(_ SpecContext, cfg store.Config, ttl bool) {
-				s := newStore[string, int](cfg)
+				s := newStore[string, int](d, cfg)
 				all := map[string]int{}
 				for round := range 5 {
 					Expect(s.Start(bg)).To(Succeed())
@@ -1228,7 +1157,7 @@ var _ = Describe("Store", func() {
 	Describe("cancelling Start's context with calls in flight", func() {
 		DescribeTable("answers every call with a result or ErrNotRunning, loses no acknowledged Set, and leaves no goroutine",
 			func(_ SpecContext, cfg store.Config, ttl bool) {
-				s := newStore[string, int](cfg)
+				s := newStore[string, int](d, cfg)
 				all := map[string]int{}
 				for round := range 5 {
 					ctx, cancel := context.WithCancel(bg)
@@ -1253,4 +1182,55 @@ var _ = Describe("Store", func() {
 			Entry("cleanup actors sweeping", SpecTimeout(2*time.Minute), store.Config{CleanupInterval: time.Millisecond, WorkerCount: 4}, true),
 		)
 	})
-})
+}
+
+// actorStoreSpecs declares the specs of package store's own names: the
+// seed's LastModifiedStore and NewLastModifiedStore, and the not-running
+// behaviour of the operations only the actor design has.
+func actorStoreSpecs() {
+	Describe("NewLastModifiedStore", func() {
+		DescribeTable("rejects a bad Config with ErrInvalidConfig naming the field, like New",
+			func(field string, cfg store.Config) {
+				ls, err := store.NewLastModifiedStore(cfg)
+				Expect(err).To(MatchError(store.ErrInvalidConfig))
+				Expect(err).To(MatchError(ContainSubstring(field)))
+				Expect(ls).To(BeNil())
+			},
+			badConfigEntries(),
+		)
+	})
+
+	Describe("lifecycle", func() {
+		DescribeTable("every operation only the actor design has returns ErrNotRunning when the store is not running",
+			func(state string, call func(intStore) error) {
+				Expect(call(inState(actorDesign, state))).To(MatchError(store.ErrNotRunning))
+			},
+			notRunningEntries(actorOps(operations)),
+		)
+	})
+
+	Describe("a nil *Store", func() {
+		s := nilStoreOf[string, int](actorDesign)
+
+		DescribeTable("returns ErrNotRunning from every operation only the actor design has, without panicking",
+			func(call func(intStore) error) {
+				Expect(call(s)).To(MatchError(store.ErrNotRunning))
+			},
+			nilStoreEntries(actorOps(operations)),
+		)
+
+		It("behaves the same as a nil *LastModifiedStore", func() {
+			var ls *store.LastModifiedStore
+			Expect(ls.Start(bg)).To(MatchError(store.ErrNotRunning))
+			Expect(ls.Set("k", "v")).To(MatchError(store.ErrNotRunning))
+			Expect(ls.Get("k")).Error().To(MatchError(store.ErrNotRunning))
+			Expect(ls.Delete("k")).To(MatchError(store.ErrNotRunning))
+			Expect(ls.Size()).Error().To(MatchError(store.ErrNotRunning))
+			Expect(ls.List()).Error().To(MatchError(store.ErrNotRunning))
+			Expect(ls.Clear()).To(MatchError(store.ErrNotRunning))
+			Expect(ls.IsRunning()).To(BeFalse())
+			Expect(ls.Shutdown()).To(Succeed())
+		})
+	})
+
+}

@@ -18,50 +18,33 @@ import (
 // goroutine of the bubble is blocked. Each store is created, started and
 // shut down inside its bubble, so its goroutines and its ticker belong to
 // it; synctest.Test fails if any goroutine is left when the test returns.
-
-// startInBubble returns a started store whose Shutdown runs when the
-// bubble's test ends, even after a failed assertion.
-func startInBubble[K comparable, V any](t *testing.T, cfg store.Config) *store.Store[K, V] {
-	t.Helper()
-	s, err := store.New[K, V](cfg)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatalf("Start: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := s.Shutdown(); err != nil {
-			t.Errorf("Shutdown: %v", err)
-		}
-	})
-	return s
-}
+// Every test runs once per design (designs_test.go), each in a bubble of
+// its own.
 
 func TestTTLBoundaryWithoutSweep(t *testing.T) {
-	visible := map[string]func(s *store.Store[string, int]) (bool, error){
-		"Get": func(s *store.Store[string, int]) (bool, error) {
+	visible := map[string]func(s intStore) (bool, error){
+		"Get": func(s intStore) (bool, error) {
 			_, err := s.Get("k")
 			if errors.Is(err, store.ErrNotFound) {
 				return false, nil
 			}
 			return err == nil, err
 		},
-		"List": func(s *store.Store[string, int]) (bool, error) {
+		"List": func(s intStore) (bool, error) {
 			m, err := s.List()
 			_, ok := m["k"]
 			return ok, err
 		},
-		"Size": func(s *store.Store[string, int]) (bool, error) {
+		"Size": func(s intStore) (bool, error) {
 			n, err := s.Size()
 			return n == 1, err
 		},
 	}
 	for name, visible := range visible {
 		t.Run(name, func(t *testing.T) {
-			synctest.Test(t, func(t *testing.T) {
+			inBubblePerDesign(t, func(t *testing.T, d design) {
 				g := gomega.NewWithT(t)
-				s := startInBubble[string, int](t, store.Config{}) // CleanupInterval 0: no sweep
+				s := startInBubble[string, int](t, d, store.Config{}) // CleanupInterval 0: no sweep
 				start := time.Now()
 				g.Expect(s.SetWithTTL("k", 1, time.Hour)).To(gomega.Succeed())
 
@@ -81,9 +64,9 @@ func TestTTLBoundaryWithoutSweep(t *testing.T) {
 }
 
 func TestItemTimesInVirtualTime(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := startInBubble[string, int](t, store.Config{})
+		s := startInBubble[string, int](t, d, store.Config{})
 		start := time.Now().Round(0)
 		g.Expect(s.SetWithTTL("k", 1, time.Hour)).To(gomega.Succeed())
 		item, err := s.Get("k")
@@ -94,9 +77,9 @@ func TestItemTimesInVirtualTime(t *testing.T) {
 }
 
 func TestConfigTTLIsTheDefault(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := startInBubble[string, int](t, store.Config{TTL: time.Minute})
+		s := startInBubble[string, int](t, d, store.Config{TTL: time.Minute})
 		g.Expect(s.Set("default", 1)).To(gomega.Succeed())
 		g.Expect(s.SetWithTTL("never", 2, 0)).To(gomega.Succeed())
 		g.Expect(s.SetWithTTL("longer", 3, 2*time.Minute)).To(gomega.Succeed())
@@ -130,9 +113,9 @@ func TestConfigTTLIsTheDefault(t *testing.T) {
 }
 
 func TestPeriodicSweep(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := startInBubble[string, int](t, store.Config{CleanupInterval: time.Minute, TTL: 30 * time.Second})
+		s := startInBubble[string, int](t, d, store.Config{CleanupInterval: time.Minute, TTL: 30 * time.Second})
 		const n = 10_000
 		for i := range n {
 			g.Expect(s.Set(fmt.Sprintf("k%d", i), i)).To(gomega.Succeed())
@@ -182,9 +165,9 @@ func TestPeriodicSweep(t *testing.T) {
 }
 
 func TestNoSweepWithoutCleanupInterval(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := startInBubble[string, int](t, store.Config{TTL: time.Second})
+		s := startInBubble[string, int](t, d, store.Config{TTL: time.Second})
 		for i := range 100 {
 			g.Expect(s.Set(fmt.Sprintf("k%d", i), i)).To(gomega.Succeed())
 		}
@@ -201,9 +184,9 @@ func TestNoSweepWithoutCleanupInterval(t *testing.T) {
 }
 
 func TestShutdownInsideBubble(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s, err := store.New[string, int](store.Config{CleanupInterval: time.Second, WorkerCount: 4})
+		s, err := openerFor[string, int](d)(store.Config{CleanupInterval: time.Second, WorkerCount: 4})
 		g.Expect(err).NotTo(gomega.HaveOccurred())
 		g.Expect(s.Start(context.Background())).To(gomega.Succeed())
 		g.Expect(s.Set("a", 1)).To(gomega.Succeed())
@@ -224,9 +207,9 @@ func TestShutdownInsideBubble(t *testing.T) {
 }
 
 func TestContextCancelInsideBubble(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s, err := store.New[string, int](store.Config{CleanupInterval: time.Second})
+		s, err := openerFor[string, int](d)(store.Config{CleanupInterval: time.Second})
 		g.Expect(err).NotTo(gomega.HaveOccurred())
 		// Only when an assertion failed: otherwise the cancelled context
 		// alone must end every goroutine before the bubble ends.
@@ -248,9 +231,9 @@ func TestContextCancelInsideBubble(t *testing.T) {
 }
 
 func TestContextDeadlineInsideBubble(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s, err := store.New[string, int](store.Config{})
+		s, err := openerFor[string, int](d)(store.Config{})
 		g.Expect(err).NotTo(gomega.HaveOccurred())
 		t.Cleanup(func() { _ = s.Shutdown() })
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -277,9 +260,9 @@ func TestContextDeadlineInsideBubble(t *testing.T) {
 }
 
 func TestLastModifiedWhenTimeStandsStill(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
+	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := gomega.NewWithT(t)
-		s := startInBubble[string, int](t, store.Config{})
+		s := startInBubble[string, int](t, d, store.Config{})
 		start := time.Now().Round(0)
 		var prev *store.Item[int]
 		for i := range 1000 {

@@ -449,6 +449,9 @@ func (s *Store[K, V]) List() (map[K]*store.Item[V], error) {
 
 // Clear removes every item; see store.Store.Clear.
 func (s *Store[K, V]) Clear() error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
 	return s.write(s.table.Clear)
 }
 
@@ -521,13 +524,17 @@ func (s *Store[K, V]) GetMany(keys []K) (map[K]*store.Item[V], error) {
 		})
 	}
 	out := make(map[K]*store.Item[V], len(keys))
+	hits := 0
 	for i, item := range items {
 		if item != nil {
 			out[keys[i]] = item
+			hits++
 		}
 	}
-	s.hits.Add(uint64(len(out)))
-	s.misses.Add(uint64(len(keys) - len(out)))
+	// One hit or miss per key asked for, a repeated key too, as the owner
+	// counts them.
+	s.hits.Add(uint64(hits))
+	s.misses.Add(uint64(len(keys) - hits))
 	return out, nil
 }
 
@@ -561,12 +568,14 @@ func (s *Store[K, V]) SetMany(items map[K]V) error {
 // zero in this design.
 func (s *Store[K, V]) Stats() (store.Stats, error) {
 	var st store.Stats
-	err := s.read(func() {
+	if err := s.read(func() {
 		st = s.table.Stats()
 		st.Pending, st.Dropped = len(s.pending), s.dropped
-	})
+	}); err != nil {
+		return store.Stats{}, err
+	}
 	st.Hits, st.Misses, st.Restarts = s.hits.Load(), s.misses.Load(), s.restarts.Load()
-	return st, err
+	return st, nil
 }
 
 // All returns an iterator over a consistent snapshot of the live items,
