@@ -1,0 +1,241 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// The chart's colours: one per design, and two for the ratio's verdict.
+const (
+	actorColour  = "#3b6fb6"
+	mutexColour  = "#e0883a"
+	floorColour  = "#9a9a9a"
+	fasterColour = "#2e7d32"
+	slowerColour = "#b3261e"
+)
+
+// The chart's geometry, in pixels. A pair is the bars of the designs in one
+// cell; a group is the pairs of one goroutine count; a panel is a workload.
+const (
+	barW     = 13
+	pairW    = 2*barW + 10
+	groupPad = 12
+	plotH    = 150
+	axisW    = 48 // the decade labels, left of a plot
+	titleH   = 30 // a panel's title, above its plot
+	headH    = 126
+	margin   = 24
+	gap      = 20 // between panels
+	minWidth = 980
+	maxWidth = 1300
+	charW    = 7 // the width of a character of 12px text, generously
+)
+
+// series is a design as the chart shows it.
+type series struct{ name, colour string }
+
+// panel is one small chart: a workload, or the channel floor.
+type panel struct {
+	workload string
+	title    string
+	variants []cellKey // key count and distribution of each pair in a group
+	gs       []int     // the goroutine count of each group
+	bars     []series  // the bars of a pair
+}
+
+// chart is the whole picture: its panels, on one scale.
+type chart struct {
+	panels    []panel
+	cells     map[cellKey]map[string]result // by cell, then design
+	scale     logScale
+	multiKeys bool // more than one key count was measured: pairs say which
+	panelW    int
+}
+
+// writeSVG draws, per workload, the designs' throughput side by side: a
+// group of bars per goroutine count, a pair per key distribution, on one
+// log scale for all panels, with actor/mutex over every pair.
+func writeSVG(w io.Writer, rep report) error {
+	c := newChart(rep)
+	cols := max(1, min(len(c.panels), (maxWidth-2*margin+gap)/(c.panelW+gap)))
+	rows := (len(c.panels) + cols - 1) / cols
+	panelH := titleH + plotH + c.labelsH()
+	width := max(minWidth, 2*margin+cols*c.panelW+(cols-1)*gap)
+	height := headH + rows*(panelH+gap) + margin - gap
+
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" `+
+		`font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif">
+<rect width="100%%" height="100%%" fill="#ffffff"/>
+`, width, height, width, height)
+	text(&b, margin, 36, `font-size="20" font-weight="600" fill="#222"`,
+		"lastmodstore: actor design vs mutex design, throughput per workload")
+	text(&b, margin, 57, `font-size="12" fill="#555"`, fmt.Sprintf(
+		"%s · %v per cell · ops/s of all goroutines together, log scale · g = goroutines", rep.machine, rep.duration))
+	x := float64(margin)
+	for _, s := range []series{
+		{"actor: package store, one goroutine owns the map", actorColour},
+		{"mutex: package mutexstore, sync.RWMutex", mutexColour},
+		{"channel floor: an echo actor", floorColour},
+	} {
+		fmt.Fprintf(&b, `<rect x="%.0f" y="71" width="12" height="12" rx="2" fill="%s"/>`+"\n", x, s.colour)
+		text(&b, x+17, 81.5, `font-size="12" fill="#333"`, s.name)
+		x += 17 + float64(utf8.RuneCountInString(s.name))*charW + 22
+	}
+	fmt.Fprintf(&b, `<text x="%d" y="101" font-size="12" fill="#333">The number over a pair is actor/mutex ops/s: `+
+		`<tspan fill="%s" font-weight="600">green</tspan>, the actor design is faster; `+
+		`<tspan fill="%s" font-weight="600">red</tspan>, it is slower.</text>`+"\n", margin, fasterColour, slowerColour)
+
+	for i, p := range c.panels {
+		c.draw(&b, p, float64(margin+i%cols*(c.panelW+gap)), float64(headH+i/cols*(panelH+gap)))
+	}
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// newChart lays out the panels of rep.
+func newChart(rep report) chart {
+	c := chart{cells: map[cellKey]map[string]result{}}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range rep.results {
+		k := keyOf(r)
+		if c.cells[k] == nil {
+			c.cells[k] = map[string]result{}
+		}
+		c.cells[k][r.Design] = r
+		lo, hi = min(lo, r.OpsPerSec), max(hi, r.OpsPerSec)
+		c.multiKeys = c.multiKeys || r.Keys != rep.results[0].Keys
+	}
+	c.scale = logScale{lo: math.Floor(math.Log10(lo)), hi: math.Ceil(math.Log10(hi))}
+	if c.scale.hi <= c.scale.lo { // one value, a power of ten
+		c.scale.hi = c.scale.lo + 1
+	}
+	for _, name := range append(rep.workloads(), floorWorkload) {
+		p := panel{workload: name, title: name, bars: []series{{"actor", actorColour}, {"mutex", mutexColour}}}
+		if name == floorWorkload {
+			p.title, p.bars = "channel floor: a bare echo actor", []series{{floorDesign, floorColour}}
+		}
+		for _, r := range rep.of(name) {
+			if v := (cellKey{dist: r.Dist, keys: r.Keys}); !slices.Contains(p.variants, v) {
+				p.variants = append(p.variants, v)
+			}
+			if !slices.Contains(p.gs, r.Goroutines) {
+				p.gs = append(p.gs, r.Goroutines)
+			}
+		}
+		if len(p.gs) > 0 {
+			c.panels = append(c.panels, p)
+			// Every panel is as wide as the widest, so that bars line up.
+			c.panelW = max(c.panelW, axisW+len(p.gs)*(len(p.variants)*pairW+2*groupPad))
+		}
+	}
+	return c
+}
+
+// labelsH is the height of the labels under a plot.
+func (c chart) labelsH() int {
+	if c.multiKeys {
+		return 47
+	}
+	return 36
+}
+
+// draw draws p with its top left corner at (px, py).
+func (c chart) draw(b *strings.Builder, p panel, px, py float64) {
+	text(b, px, py+16, `font-size="14" font-weight="600" fill="#222"`, p.title)
+	x0, base := px+axisW, py+titleH+plotH
+	plotW := float64(c.panelW - axisW)
+	for e := c.scale.lo; e <= c.scale.hi; e++ {
+		y := base - c.scale.height(math.Pow(10, e))
+		stroke := "#e6e6e6"
+		if e == c.scale.lo {
+			stroke = "#b0b0b0" // the baseline
+		}
+		fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`+"\n", x0, y, x0+plotW, y, stroke)
+		v, suffix := siScale(math.Pow(10, e))
+		text(b, x0-6, y+3.5, `font-size="10" fill="#777" text-anchor="end"`, fmt.Sprintf("%.0f%s", v, suffix))
+	}
+	groupW := plotW / float64(len(p.gs))
+	for gi, g := range p.gs {
+		gx := x0 + float64(gi)*groupW
+		left := gx + (groupW-float64(len(p.variants)*pairW))/2
+		for vi, v := range p.variants {
+			cx := left + float64(vi*pairW) + pairW/2 // the pair's centre
+			cell := c.cells[cellKey{p.workload, v.dist, v.keys, g}]
+			for bi, s := range p.bars {
+				if r, ok := cell[s.name]; ok {
+					h := c.scale.height(r.OpsPerSec)
+					fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s</title></rect>`+"\n",
+						cx-float64(len(p.bars)*barW)/2+float64(bi*barW), base-h, barW-1, h, s.colour,
+						esc(fmt.Sprintf("%s · %s · %s keys · g=%d · %s: %s ops/s, p50 %s, p99 %s", r.Workload, r.Dist,
+							keysLabel(r.Keys), g, r.Design, si(r.OpsPerSec), fmtNs(r.P50Ns), fmtNs(r.P99Ns))))
+				}
+			}
+			c.label(b, cell, cx, base)
+			text(b, cx, base+12, `font-size="10" fill="#555" text-anchor="middle"`, shortDist(v.dist))
+			if c.multiKeys {
+				text(b, cx, base+23, `font-size="10" fill="#555" text-anchor="middle"`, keysLabel(v.keys))
+			}
+		}
+		text(b, gx+groupW/2, base+float64(c.labelsH())-8, `font-size="11" font-weight="600" fill="#333" text-anchor="middle"`,
+			fmt.Sprintf("g=%d", g))
+	}
+}
+
+// label writes over the bars of cell, centred on cx: actor/mutex when both
+// designs ran, the echo's ops/s for the channel floor.
+func (c chart) label(b *strings.Builder, cell map[string]result, cx, base float64) {
+	if e, ok := cell[floorDesign]; ok {
+		text(b, cx, base-c.scale.height(e.OpsPerSec)-4, `font-size="9.5" fill="#555" text-anchor="middle"`, si(e.OpsPerSec))
+		return
+	}
+	a, hasActor := cell["actor"]
+	m, hasMutex := cell["mutex"]
+	if !hasActor || !hasMutex {
+		return
+	}
+	ratio, colour := a.OpsPerSec/m.OpsPerSec, fasterColour
+	if ratio < 1 {
+		colour = slowerColour
+	}
+	top := base - max(c.scale.height(a.OpsPerSec), c.scale.height(m.OpsPerSec))
+	text(b, cx, top-4, fmt.Sprintf(`font-size="9.5" font-weight="600" fill="%s" text-anchor="middle"`, colour),
+		fmt.Sprintf("%.2f", ratio))
+}
+
+// logScale maps ops/s to heights, between two powers of ten.
+type logScale struct{ lo, hi float64 } // log10 of the bottom and the top
+
+// height returns how high v reaches in a plot plotH high.
+func (s logScale) height(v float64) float64 {
+	if v <= 0 {
+		return 0
+	}
+	return max(0, (math.Log10(v)-s.lo)/(s.hi-s.lo)*plotH)
+}
+
+// text writes s at (x, y) with attrs.
+func text(b *strings.Builder, x, y float64, attrs, s string) {
+	fmt.Fprintf(b, "<text x=\"%.1f\" y=\"%.1f\" %s>%s</text>\n", x, y, attrs, esc(s))
+}
+
+// esc escapes s for XML text.
+func esc(s string) string {
+	var b strings.Builder
+	_ = xml.EscapeText(&b, []byte(s)) // a strings.Builder does not fail
+	return b.String()
+}
+
+// shortDist is a distribution's name where a pair of bars is narrow.
+func shortDist(dist string) string {
+	if dist == "uniform" {
+		return "unif"
+	}
+	return dist
+}

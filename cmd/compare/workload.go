@@ -1,0 +1,149 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/lastmodstore/lastmodstore/internal/kv"
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// An op performs one operation of a workload, at position p of the key
+// stream.
+type op func(p int) error
+
+// A workload is a mix of operations on a store.
+type workload struct {
+	name  string
+	about string // what one operation does, for the table's heading
+	step  int    // stream positions one operation consumes: its batch size
+	// bind returns the operation on s over ks, building first, untimed,
+	// whatever it reads.
+	bind func(s kv.Store[string, int], ks *keyset) op
+}
+
+// batchSizes are the keys per call of the batch workloads. Each divides
+// streamLen, so a batch never wraps around the end of the stream.
+var batchSizes = []int{1, 4, 16, 64}
+
+// allWorkloads returns every workload, in the order of the tables.
+func allWorkloads() []workload {
+	ws := []workload{
+		mix("read-only", "Get", 0),
+		mix("read-heavy", "90% Get, 10% Set", 10),
+		mix("balanced", "50% Get, 50% Set", 50),
+		mix("write-only", "Set", 100),
+	}
+	for _, n := range batchSizes {
+		ws = append(ws, getMany(n))
+	}
+	for _, n := range batchSizes {
+		ws = append(ws, setMany(n))
+	}
+	return append(ws, conditional())
+}
+
+func workloadNames() []string {
+	var names []string
+	for _, w := range allWorkloads() {
+		names = append(names, w.name)
+	}
+	return names
+}
+
+func workloadByName(name string) (workload, error) {
+	for _, w := range allWorkloads() {
+		if w.name == name {
+			return w, nil
+		}
+	}
+	return workload{}, fmt.Errorf("unknown workload %q", name)
+}
+
+// mix gets and sets single keys, writing at the stream positions whose
+// roll is below writePercent.
+func mix(name, about string, writePercent uint8) workload {
+	return workload{name: name, about: about, step: 1, bind: func(s kv.Store[string, int], ks *keyset) op {
+		return func(p int) error {
+			if ks.rolls[p] < writePercent {
+				return s.Set(ks.keys[p], p)
+			}
+			_, err := s.Get(ks.keys[p])
+			return err
+		}
+	}}
+}
+
+func getMany(n int) workload {
+	return workload{
+		name:  "getmany-" + strconv.Itoa(n),
+		about: "GetMany of " + keyCount(n) + "; one op is one call",
+		step:  n,
+		bind: func(s kv.Store[string, int], ks *keyset) op {
+			return func(p int) error {
+				_, err := s.GetMany(ks.keys[p : p+n])
+				return err
+			}
+		},
+	}
+}
+
+func keyCount(n int) string {
+	if n == 1 {
+		return "1 key"
+	}
+	return strconv.Itoa(n) + " keys"
+}
+
+// setManyDraws is how many stream positions the SetMany workloads make
+// into maps before timing.
+const setManyDraws = 1 << 16
+
+func setMany(n int) workload {
+	return workload{
+		name:  "setmany-" + strconv.Itoa(n),
+		about: "SetMany of " + keyCount(n) + " (fewer when a skewed batch repeats one); one op is one call",
+		step:  n,
+		bind: func(s kv.Store[string, int], ks *keyset) op {
+			// SetMany takes a map. Building one per call would add the same
+			// cost to both designs and blur the difference between them,
+			// so the maps are built here and cycled.
+			batches := make([]map[string]int, setManyDraws/n)
+			for i := range batches {
+				batches[i] = make(map[string]int, n)
+				for j, key := range ks.keys[i*n : (i+1)*n] {
+					batches[i][key] = i*n + j
+				}
+			}
+			return func(p int) error {
+				return s.SetMany(batches[p/n%len(batches)])
+			}
+		},
+	}
+}
+
+// conditional is the read-modify-write of optimistic concurrency: one
+// operation increments a counter, however many attempts that takes.
+func conditional() workload {
+	return workload{
+		name:  "conditional",
+		about: "Get, then CompareAndSet on the revision read, again on conflict: one counter increment",
+		step:  1,
+		bind: func(s kv.Store[string, int], ks *keyset) op {
+			return func(p int) error {
+				key := ks.keys[p]
+				for {
+					cur, err := s.Get(key)
+					if err != nil {
+						return err
+					}
+					_, err = s.CompareAndSet(key, cur.Value+1, cur.Revision)
+					if !errors.Is(err, store.ErrConflict) {
+						return err
+					}
+				}
+			}
+		},
+	}
+}
