@@ -57,14 +57,24 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 	if s.checkKey && !hashkey.Hashable(key) {
 		return nil, ErrInvalidKey
 	}
-	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpGet, Key: key})
-	if err != nil {
-		return nil, err
+	// The hot path, roundTrip written out: going through call and
+	// roundTrip costs a Get about a tenth more (BenchmarkGet).
+	r := s.current.Load()
+	if r == nil || !r.gate.enter() {
+		return nil, ErrNotRunning
 	}
-	if rep.Status == messages.StatusNotFound {
+	reply := s.replies.Get().(chan messages.Reply[K, V])
+	r.mailbox <- messages.Request[K, V]{Op: messages.OpGet, Key: key, Reply: reply}
+	r.gate.leave()
+	rep := <-reply
+	s.replies.Put(reply)
+	switch rep.Status {
+	case messages.StatusOK:
+		return rep.Item, nil
+	case messages.StatusNotFound:
 		return nil, ErrNotFound
 	}
-	return rep.Item, nil
+	return nil, statusErr(rep.Status)
 }
 
 // Delete removes the item stored under key. It returns ErrNotFound when the
@@ -137,11 +147,16 @@ func (s *Store[K, V]) roundTrip(r *run[K, V], req *messages.Request[K, V]) (mess
 	r.gate.leave()
 	rep := <-reply
 	s.replies.Put(reply)
-	switch rep.Status {
-	case messages.StatusStopped:
-		return rep, ErrNotRunning
-	case messages.StatusPanicked:
-		return rep, ErrPanicked
+	if rep.Status == messages.StatusStopped || rep.Status == messages.StatusPanicked {
+		return rep, statusErr(rep.Status)
 	}
 	return rep, nil
+}
+
+// statusErr is the error of a request the owner did not handle.
+func statusErr(st messages.Status) error {
+	if st == messages.StatusPanicked {
+		return ErrPanicked
+	}
+	return ErrNotRunning
 }
