@@ -153,7 +153,7 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 	case messages.OpClear:
 		t.Clear()
 	case messages.OpSweep:
-		n, more := t.Sweep(req.Args.Limit)
+		n, more := t.Sweep(req.Args.Limit, req.Args.Budget)
 		return messages.Reply[K, V]{N: n, More: more}
 	case messages.OpCompareAndSet:
 		item, status := t.CompareAndSet(req.Key, req.Value, req.TTL, req.Revision)

@@ -79,6 +79,7 @@ type Request[K comparable, V any] struct {
 type Args[K comparable, V any] struct {
 	Since   time.Time     // OpSetIfUnmodifiedSince, OpModifiedSince
 	Limit   int           // OpSweep: the most items to remove
+	Budget  time.Duration // OpSweep: about the most time to spend
 	Keys    []K           // OpGetMany, OpSetMany
 	Values  []V           // OpSetMany, parallel to Keys
 	Items   []*Item[V]    // OpGetMany answer, parallel to Keys; nil where absent

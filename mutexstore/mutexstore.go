@@ -44,8 +44,12 @@ type life struct {
 	err  error         // why it ended; read after done
 }
 
-// sweepStep bounds the expired items one sweep step removes under the lock.
-const sweepStep = 256
+// A sweep step holds the write lock for at most sweepStep removals and
+// about sweepBudget, as the actor design's owner does.
+const (
+	sweepStep   = 1024
+	sweepBudget = 200 * time.Microsecond
+)
 
 // maxPending bounds the notices waiting for a callback.
 const maxPending = 1 << 16
@@ -221,7 +225,7 @@ func waitWorkers(exited <-chan struct{}, n int, timeout time.Duration) error {
 func (s *Store[K, V]) sweep() {
 	for more := true; more; {
 		s.mu.Lock()
-		_, more = s.table.Sweep(sweepStep)
+		_, more = s.table.Sweep(sweepStep, sweepBudget)
 		pending := len(s.pending)
 		s.mu.Unlock()
 		s.notify(pending)

@@ -1,9 +1,17 @@
 package table
 
 // expiryHeap is the expiry index: a binary min-heap of the entries that
-// expire, earliest first. Each entry knows its position (heapIndex), so an
-// overwritten or deleted entry leaves the heap in O(log n) without a search.
-type expiryHeap[K comparable, V any] []*entry[K, V]
+// expire, earliest first. Each slot carries its entry's expiry time, so
+// sifting compares within the heap's own array and does not chase entry
+// pointers across a large heap (that cost a sweep of 1M items ~4µs per
+// item). Each entry knows its position (heapIndex), so an overwritten or
+// deleted entry leaves the heap in O(log n) without a search.
+type expiryHeap[K comparable, V any] []heapSlot[K, V]
+
+type heapSlot[K comparable, V any] struct {
+	at int64 // the entry's ExpiresAt, in Unix nanoseconds
+	e  *entry[K, V]
+}
 
 // notInHeap marks an entry that never expires.
 const notInHeap = -1
@@ -13,12 +21,12 @@ func (h expiryHeap[K, V]) peek() *entry[K, V] {
 	if len(h) == 0 {
 		return nil
 	}
-	return h[0]
+	return h[0].e
 }
 
 func (h *expiryHeap[K, V]) push(e *entry[K, V]) {
 	e.heapIndex = len(*h)
-	*h = append(*h, e)
+	*h = append(*h, heapSlot[K, V]{at: e.item.ExpiresAt.UnixNano(), e: e})
 	h.up(e.heapIndex)
 }
 
@@ -28,7 +36,7 @@ func (h *expiryHeap[K, V]) remove(e *entry[K, V]) {
 	if i != last {
 		h.swap(i, last)
 	}
-	(*h)[last] = nil // let the removed entry be collected
+	(*h)[last] = heapSlot[K, V]{} // let the removed entry be collected
 	*h = (*h)[:last]
 	e.heapIndex = notInHeap
 	if i != last {
@@ -39,13 +47,13 @@ func (h *expiryHeap[K, V]) remove(e *entry[K, V]) {
 }
 
 func (h expiryHeap[K, V]) less(i, j int) bool {
-	return h[i].item.ExpiresAt.Before(h[j].item.ExpiresAt)
+	return h[i].at < h[j].at
 }
 
 func (h expiryHeap[K, V]) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].heapIndex = i
-	h[j].heapIndex = j
+	h[i].e.heapIndex = i
+	h[j].e.heapIndex = j
 }
 
 func (h expiryHeap[K, V]) up(i int) {

@@ -332,11 +332,31 @@ func (t *Table[K, V]) Clear() {
 	}
 }
 
-// Sweep removes at most limit expired items (all when limit < 0) and
-// reports how many it removed and whether expired items remain.
-func (t *Table[K, V]) Sweep(limit int) (n int, more bool) {
-	return t.expireDue(t.now(), limit)
+// Sweep removes expired items, at most limit of them (all when limit < 0)
+// and for at most about budget of real time (no bound when budget is 0),
+// and reports how many it removed and whether expired items remain. The
+// bounds keep a sweep step short whatever one removal costs.
+func (t *Table[K, V]) Sweep(limit int, budget time.Duration) (n int, more bool) {
+	var deadline time.Time
+	if budget > 0 {
+		deadline = time.Now().Add(budget)
+	}
+	now := t.now()
+	for {
+		batch := sweepBatch
+		if limit >= 0 {
+			batch = min(batch, limit-n)
+		}
+		n1, more := t.expireDue(now, batch)
+		n += n1
+		if !more || n == limit || budget > 0 && time.Now().After(deadline) {
+			return n, more
+		}
+	}
 }
+
+// sweepBatch is how many removals Sweep makes between looks at the clock.
+const sweepBatch = 32
 
 func (t *Table[K, V]) expireDue(now time.Time, limit int) (n int, more bool) {
 	for {

@@ -29,7 +29,8 @@ func checkIndexes[K comparable, V any](t *Table[K, V]) {
 		}
 		if !e.item.ExpiresAt.IsZero() {
 			expiring++
-			Expect(t.expiry[e.heapIndex]).To(BeIdenticalTo(e))
+			Expect(t.expiry[e.heapIndex].e).To(BeIdenticalTo(e))
+			Expect(t.expiry[e.heapIndex].at).To(Equal(e.item.ExpiresAt.UnixNano()))
 		} else {
 			Expect(e.heapIndex).To(Equal(notInHeap))
 		}
@@ -177,12 +178,12 @@ var _ = Describe("table", func() {
 				tab.Set(string(rune('a'+i)), i, time.Duration(10-i)*time.Second)
 			}
 			clock.advance(5*time.Second + time.Millisecond) // j..f (ttl 1..5s) are due
-			n, more := tab.Sweep(3)
+			n, more := tab.Sweep(3, 0)
 			Expect(n).To(Equal(3))
 			Expect(more).To(BeTrue())
 			Expect(tab.items).NotTo(HaveKey("j"))
 			Expect(tab.items).To(HaveKey("g"))
-			n, more = tab.Sweep(3)
+			n, more = tab.Sweep(3, 0)
 			Expect(n).To(Equal(2))
 			Expect(more).To(BeFalse())
 			Expect(tab.items).To(HaveLen(5))
@@ -412,7 +413,8 @@ var _ = Describe("table", func() {
 			case 6:
 				tab.CompareAndSet(key, 0, time.Duration(rng.IntN(5))*time.Second, uint64(rng.IntN(int(tab.revision)+1)))
 			case 7:
-				tab.SetMany([]string{key, string(rune('a' + rng.IntN(80)))}, []int{1, 2}, time.Second)
+				other := string(rune('a' + 80 + rng.IntN(10))) // distinct from key, as SetMany requires
+				tab.SetMany([]string{key, other}, []int{1, 2}, time.Second)
 			case 8:
 				tab.ModifiedSince(clock.t.Add(-time.Second))
 			case 0, 1:
@@ -422,7 +424,7 @@ var _ = Describe("table", func() {
 			case 3:
 				tab.Delete(key)
 			case 4:
-				tab.Sweep(rng.IntN(4))
+				tab.Sweep(rng.IntN(4), time.Duration(rng.IntN(2)))
 			case 5:
 				clock.advance(time.Duration(rng.IntN(700)) * time.Millisecond)
 			}
