@@ -44,6 +44,8 @@ type Owner[K comparable, V any] struct {
 	watchers []*messages.Watch[K, V]
 	lagging  error
 
+	fault func(messages.Op) // see InjectFault
+
 	notify     bool
 	dropped    uint64                 // notices dropped past maxPending
 	pending    []messages.Event[K, V] // expiries and evictions for the callbacks
@@ -112,8 +114,17 @@ func (o *Owner[K, V]) Run(ctx context.Context, mailbox chan messages.Request[K, 
 	}
 }
 
+// InjectFault makes the owner call fn with each request's op just before
+// handling it, so tests can inject a panic (or a delay) into the owner as
+// if handling the request had caused it. It must be called while Run is
+// not running; nil removes it.
+func (o *Owner[K, V]) InjectFault(fn func(messages.Op)) { o.fault = fn }
+
 func (o *Owner[K, V]) serve(req *messages.Request[K, V]) {
 	o.inHand = req.Reply
+	if o.fault != nil {
+		o.fault(req.Op)
+	}
 	rep := o.handle(req)
 	o.inHand = nil // before the send: a reply must never be sent twice
 	req.Reply <- rep
