@@ -217,7 +217,7 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 	if err == nil {
 		select {
 		case <-r.gate.drained:
-			cancel() // the supervisor stops the cleaners, then the owner, which serves what was sent
+			cancel() // the supervisor stops the owner, which serves what was sent, then the cleaners
 			err = <-failed
 		case err = <-failed:
 			r.awaitDrained() // the actors gave up with callers inside the gate
