@@ -13,29 +13,29 @@ import (
 // one step, never for the whole sweep; and when woken it takes the pending
 // eviction notices from the owner and runs the eviction callback on each.
 //
-// A Cleaner is used by one goroutine at a time. Its unfinished batch of
-// notices survives a restart: a callback that panics loses only its own
-// notice.
+// A callback that panics is recovered right there, so it loses only its own
+// notice, even while the store stops, when nothing is restarted.
 type Cleaner[K comparable, V any] struct {
 	// Ticks paces the sweeps; nil means the cleaner never sweeps. Several
 	// cleaners may share one channel: each tick goes to one of them.
 	Ticks <-chan time.Time
 	// Step asks the owner to remove a bounded number of expired items and
-	// reports whether expired items remain. An error ends the sweep.
-	Step func() (more bool, err error)
+	// reports whether expired items remain. An error ends the sweep. It
+	// must give up when ctx is done, so the cleaner can always stop.
+	Step func(ctx context.Context) (more bool, err error)
 	// Wake signals that eviction notices are pending (Owner.Wake); nil
 	// means the cleaner runs no callbacks.
 	Wake <-chan struct{}
-	// Take asks the owner for the pending notices (OpTakeEvicted).
-	Take func() ([]messages.Event[K, V], error)
+	// Take asks the owner for the pending notices (OpTakeEvicted), giving
+	// up when ctx is done.
+	Take func(ctx context.Context) ([]messages.Event[K, V], error)
 	// Final delivers the notices left when the owner stopped (Owner.Final);
 	// the first cleaner stopped after the owner runs their callbacks.
 	Final <-chan []messages.Event[K, V]
 	// OnEvict is the callback run for each notice.
 	OnEvict func(messages.Event[K, V])
-
-	batch []messages.Event[K, V]
-	next  int // batch[next:] still wait for their callback
+	// OnPanic, if set, hears of each callback that panicked.
+	OnPanic func(value any)
 }
 
 // Run sweeps on every tick and runs callbacks when woken, until ctx is
@@ -44,28 +44,26 @@ type Cleaner[K comparable, V any] struct {
 // to return after ctx is done depends on the callbacks: the supervisor's
 // stop timeout bounds it.
 func (c *Cleaner[K, V]) Run(ctx context.Context) error {
-	c.deliver() // finish a batch a panicking callback interrupted
 	for {
 		select {
 		case <-ctx.Done():
 			select {
-			case c.batch = <-c.Final:
-				c.next = 0
-				c.deliver()
+			case batch := <-c.Final:
+				c.deliver(batch)
 			default:
 			}
 			return nil
 		case <-c.Ticks:
 			c.sweep(ctx)
 		case <-c.Wake:
-			c.take()
+			c.take(ctx)
 		}
 	}
 }
 
 func (c *Cleaner[K, V]) sweep(ctx context.Context) {
 	for ctx.Err() == nil {
-		more, err := c.Step()
+		more, err := c.Step(ctx)
 		if err != nil || !more {
 			return
 		}
@@ -74,22 +72,27 @@ func (c *Cleaner[K, V]) sweep(ctx context.Context) {
 
 // take runs the callbacks of pending notices until none is left, so a
 // wake-up signal that arrived while it worked is never lost.
-func (c *Cleaner[K, V]) take() {
+func (c *Cleaner[K, V]) take(ctx context.Context) {
 	for {
-		batch, err := c.Take()
+		batch, err := c.Take(ctx)
 		if err != nil || len(batch) == 0 {
 			return
 		}
-		c.batch, c.next = batch, 0
-		c.deliver()
+		c.deliver(batch)
 	}
 }
 
-func (c *Cleaner[K, V]) deliver() {
-	for c.next < len(c.batch) {
-		ev := c.batch[c.next]
-		c.next++ // first: a notice whose callback panics is not run again
-		c.OnEvict(ev)
+func (c *Cleaner[K, V]) deliver(batch []messages.Event[K, V]) {
+	for _, ev := range batch {
+		c.call(ev)
 	}
-	c.batch, c.next = nil, 0
+}
+
+func (c *Cleaner[K, V]) call(ev messages.Event[K, V]) {
+	defer func() {
+		if v := recover(); v != nil && c.OnPanic != nil {
+			c.OnPanic(v)
+		}
+	}()
+	c.OnEvict(ev)
 }

@@ -205,7 +205,7 @@ var _ = Describe("Cleaner", func() {
 		ticks := make(chan time.Time)
 		steps := make(chan struct{}, 10)
 		left := 3
-		c := &Cleaner[string, int]{Ticks: ticks, Step: func() (bool, error) {
+		c := &Cleaner[string, int]{Ticks: ticks, Step: func(context.Context) (bool, error) {
 			left--
 			steps <- struct{}{}
 			return left > 0, nil
@@ -223,7 +223,7 @@ var _ = Describe("Cleaner", func() {
 	It("ends a sweep on an error", func() {
 		ticks := make(chan time.Time)
 		steps := make(chan struct{}, 10)
-		c := &Cleaner[string, int]{Ticks: ticks, Step: func() (bool, error) {
+		c := &Cleaner[string, int]{Ticks: ticks, Step: func(context.Context) (bool, error) {
 			steps <- struct{}{}
 			return true, context.Canceled
 		}}

@@ -134,7 +134,7 @@ func (s *Store[K, V]) Stats() (Stats, error) {
 	}
 	st := args.Stats
 	st.Mailbox = mailbox
-	st.Restarts = s.restarts.Load() + r.sup.Restarts()
+	st.Restarts = s.restarts.Load() + r.sup.Restarts() + s.callbackPanics.Load()
 	return st, nil
 }
 

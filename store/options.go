@@ -58,9 +58,8 @@ func (f optionFunc[K, V]) apply(s *Settings[K, V]) error { return f(s) }
 // a panic: more than max restarts within period stops the store, and Err
 // and Shutdown then return an error matching ErrTooManyRestarts. The
 // default is 5 restarts within 5 seconds; zero means the default. A
-// negative max or period is ErrInvalidConfig. Cleanup actors that fail
-// because an eviction callback panicked are always restarted and never
-// count against the limit.
+// negative max or period is ErrInvalidConfig. A panicking eviction
+// callback never counts: the cleanup actor recovers it itself.
 func WithRestartLimit[K comparable, V any](max int, period time.Duration) Option[K, V] {
 	return optionFunc[K, V](func(s *Settings[K, V]) error {
 		if max < 0 || period < 0 {
@@ -79,8 +78,10 @@ func WithRestartLimit[K comparable, V any](max int, period time.Duration) Option
 // fn runs on a cleanup actor, never on the owner goroutine, so it may call
 // back into the store. Calls are in eviction order per cleanup actor; with
 // several actors (Config.WorkerCount) they may run concurrently. A fn that
-// panics is recovered: the supervisor restarts that cleanup actor, counted
-// in Stats.Restarts, and the store goes on. A fn that blocks holds up only
+// panics is recovered by its cleanup actor, which goes on with the next
+// notice — the panic is counted in Stats.Restarts, as the actor's restart,
+// and can never stop the store, nor cost another notice its call, even
+// while the store stops. A fn that blocks holds up only
 // its actor; notices queue meanwhile, up to 65536, past which the oldest
 // are dropped (Stats.Dropped). Shutdown waits for running callbacks at most
 // the stop timeout (WithStopTimeout). A nil fn is ErrInvalidConfig.

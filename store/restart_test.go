@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"runtime"
+	"strconv"
+	"sync/atomic"
 	"testing"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -119,5 +122,55 @@ func TestCallersInFlightWhenTheActorsGiveUpAllGetAnAnswer(t *testing.T) {
 		if !errors.Is(s.Shutdown(), ErrTooManyRestarts) {
 			t.Fatal("Shutdown does not report the failure")
 		}
+	}
+}
+
+func TestOwnerPanicWhileStoppingIsReportedAndEveryCallerAnswered(t *testing.T) {
+	s, err := New[string, int](Config{MailboxSize: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	var sets atomic.Int32
+	s.owner.InjectFault(func(op messages.Op) {
+		if op != messages.OpSet {
+			return
+		}
+		switch sets.Add(1) {
+		case 1:
+			<-hold // keep the owner busy while callers queue and the stop begins
+		case 3:
+			panic("boom while stopping")
+		}
+	})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	r := s.current.Load()
+	errs := make(chan error, 5)
+	for i := range 5 {
+		go func() { errs <- s.Set(strconv.Itoa(i), i) }()
+	}
+	for sets.Load() < 1 || len(r.mailbox) < 4 { // one held, four queued
+		runtime.Gosched()
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Shutdown() }()
+	for !r.gate.closed() {
+		runtime.Gosched()
+	}
+	close(hold)
+
+	err = <-stopped
+	var pe *PanicError
+	if !errors.As(err, &pe) || pe.Value != "boom while stopping" {
+		t.Fatalf("Shutdown: got %v, want the owner's panic", err)
+	}
+	counts := map[error]int{}
+	for range 5 {
+		counts[<-errs]++
+	}
+	if counts[nil] != 2 || counts[ErrPanicked] != 1 || counts[ErrNotRunning] != 2 {
+		t.Fatalf("callers got %v; want 2 written, 1 ErrPanicked, 2 ErrNotRunning (answered after the owner died)", counts)
 	}
 }

@@ -34,7 +34,8 @@ type Store[K comparable, V any] struct {
 	last    atomic.Pointer[run[K, V]] // the latest run that ended
 	replies sync.Pool                 // of chan messages.Reply[K, V]; a reply channel per call would allocate
 
-	restarts atomic.Uint64 // restarts of the runs that ended
+	restarts       atomic.Uint64 // restarts of the runs that ended
+	callbackPanics atomic.Uint64 // eviction callbacks that panicked
 }
 
 // run is one Start-to-stop life of a store: its mailbox and admission gate,
@@ -246,10 +247,11 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.Actor {
 	actors := make([]supervisor.Actor, 0, s.cfg.WorkerCount+1)
 	for i := range s.cfg.WorkerCount {
+		reply := make(chan messages.Reply[K, V], 1) // the cleaner's own, see ask
 		c := &actor.Cleaner[K, V]{
 			Ticks: ticks,
-			Step: func() (bool, error) {
-				rep, err := s.roundTrip(r, &messages.Request[K, V]{
+			Step: func(ctx context.Context) (bool, error) {
+				rep, err := s.ask(ctx, r, &reply, &messages.Request[K, V]{
 					Op: messages.OpSweep, Args: &messages.Args[K, V]{Limit: sweepStep, Budget: sweepBudget},
 				})
 				return rep.More, err
@@ -257,25 +259,50 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 		}
 		if fn := s.opts.OnEvict; fn != nil {
 			c.Wake, c.Final = s.owner.Wake(), s.owner.Final()
-			c.Take = func() ([]messages.Event[K, V], error) {
+			c.Take = func(ctx context.Context) ([]messages.Event[K, V], error) {
 				args := &messages.Args[K, V]{}
-				_, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
+				_, err := s.ask(ctx, r, &reply, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
 				return args.Events, err
 			}
 			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, Reason(ev.Kind)) }
+			c.OnPanic = func(any) { s.callbackPanics.Add(1) }
 		}
-		// A cleaner fails only when a user callback panics: that must never
-		// stop the store, so its restarts are not limited.
-		actors = append(actors, supervisor.Actor{
-			Name:      fmt.Sprintf("cleanup-%d", i),
-			Run:       c.Run,
-			Tolerated: s.opts.OnEvict != nil,
-		})
+		actors = append(actors, supervisor.Actor{Name: fmt.Sprintf("cleanup-%d", i), Run: c.Run})
 	}
 	return append(actors, supervisor.Actor{
 		Name: "owner",
 		Run:  func(ctx context.Context) error { return s.owner.Run(ctx, r.mailbox) },
 	})
+}
+
+// ask sends req to the owner of r for one of the store's own actors and
+// waits for the reply, giving up when ctx is done: an actor must be able to
+// stop even when the owner died with its request unanswered (the
+// supervisor stops the others when it gives up, before anyone drains the
+// mailbox). reply is the actor's own channel; a late answer may still land
+// in it after giving up, so the actor then takes a fresh one.
+func (s *Store[K, V]) ask(ctx context.Context, r *run[K, V], reply *chan messages.Reply[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
+	if !r.gate.enter() {
+		return messages.Reply[K, V]{}, ErrNotRunning
+	}
+	req.Reply = *reply
+	select {
+	case r.mailbox <- *req:
+		r.gate.leave()
+	case <-ctx.Done():
+		r.gate.leave()
+		return messages.Reply[K, V]{}, ctx.Err()
+	}
+	select {
+	case rep := <-*reply:
+		if rep.Status == messages.StatusStopped || rep.Status == messages.StatusPanicked {
+			return rep, statusErr(rep.Status)
+		}
+		return rep, nil
+	case <-ctx.Done():
+		*reply = make(chan messages.Reply[K, V], 1)
+		return messages.Reply[K, V]{}, ctx.Err()
+	}
 }
 
 // awaitDrained waits until no caller is inside the closed gate, answering

@@ -26,11 +26,6 @@ type Actor struct {
 	// supervisor is stopping. Calling runtime.Goexit counts as a failure.
 	// A nil Run panics when called and is treated as an actor that panics.
 	Run func(ctx context.Context) error
-	// Tolerated marks an actor whose failures come from code it runs for
-	// others, such as user callbacks: it is always restarted, and its
-	// restarts never count against the restart limit, so they can never
-	// make the supervisor give up.
-	Tolerated bool
 }
 
 // Options bound restart intensity: more than MaxRestarts restarts within
@@ -87,13 +82,13 @@ func (s *Supervisor) Restarts() uint64 {
 // When ctx is done, Run stops the actors in reverse start order: it cancels
 // the last actor's context, waits until that actor has returned, then moves
 // to the one before. Failures during this stop are not restarted. Run then
-// returns nil, or, when an actor outlasted Options.StopTimeout, an error
-// matching ErrStopTimeout that names it; that actor's goroutine is the only
-// one that may still be running.
+// returns nil; or an error naming each actor that panicked while stopping
+// (a *PanicError); or, when an actor outlasted Options.StopTimeout, an
+// error matching ErrStopTimeout that names it — that actor's goroutine is
+// the only one that may still be running.
 //
 // If restarting a failed actor would make more than Options.MaxRestarts
-// restarts within Options.Period, Run gives up (actors marked Tolerated
-// never make it give up): it stops the remaining actors
+// restarts within Options.Period, Run gives up: it stops the remaining actors
 // in reverse start order and returns an error that wraps ErrTooManyRestarts
 // and the failure (a *PanicError for a panic), naming the actor, e.g.
 // `supervisor: too many restarts: actor "owner": panic: boom`. The restart
@@ -206,7 +201,7 @@ func (r *run) supervise(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return r.stop()
 			}
-			if !r.sup.actors[e.idx].Tolerated && !r.win.allow(time.Now()) {
+			if !r.win.allow(time.Now()) {
 				return errors.Join(giveUp(r.sup.actors[e.idx].Name, e.err), r.stop())
 			}
 			r.sup.restarts.Add(1)
@@ -217,10 +212,19 @@ func (r *run) supervise(ctx context.Context) error {
 
 // stop cancels the alive actors one at a time, last started first, waiting
 // for each to return before cancelling the next. Exits of other actors that
-// arrive meanwhile are recorded and never restarted. An actor that outlasts
-// Options.StopTimeout is left behind and named in the returned error.
+// arrive meanwhile are recorded and never restarted. The returned error
+// names each actor that panicked while stopping — an error it returned is
+// taken as its way of stopping — and each that outlasted
+// Options.StopTimeout and was left behind.
 func (r *run) stop() error {
-	var late []error
+	var errs []error
+	exited := func(e exit) {
+		r.exited(e)
+		var pe *PanicError
+		if errors.As(e.err, &pe) {
+			errs = append(errs, fmt.Errorf("actor %q: %w", r.sup.actors[e.idx].Name, e.err))
+		}
+	}
 	for i := len(r.slots) - 1; i >= 0; i-- {
 		if !r.slots[i].alive {
 			continue
@@ -235,20 +239,20 @@ func (r *run) stop() error {
 		for r.slots[i].alive {
 			select {
 			case e := <-r.exits:
-				r.exited(e)
+				exited(e)
 			case <-timeout:
 				// Its exit, when it comes, lands in its own slot of exits,
 				// which nobody reads any more: the goroutine still ends.
 				r.slots[i].alive = false
 				r.live--
-				late = append(late, fmt.Errorf("%w: actor %q", ErrStopTimeout, r.sup.actors[i].Name))
+				errs = append(errs, fmt.Errorf("%w: actor %q", ErrStopTimeout, r.sup.actors[i].Name))
 			}
 		}
 		if timer != nil {
 			timer.Stop()
 		}
 	}
-	return errors.Join(late...)
+	return errors.Join(errs...)
 }
 
 // incarnate runs one incarnation of a and reports how it ended on exits.

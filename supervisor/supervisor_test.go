@@ -179,7 +179,7 @@ var _ = Describe("Supervisor", func() {
 			Expect(s.Restarts()).To(BeZero())
 		})
 
-		It("does not restart an actor that panics or fails while stopping", func() {
+		It("does not restart an actor that panics or fails while stopping, and reports the panic", func() {
 			var panics, fails atomic.Int32
 			panicky := supervisor.Actor{Name: "panicky", Run: func(ctx context.Context) error {
 				panics.Add(1)
@@ -198,7 +198,13 @@ var _ = Describe("Supervisor", func() {
 			Expect([]string{next(), next(), next()}).To(ConsistOf("start panicky", "start failing", "start c"))
 
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			var err error
+			Eventually(done).Should(Receive(&err))
+			var pe *supervisor.PanicError
+			Expect(errors.As(err, &pe)).To(BeTrue(), "a panic while stopping is reported")
+			Expect(pe.Value).To(Equal("late boom"))
+			Expect(err).To(MatchError(ContainSubstring(`actor "panicky"`)))
+			Expect(err).NotTo(MatchError(errBoom), "a returned error is the actor's way of stopping")
 			Expect(panics.Load()).To(Equal(int32(1)))
 			Expect(fails.Load()).To(Equal(int32(1)))
 			Expect(s.Restarts()).To(BeZero())
@@ -394,25 +400,6 @@ var _ = Describe("Supervisor", func() {
 			Eventually(runAsync(ctx, s)).Should(Receive(MatchError(supervisor.ErrTooManyRestarts)))
 			Expect(s.Restarts()).To(Equal(uint64(5)))
 			Expect(runs.Load()).To(Equal(int32(6)))
-		})
-	})
-
-	Describe("tolerated actors", func() {
-		It("restarts a tolerated actor however often it fails, never giving up", func() {
-			var runs atomic.Int32
-			callbacks := supervisor.Actor{Name: "callbacks", Tolerated: true, Run: func(ctx context.Context) error {
-				if runs.Add(1) <= 20 {
-					panic("user callback")
-				}
-				<-ctx.Done()
-				return nil
-			}}
-			s := supervisor.New(supervisor.Options{MaxRestarts: 1, Period: time.Hour}, callbacks)
-			done := runAsync(ctx, s)
-			Eventually(runs.Load).Should(BeNumerically(">", 20))
-			Expect(s.Restarts()).To(Equal(uint64(20)))
-			cancel()
-			Eventually(done).Should(Receive(BeNil()))
 		})
 	})
 

@@ -1,0 +1,1085 @@
+package lastmodstore_test
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/internal/kv"
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// Differential fuzzing: FuzzDifferential decodes its input into a store
+// configuration and a sequence of operations, runs the sequence against
+// each design inside a synctest bubble of its own, and checks every answer
+// against fzModel, a deliberately simple model of the documented
+// semantics written here (it shares no code with internal/table). Both
+// designs answer to the same model, so they are also checked against each
+// other.
+//
+// In a bubble the clock moves only when the test sleeps, so the model
+// predicts everything exactly: errors (and a conflict's revision and
+// LastModified), values, revisions, LastModified and ExpiresAt stamps,
+// Size, List, GetMany, which item EvictOldest drops, the Stats counters
+// that do not depend on when expired items are removed, and the eviction
+// callbacks' calls.
+//
+// The only freedom the model leaves a store is the order in which SetMany
+// writes its batch ("in no particular order among the batch"): after a
+// SetMany the model reads that order from the store (a List, which only
+// reads) and then checks that the revisions and stamps fit it. It does
+// require the batch's updates to be written before its new keys, with
+// room made for those in between (fzModel.setMany): that is when an item
+// that expires within the batch's own stamps stops taking room.
+//
+// Normal `go test` runs the seeds below and testdata/fuzz/FuzzDifferential;
+// to fuzz:
+//
+//	go test -run XXX -fuzz FuzzDifferential -fuzztime 3m -parallel 2 .
+//
+// A failure prints the configuration and the operations up to the
+// divergence; `go test -run FuzzDifferential/<file> -v .` replays one
+// corpus file.
+//
+// Package-level names here start with fz: seed_test.go dot-imports
+// package store.
+
+// The input encoding. Bytes past the end of the input read as zero.
+//
+//	byte 0: MaxSize = b % 9
+//	byte 1: bit 0 EvictOldest; bits 1-2 Config.TTL (fzConfigTTLs);
+//	        bit 3 CleanupInterval 1s (else 0: no sweeps);
+//	        bit 4 an eviction callback (WithOnEvict) whose calls are checked
+//	then, up to fzMaxOps times: an op code byte (% fzNumOps) and its
+//	arguments, one byte each, as fzDecode reads them.
+const (
+	fzKeys   = 6  // keys are 0..fzKeys-1
+	fzValues = 8  // values are 0..fzValues-1
+	fzMaxOps = 64 // longer inputs are cut off
+)
+
+var (
+	// Config.TTL, which Set, CompareAndSet, SetIfUnmodifiedSince and
+	// SetMany use, stays at whole seconds: a batch item that expired within
+	// its own SetMany would hide from the List the model reads the batch's
+	// write order back from. Half the configurations have none.
+	fzConfigTTLs = [4]time.Duration{0, time.Second, 3 * time.Second, 0}
+	// SetWithTTL: whole seconds, nanoseconds (which expire while the clock
+	// stands still, as later writes are stamped a nanosecond apart), and
+	// negative ones (ErrInvalidTTL).
+	fzTTLs = [8]time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second,
+		time.Nanosecond, 2 * time.Nanosecond, -time.Nanosecond, -time.Second}
+	fzAdvances = [8]time.Duration{time.Nanosecond, 2 * time.Nanosecond, time.Millisecond,
+		500 * time.Millisecond, time.Second - time.Nanosecond, time.Second, 2 * time.Second, time.Minute}
+	// fzExpiryOffsets: AdvanceToExpiry lands this far from a key's ExpiresAt.
+	fzExpiryOffsets = [3]time.Duration{-time.Nanosecond, 0, time.Nanosecond}
+)
+
+type fzOpKind uint8
+
+const (
+	fzSet             fzOpKind = iota // key, value: Set
+	fzSetWithTTL                      // key, value, ttl (fzTTLs): SetWithTTL
+	fzGet                             // key
+	fzDelete                          // key
+	fzSize                            //
+	fzList                            //
+	fzClear                           //
+	fzCompareAndSet                   // key, value, revision choice (fzRev...)
+	fzSetIfUnmod                      // key, value, time choice (fzSince...), pick
+	fzGetMany                         // n (% 5), then n keys, repeats allowed
+	fzSetMany                         // n (% 5), then n key, value pairs; a repeated key keeps the last value
+	fzAdvance                         // d (fzAdvances): time.Sleep, moving virtual time
+	fzAdvanceToExpiry                 // key, offset (fzExpiryOffsets): sleep until the key's ExpiresAt ± 1ns, if that is ahead
+	fzStats                           //
+	fzRestart                         // key: Shutdown, check it is stopped, Start again: the items must survive
+	fzModifiedSince                   // key, time choice (fzSince...), pick; the actor design only
+	fzNumOps
+)
+
+var fzOpNames = [fzNumOps]string{"Set", "SetWithTTL", "Get", "Delete", "Size", "List", "Clear",
+	"CompareAndSet", "SetIfUnmodifiedSince", "GetMany", "SetMany", "Advance", "AdvanceToExpiry",
+	"Stats", "Restart", "ModifiedSince"}
+
+// The revisions CompareAndSet is given, from the model's view of the key.
+const (
+	fzRevCurrent = iota // the live item's revision, 0 when absent
+	fzRevZero           // 0: create only
+	fzRevStale          // the key's previous revision (or current-1)
+	fzRevFuture         // one no write has had yet
+	fzRevOther          // the revision of another item, or of the latest write
+	fzNumRevChoices
+)
+
+// The times SetIfUnmodifiedSince and ModifiedSince are given.
+const (
+	fzSinceCurrent = iota // the live item's LastModified
+	fzSinceBefore         // one nanosecond before it
+	fzSinceNow            // the clock (which stamps may have run ahead of)
+	fzSinceSeen           // a LastModified some write had (pick)
+	fzSinceZero           // the zero time
+	fzSinceAfter          // one nanosecond after the live item's LastModified
+	fzNumSinceChoices
+)
+
+type fzConfig struct {
+	maxSize     int
+	evictOldest bool
+	ttl         time.Duration
+	cleanup     time.Duration
+	onEvict     bool
+}
+
+func (c fzConfig) String() string {
+	policy := "RejectWhenFull"
+	if c.evictOldest {
+		policy = "EvictOldest"
+	}
+	return fmt.Sprintf("MaxSize %d, %s, TTL %v, CleanupInterval %v, OnEvict %v",
+		c.maxSize, policy, c.ttl, c.cleanup, c.onEvict)
+}
+
+type fzOp struct {
+	kind   fzOpKind
+	key    int
+	value  int
+	ttl    time.Duration // SetWithTTL
+	d      time.Duration // Advance; AdvanceToExpiry's offset
+	choice int           // CompareAndSet's revision, SetIfUnmodifiedSince's time
+	pick   int           // SetIfUnmodifiedSince: which seen LastModified
+	keys   []int         // GetMany
+	batch  map[int]int   // SetMany
+}
+
+func (op fzOp) String() string {
+	name := fzOpNames[op.kind]
+	switch op.kind {
+	case fzSet:
+		return fmt.Sprintf("%s(%d, %d)", name, op.key, op.value)
+	case fzSetWithTTL:
+		return fmt.Sprintf("%s(%d, %d, %v)", name, op.key, op.value, op.ttl)
+	case fzGet, fzDelete:
+		return fmt.Sprintf("%s(%d)", name, op.key)
+	case fzGetMany:
+		if op.keys == nil {
+			return name + "(nil)"
+		}
+		return fmt.Sprintf("%s(%v)", name, op.keys)
+	case fzCompareAndSet:
+		return fmt.Sprintf("%s(%d, %d, %s)", name, op.key, op.value,
+			[]string{"current", "0", "stale", "future", "other"}[op.choice])
+	case fzSetIfUnmod:
+		return fmt.Sprintf("%s(%d, %d, %s)", name, op.key, op.value, op.since())
+	case fzModifiedSince:
+		return fmt.Sprintf("%s(%d's %s)", name, op.key, op.since())
+	case fzSetMany:
+		return fmt.Sprintf("%s(%v)", name, op.batch)
+	case fzAdvance:
+		return fmt.Sprintf("%s(%v)", name, op.d)
+	case fzAdvanceToExpiry:
+		return fmt.Sprintf("%s(%d, %+v)", name, op.key, op.d)
+	}
+	return name
+}
+
+func (op fzOp) since() string {
+	return []string{"current", "current-1ns", "now", fmt.Sprintf("seen#%d", op.pick), "zero", "current+1ns"}[op.choice]
+}
+
+type fzReader struct {
+	data []byte
+	i    int
+}
+
+func (r *fzReader) more() bool { return r.i < len(r.data) }
+
+func (r *fzReader) next() int {
+	if r.i >= len(r.data) {
+		return 0
+	}
+	r.i++
+	return int(r.data[r.i-1])
+}
+
+func (r *fzReader) key() int   { return r.next() % fzKeys }
+func (r *fzReader) value() int { return r.next() % fzValues }
+
+// fzDecode turns a fuzz input into a configuration and operations; every
+// input decodes to something.
+func fzDecode(data []byte) (fzConfig, []fzOp) {
+	r := &fzReader{data: data}
+	b0, b1 := r.next(), r.next()
+	cfg := fzConfig{
+		maxSize:     b0 % 9,
+		evictOldest: b1&1 != 0,
+		ttl:         fzConfigTTLs[(b1>>1)&3],
+		onEvict:     b1&16 != 0,
+	}
+	if b1&8 != 0 {
+		cfg.cleanup = time.Second
+	}
+	var ops []fzOp
+	for r.more() && len(ops) < fzMaxOps {
+		op := fzOp{kind: fzOpKind(r.next() % int(fzNumOps))}
+		switch op.kind {
+		case fzSet:
+			op.key, op.value = r.key(), r.value()
+		case fzSetWithTTL:
+			op.key, op.value, op.ttl = r.key(), r.value(), fzTTLs[r.next()%len(fzTTLs)]
+		case fzGet, fzDelete, fzRestart:
+			op.key = r.key()
+		case fzCompareAndSet:
+			op.key, op.value, op.choice = r.key(), r.value(), r.next()%fzNumRevChoices
+		case fzSetIfUnmod:
+			op.key, op.value, op.choice, op.pick = r.key(), r.value(), r.next()%fzNumSinceChoices, r.next()
+		case fzModifiedSince:
+			op.key, op.choice, op.pick = r.key(), r.next()%fzNumSinceChoices, r.next()
+		case fzGetMany:
+			n := r.next()
+			if n < 128 {
+				op.keys = []int{} // else nil when n%5 == 0
+			}
+			for range n % 5 {
+				op.keys = append(op.keys, r.key())
+			}
+		case fzSetMany:
+			op.batch = map[int]int{}
+			for range r.next() % 5 {
+				k := r.key()
+				op.batch[k] = r.value()
+			}
+		case fzAdvance:
+			op.d = fzAdvances[r.next()%len(fzAdvances)]
+		case fzAdvanceToExpiry:
+			op.key, op.d = r.key(), fzExpiryOffsets[r.next()%len(fzExpiryOffsets)]
+		}
+		ops = append(ops, op)
+	}
+	return cfg, ops
+}
+
+// fzEnc builds a fuzz input: the two config bytes, then the ops' bytes.
+func fzEnc(maxSize int, flags byte, ops ...[]byte) []byte {
+	out := []byte{byte(maxSize), flags}
+	for _, op := range ops {
+		out = append(out, op...)
+	}
+	return out
+}
+
+// fzO is one encoded op: its code and argument bytes.
+func fzO(kind fzOpKind, args ...byte) []byte { return append([]byte{byte(kind)}, args...) }
+
+// Config flag bits (byte 1).
+const (
+	fzEvictOldest byte = 1
+	fzCfgTTL1s    byte = 1 << 1
+	fzCfgTTL3s    byte = 2 << 1
+	fzCleanup     byte = 1 << 3
+	fzOnEvict     byte = 1 << 4
+)
+
+// Indexes into fzTTLs and fzAdvances, for the seeds.
+const (
+	fzTTLNone, fzTTLSec, fzTTL2Sec, fzTTL3Sec, fzTTLNs, fzTTL2Ns, fzTTLNegNs, fzTTLNegSec = 0, 1, 2, 3, 4, 5, 6, 7
+
+	fzD1ns, fzD2ns, fzD1ms, fzD500ms, fzD1sMinus1ns, fzD1s, fzD2s, fzD1m = 0, 1, 2, 3, 4, 5, 6, 7
+)
+
+// ---------------------------------------------------------------------
+// The model.
+
+// fzItem is the model's item; the zero fzItem stands for "absent".
+type fzItem struct {
+	value int
+	lm    time.Time
+	rev   uint64
+	exp   time.Time // zero: never
+}
+
+func (it fzItem) String() string {
+	if it.rev == 0 {
+		return "absent"
+	}
+	exp := "never"
+	if !it.exp.IsZero() {
+		exp = fzT(it.exp)
+	}
+	return fmt.Sprintf("{value %d, rev %d, lm %s, exp %s}", it.value, it.rev, fzT(it.lm), exp)
+}
+
+// fzEpoch is where a synctest bubble's clock starts.
+var fzEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// fzT prints t as an offset from the bubble's start, easier to read.
+func fzT(t time.Time) string {
+	if t.IsZero() {
+		return "zero"
+	}
+	return "T+" + t.Sub(fzEpoch).String()
+}
+
+// fzRemoval is an item that left the store without Delete or Clear.
+type fzRemoval struct {
+	key  int
+	item fzItem
+}
+
+// fzModel is the sequential model: a map, the keys in modification order
+// (oldest first) and the items' expiry times. Its time is the clock, but
+// never earlier than the latest stamp: when the clock stands still, writes
+// are stamped a nanosecond apart, and time as the store tells it moves with
+// them (an item whose ExpiresAt a later stamp has reached is expired).
+type fzModel struct {
+	cfg   fzConfig
+	clock time.Time // virtual time: the bubble's start plus every sleep
+	last  time.Time // the latest LastModified
+	rev   uint64    // the latest Revision: one per successful write
+
+	items map[int]fzItem
+	order []int // keys of items, least recently modified first
+
+	// What the checks of Stats and the eviction callbacks need.
+	hits, misses, deletes uint64
+	evicted               []fzRemoval          // capacity evictions, in order
+	expired               map[uint64]fzRemoval // every item seen expired, by revision
+
+	// What the choices of CompareAndSet and SetIfUnmodifiedSince pick from.
+	revs map[int][]uint64 // each key's revisions, oldest first
+	lms  []time.Time      // every LastModified, in order
+}
+
+func newFzModel(cfg fzConfig, start time.Time) *fzModel {
+	return &fzModel{
+		cfg: cfg, clock: start,
+		items: map[int]fzItem{}, expired: map[uint64]fzRemoval{}, revs: map[int][]uint64{},
+	}
+}
+
+func (m *fzModel) now() time.Time {
+	if m.last.After(m.clock) {
+		return m.last
+	}
+	return m.clock
+}
+
+func (m *fzModel) drop(k int) {
+	delete(m.items, k)
+	m.order = slices.DeleteFunc(m.order, func(x int) bool { return x == k })
+}
+
+// purge forgets every item that has expired by now: an item is not visible
+// at or after its ExpiresAt.
+func (m *fzModel) purge() {
+	now := m.now()
+	for _, k := range slices.Clone(m.order) {
+		it := m.items[k]
+		if !it.exp.IsZero() && !now.Before(it.exp) {
+			m.drop(k)
+			m.expired[it.rev] = fzRemoval{k, it}
+		}
+	}
+}
+
+// write stores k = v as the newest item: the next revision, a stamp
+// strictly after the latest, and an expiry ttl after the stamp.
+func (m *fzModel) write(k, v int, ttl time.Duration) fzItem {
+	m.rev++
+	lm := m.clock
+	if !lm.After(m.last) {
+		lm = m.last.Add(time.Nanosecond)
+	}
+	m.last = lm
+	it := fzItem{value: v, lm: lm, rev: m.rev}
+	if ttl > 0 {
+		it.exp = lm.Add(ttl)
+	}
+	m.drop(k)
+	m.items[k] = it
+	m.order = append(m.order, k)
+	m.revs[k] = append(m.revs[k], it.rev)
+	m.lms = append(m.lms, lm)
+	return it
+}
+
+// evictOldest drops the least recently modified item whose key is not in
+// keep.
+func (m *fzModel) evictOldest(keep map[int]int) {
+	for _, k := range m.order {
+		if _, ok := keep[k]; !ok {
+			m.evicted = append(m.evicted, fzRemoval{k, m.items[k]})
+			m.drop(k)
+			return
+		}
+	}
+	panic("fzModel: nothing to evict")
+}
+
+// roomForNew reports whether a new key fits, evicting the oldest item
+// under EvictOldest when the store is full. Expired items were purged
+// already, so they made room first.
+func (m *fzModel) roomForNew() bool {
+	if m.cfg.maxSize == 0 || len(m.items) < m.cfg.maxSize {
+		return true
+	}
+	if !m.cfg.evictOldest {
+		return false
+	}
+	m.evictOldest(nil)
+	return true
+}
+
+// fzWant is what the model expects of an operation: an error (nil, or
+// the sentinel it must match) and an item, the one written or read, or a
+// conflict's current one (zero when absent).
+type fzWant struct {
+	err  error
+	item fzItem
+}
+
+func (m *fzModel) set(k, v int, ttl time.Duration) fzWant {
+	if ttl < 0 {
+		return fzWant{err: store.ErrInvalidTTL}
+	}
+	m.purge()
+	if _, ok := m.items[k]; !ok && !m.roomForNew() {
+		return fzWant{err: store.ErrStoreFull}
+	}
+	return fzWant{item: m.write(k, v, ttl)}
+}
+
+func (m *fzModel) get(k int) fzWant {
+	m.purge()
+	it, ok := m.items[k]
+	if !ok {
+		m.misses++
+		return fzWant{err: store.ErrNotFound}
+	}
+	m.hits++
+	return fzWant{item: it}
+}
+
+func (m *fzModel) del(k int) fzWant {
+	m.purge()
+	if _, ok := m.items[k]; !ok {
+		return fzWant{err: store.ErrNotFound}
+	}
+	m.drop(k)
+	m.deletes++
+	return fzWant{}
+}
+
+func (m *fzModel) size() int {
+	m.purge()
+	return len(m.items)
+}
+
+func (m *fzModel) list() map[int]fzItem {
+	m.purge()
+	return maps.Clone(m.items)
+}
+
+func (m *fzModel) clear() {
+	m.purge()
+	m.items, m.order = map[int]fzItem{}, nil
+}
+
+// revisionFor turns a CompareAndSet revision choice into a revision.
+func (m *fzModel) revisionFor(k, choice int) uint64 {
+	m.purge()
+	cur := m.items[k].rev
+	switch choice {
+	case fzRevZero:
+		return 0
+	case fzRevStale:
+		if revs := m.revs[k]; len(revs) > 0 && revs[len(revs)-1] != cur {
+			return revs[len(revs)-1] // the key's latest item is gone: deleted, expired, evicted
+		} else if len(revs) > 1 {
+			return revs[len(revs)-2]
+		}
+		if cur > 1 {
+			return cur - 1
+		}
+		return 1
+	case fzRevFuture:
+		return m.rev + 1
+	case fzRevOther:
+		for _, o := range m.order {
+			if o != k {
+				return m.items[o].rev
+			}
+		}
+		return m.rev
+	}
+	return cur
+}
+
+func (m *fzModel) compareAndSet(k, v int, rev uint64) fzWant {
+	m.purge()
+	cur, ok := m.items[k]
+	switch {
+	case !ok && rev != 0, ok && cur.rev != rev:
+		return fzWant{err: store.ErrConflict, item: cur}
+	case !ok && !m.roomForNew():
+		return fzWant{err: store.ErrStoreFull}
+	}
+	return fzWant{item: m.write(k, v, m.cfg.ttl)}
+}
+
+// sinceFor turns a SetIfUnmodifiedSince time choice into a time.
+func (m *fzModel) sinceFor(k, choice, pick int) time.Time {
+	m.purge()
+	cur := m.items[k].lm
+	switch choice {
+	case fzSinceBefore:
+		return cur.Add(-time.Nanosecond)
+	case fzSinceNow:
+		return m.clock
+	case fzSinceSeen:
+		if len(m.lms) == 0 {
+			return m.clock
+		}
+		return m.lms[pick%len(m.lms)]
+	case fzSinceZero:
+		return time.Time{}
+	case fzSinceAfter:
+		return cur.Add(time.Nanosecond)
+	}
+	return cur
+}
+
+func (m *fzModel) setIfUnmodifiedSince(k, v int, since time.Time) fzWant {
+	m.purge()
+	cur, ok := m.items[k]
+	if !ok || cur.lm.After(since) {
+		return fzWant{err: store.ErrConflict, item: cur}
+	}
+	return fzWant{item: m.write(k, v, m.cfg.ttl)}
+}
+
+func (m *fzModel) getMany(keys []int) map[int]fzItem {
+	m.purge()
+	out := map[int]fzItem{}
+	for _, k := range keys {
+		if it, ok := m.items[k]; ok {
+			out[k] = it
+			m.hits++
+		} else {
+			m.misses++
+		}
+	}
+	return out
+}
+
+func (m *fzModel) modifiedSince(since time.Time) map[int]fzItem {
+	m.purge()
+	out := map[int]fzItem{}
+	for k, it := range m.items {
+		if it.lm.After(since) {
+			out[k] = it
+		}
+	}
+	return out
+}
+
+// setManyFits reports whether a SetMany of batch succeeds: all or nothing,
+// a batch larger than MaxSize never fits, and under RejectWhenFull its new
+// keys must fit beside the live items.
+func (m *fzModel) setManyFits(batch map[int]int) bool {
+	m.purge()
+	if m.cfg.maxSize == 0 {
+		return true
+	}
+	if len(batch) > m.cfg.maxSize {
+		return false
+	}
+	if m.cfg.evictOldest {
+		return true
+	}
+	n := len(m.items)
+	for k := range batch {
+		if _, ok := m.items[k]; !ok {
+			n++
+		}
+	}
+	return n <= m.cfg.maxSize
+}
+
+// setMany writes batch, which fits. Its keys that have a live item are
+// written first, then room is made for the new keys (expired items first,
+// as of the time after those writes, then the oldest items outside the
+// batch), then the new keys are written. Within each group the store picks
+// the order; order lists the batch's keys in the order the store wrote
+// them (read back from it; keys it does not list go last, by key).
+func (m *fzModel) setMany(batch map[int]int, order []int) {
+	m.purge()
+	order = slices.Clone(order)
+	for _, k := range slices.Sorted(maps.Keys(batch)) {
+		if !slices.Contains(order, k) {
+			order = append(order, k)
+		}
+	}
+	var fresh []int
+	for _, k := range order {
+		if _, ok := m.items[k]; ok {
+			m.write(k, batch[k], m.cfg.ttl)
+		} else {
+			fresh = append(fresh, k)
+		}
+	}
+	m.purge()
+	for m.cfg.maxSize > 0 && len(m.items)+len(fresh) > m.cfg.maxSize {
+		m.evictOldest(batch)
+	}
+	for _, k := range fresh {
+		m.write(k, batch[k], m.cfg.ttl)
+	}
+}
+
+// ---------------------------------------------------------------------
+// The harness: one design, one bubble, one model.
+
+type fzCall struct {
+	key    int
+	item   *store.Item[int]
+	reason store.EvictReason
+}
+
+type fzHeld struct {
+	item *store.Item[int]
+	was  store.Item[int]
+}
+
+type fzHarness struct {
+	t   *testing.T
+	d   design
+	cfg fzConfig
+	s   kv.Store[int, int]
+	m   *fzModel
+	log []string
+
+	held []fzHeld // every item the store handed out, to check none changes
+
+	mu    sync.Mutex
+	calls []fzCall // eviction callback calls
+}
+
+func (h *fzHarness) fatalf(format string, args ...any) {
+	h.t.Helper()
+	h.t.Fatalf("%s: %s\nconfig: %v\nops (the last one failed):\n%s",
+		h.d.name, fmt.Sprintf(format, args...), h.cfg, strings.Join(h.log, "\n"))
+}
+
+// checkErr checks err against the sentinel want (nil: no error).
+func (h *fzHarness) checkErr(what string, err, want error) {
+	h.t.Helper()
+	if want == nil && err != nil || want != nil && !errors.Is(err, want) {
+		h.fatalf("%s: error %v, want %v", what, err, want)
+	}
+}
+
+// checkConflict checks that err is a *ConflictError carrying cur's
+// revision and LastModified (zero when absent).
+func (h *fzHarness) checkConflict(what string, err error, cur fzItem) {
+	h.t.Helper()
+	var ce *store.ConflictError
+	if !errors.Is(err, store.ErrConflict) || !errors.As(err, &ce) {
+		h.fatalf("%s: error %v, want a *ConflictError with revision %d", what, err, cur.rev)
+	}
+	if ce.Revision != cur.rev || !ce.LastModified.Equal(cur.lm) {
+		h.fatalf("%s: conflict with revision %d, LastModified %s; want the current item %v",
+			what, ce.Revision, fzT(ce.LastModified), cur)
+	}
+}
+
+// checkItem checks an item the store handed out against the model's.
+func (h *fzHarness) checkItem(what string, got *store.Item[int], want fzItem) {
+	h.t.Helper()
+	if got == nil {
+		h.fatalf("%s: nil item, want %v", what, want)
+	}
+	h.held = append(h.held, fzHeld{got, *got})
+	if got.Value != want.value || got.Revision != want.rev ||
+		!got.LastModified.Equal(want.lm) || !got.ExpiresAt.Equal(want.exp) {
+		h.fatalf("%s: item {value %d, rev %d, lm %s, exp %s}, want %v", what,
+			got.Value, got.Revision, fzT(got.LastModified), fzT(got.ExpiresAt), want)
+	}
+	if got.LastModified != got.LastModified.Round(0) || got.ExpiresAt != got.ExpiresAt.Round(0) {
+		h.fatalf("%s: item times carry a monotonic clock reading", what)
+	}
+}
+
+func (h *fzHarness) checkItems(what string, got map[int]*store.Item[int], want map[int]fzItem) {
+	h.t.Helper()
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			h.fatalf("%s: has key %d (%v), which the model does not; want keys %v",
+				what, k, got[k], slices.Sorted(maps.Keys(want)))
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(want)) {
+		item, ok := got[k]
+		if !ok {
+			h.fatalf("%s: key %d missing, want %v", what, k, want[k])
+		}
+		h.checkItem(fmt.Sprintf("%s[%d]", what, k), item, want[k])
+	}
+}
+
+// checkAll compares the whole store with the model, and the order of its
+// items (All: in modification order, oldest first) with the model's.
+func (h *fzHarness) checkAll(what string) {
+	h.t.Helper()
+	var keys []int
+	got := map[int]*store.Item[int]{}
+	for k, item := range h.s.All() {
+		keys = append(keys, k)
+		got[k] = item
+	}
+	h.checkItems(what+": All", got, h.m.list())
+	if !slices.Equal(keys, h.m.order) {
+		h.fatalf("%s: All yields keys %v, want them in modification order %v", what, keys, h.m.order)
+	}
+}
+
+func (h *fzHarness) checkStats(what string) {
+	h.t.Helper()
+	h.m.purge()
+	st, err := h.s.Stats()
+	h.checkErr(what, err, nil)
+	m := h.m
+	if st.Writes != m.rev || st.Deletes != m.deletes || st.Evictions != uint64(len(m.evicted)) ||
+		st.Hits != m.hits || st.Misses != m.misses {
+		h.fatalf("%s: writes %d, deletes %d, evictions %d, hits %d, misses %d; "+
+			"want writes %d, deletes %d, evictions %d, hits %d, misses %d", what,
+			st.Writes, st.Deletes, st.Evictions, st.Hits, st.Misses,
+			m.rev, m.deletes, len(m.evicted), m.hits, m.misses)
+	}
+	// When expired items are removed is the store's business; how many
+	// can have been is not.
+	if st.Expirations > uint64(len(m.expired)) || st.Items < len(m.items) || st.Restarts != 0 {
+		h.fatalf("%s: expirations %d, items %d, restarts %d; want at most %d expirations, at least %d items, no restarts",
+			what, st.Expirations, st.Items, st.Restarts, len(m.expired), len(m.items))
+	}
+}
+
+func (h *fzHarness) step(op fzOp) {
+	h.t.Helper()
+	s, m := h.s, h.m
+	m.purge()
+	what := op.String()
+	switch op.kind {
+	case fzSet, fzSetWithTTL:
+		var err error
+		ttl := m.cfg.ttl
+		if op.kind == fzSet {
+			err = s.Set(op.key, op.value)
+		} else {
+			ttl = op.ttl
+			err = s.SetWithTTL(op.key, op.value, op.ttl)
+		}
+		want := m.set(op.key, op.value, ttl)
+		h.checkErr(what, err, want.err)
+	case fzGet:
+		item, err := s.Get(op.key)
+		want := m.get(op.key)
+		h.checkErr(what, err, want.err)
+		if want.err == nil {
+			h.checkItem(what, item, want.item)
+		} else if item != nil {
+			h.fatalf("%s: an item with the error", what)
+		}
+	case fzDelete:
+		h.checkErr(what, s.Delete(op.key), m.del(op.key).err)
+	case fzSize:
+		n, err := s.Size()
+		h.checkErr(what, err, nil)
+		if want := m.size(); n != want {
+			h.fatalf("%s: %d, want %d", what, n, want)
+		}
+	case fzList:
+		got, err := s.List()
+		h.checkErr(what, err, nil)
+		h.checkItems(what, got, m.list())
+		if keys := slices.Collect(s.Keys()); !slices.Equal(keys, m.order) {
+			h.fatalf("%s: Keys yields %v, want them in modification order %v", what, keys, m.order)
+		}
+	case fzClear:
+		h.checkErr(what, s.Clear(), nil)
+		m.clear()
+	case fzCompareAndSet:
+		rev := m.revisionFor(op.key, op.choice)
+		what = fmt.Sprintf("%s = CompareAndSet(%d, %d, %d)", what, op.key, op.value, rev)
+		item, err := s.CompareAndSet(op.key, op.value, rev)
+		h.checkWrite(what, item, err, m.compareAndSet(op.key, op.value, rev))
+	case fzSetIfUnmod:
+		since := m.sinceFor(op.key, op.choice, op.pick)
+		what = fmt.Sprintf("%s = SetIfUnmodifiedSince(%d, %d, %s)", what, op.key, op.value, fzT(since))
+		item, err := s.SetIfUnmodifiedSince(op.key, op.value, since)
+		h.checkWrite(what, item, err, m.setIfUnmodifiedSince(op.key, op.value, since))
+	case fzGetMany:
+		got, err := s.GetMany(op.keys)
+		h.checkErr(what, err, nil)
+		if got == nil {
+			h.fatalf("%s: a nil map", what)
+		}
+		h.checkItems(what, got, m.getMany(op.keys))
+	case fzModifiedSince:
+		if !h.d.actor {
+			break // only the actor design has ModifiedSince
+		}
+		since := m.sinceFor(op.key, op.choice, op.pick)
+		what = fmt.Sprintf("%s = ModifiedSince(%s)", what, fzT(since))
+		got, err := asActor(s).ModifiedSince(since)
+		h.checkErr(what, err, nil)
+		h.checkItems(what, got, m.modifiedSince(since))
+	case fzSetMany:
+		err := s.SetMany(op.batch)
+		if !m.setManyFits(op.batch) {
+			h.checkErr(what, err, store.ErrStoreFull)
+			break
+		}
+		h.checkErr(what, err, nil)
+		// Read back the order the store wrote the batch in.
+		got, err := s.List()
+		h.checkErr(what+": List", err, nil)
+		var order []int
+		for k := range op.batch {
+			if got[k] != nil {
+				order = append(order, k)
+			}
+		}
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(got[a].Revision, got[b].Revision) })
+		m.setMany(op.batch, order)
+	case fzAdvance:
+		h.sleep(op.d)
+	case fzAdvanceToExpiry:
+		if it, ok := m.items[op.key]; ok && !it.exp.IsZero() {
+			if d := it.exp.Add(op.d).Sub(m.clock); d > 0 {
+				h.sleep(d)
+			}
+		}
+	case fzStats:
+		h.checkStats(what)
+	case fzRestart:
+		h.checkErr(what+": Shutdown", s.Shutdown(), nil)
+		if s.IsRunning() {
+			h.fatalf("%s: running after Shutdown", what)
+		}
+		_, err := s.Get(op.key)
+		h.checkErr(what+": Get after Shutdown", err, store.ErrNotRunning)
+		h.checkErr(what+": Start", s.Start(context.Background()), nil)
+		if !s.IsRunning() {
+			h.fatalf("%s: not running after Start", what)
+		}
+	}
+	h.checkAll("after " + what)
+}
+
+// checkWrite checks a conditional write's answer.
+func (h *fzHarness) checkWrite(what string, item *store.Item[int], err error, want fzWant) {
+	h.t.Helper()
+	switch want.err {
+	case nil:
+		h.checkErr(what, err, nil)
+		h.checkItem(what, item, want.item)
+	case store.ErrConflict:
+		h.checkConflict(what, err, want.item)
+	default:
+		h.checkErr(what, err, want.err)
+	}
+	if want.err != nil && item != nil {
+		h.fatalf("%s: an item with the error", what)
+	}
+}
+
+func (h *fzHarness) sleep(d time.Duration) {
+	h.t.Helper()
+	time.Sleep(d)
+	h.m.clock = h.m.clock.Add(d)
+	if now := time.Now(); !now.Equal(h.m.clock) {
+		h.fatalf("virtual time is %s, want %s", fzT(now), fzT(h.m.clock))
+	}
+}
+
+// checkCalls checks, once the store has stopped, the eviction callback's
+// calls: one for every capacity eviction the model made, with its item,
+// and none for anything else but items the model saw expire, at most one
+// for each.
+func (h *fzHarness) checkCalls() {
+	h.t.Helper()
+	h.mu.Lock()
+	calls := slices.Clone(h.calls)
+	h.mu.Unlock()
+	evicted := map[uint64]fzRemoval{}
+	for _, e := range h.m.evicted {
+		evicted[e.item.rev] = e
+	}
+	seen := map[uint64]bool{}
+	capacity := 0
+	for _, c := range calls {
+		what := fmt.Sprintf("callback(%d, rev %d, %v)", c.key, c.item.Revision, c.reason)
+		if seen[c.item.Revision] {
+			h.fatalf("%s: a second call for the item", what)
+		}
+		seen[c.item.Revision] = true
+		var want fzRemoval
+		var ok bool
+		switch c.reason {
+		case store.EvictCapacity:
+			want, ok = evicted[c.item.Revision]
+			capacity++
+		case store.EvictExpired:
+			want, ok = h.m.expired[c.item.Revision]
+		}
+		if !ok {
+			h.fatalf("%s: the model did not see that item go this way (evicted: %v)", what, h.m.evicted)
+		}
+		if c.key != want.key {
+			h.fatalf("%s: key %d, want %d", what, c.key, want.key)
+		}
+		h.checkItem(what, c.item, want.item)
+	}
+	if capacity != len(h.m.evicted) {
+		h.fatalf("%d callbacks for capacity evictions, want %d: %v", capacity, len(h.m.evicted), h.m.evicted)
+	}
+}
+
+func fzRunDesign(t *testing.T, d design, cfg fzConfig, ops []fzOp) {
+	synctest.Test(t, func(t *testing.T) {
+		h := &fzHarness{t: t, d: d, cfg: cfg}
+		var opts []store.Option[int, int]
+		if cfg.onEvict {
+			opts = append(opts, store.WithOnEvict(func(k int, item *store.Item[int], reason store.EvictReason) {
+				h.mu.Lock()
+				defer h.mu.Unlock()
+				h.calls = append(h.calls, fzCall{k, item, reason})
+			}))
+		}
+		scfg := store.Config{MaxSize: cfg.maxSize, TTL: cfg.ttl, CleanupInterval: cfg.cleanup}
+		if cfg.evictOldest {
+			scfg.Eviction = store.EvictOldest
+		}
+		h.s = startInBubble(t, d, scfg, opts...)
+		h.m = newFzModel(cfg, time.Now().Round(0))
+		for i, op := range ops {
+			h.log = append(h.log, fmt.Sprintf("%3d %v", i, op))
+			h.step(op)
+		}
+		h.log = append(h.log, "    (end)")
+		h.checkStats("Stats at the end")
+		h.checkErr("Shutdown", h.s.Shutdown(), nil)
+		for _, x := range h.held {
+			if *x.item != x.was {
+				h.fatalf("an item handed out changed: %+v, was %+v", *x.item, x.was)
+			}
+		}
+		if cfg.onEvict {
+			h.checkCalls()
+		}
+	})
+}
+
+func FuzzDifferential(f *testing.F) {
+	o := fzO
+	for _, seed := range [][]byte{
+		// Each op on an unlimited store.
+		fzEnc(0, 0,
+			o(fzSet, 1, 2), o(fzGet, 1), o(fzGet, 2), o(fzSet, 1, 3), o(fzGet, 1), o(fzSize), o(fzList),
+			o(fzDelete, 1), o(fzDelete, 1), o(fzGet, 1), o(fzSet, 2, 0), o(fzSet, 3, 0), o(fzClear),
+			o(fzSize), o(fzList), o(fzStats)),
+		// TTL boundaries: visible until 1ns before ExpiresAt, gone at it.
+		fzEnc(0, 0,
+			o(fzSetWithTTL, 1, 1, fzTTLSec), o(fzSetWithTTL, 2, 2, fzTTL2Sec), o(fzSetWithTTL, 3, 3, fzTTLNone),
+			o(fzAdvance, fzD1sMinus1ns), o(fzGet, 1), o(fzSize), o(fzAdvance, fzD1ns), o(fzGet, 1), o(fzList),
+			o(fzAdvanceToExpiry, 2, 0), o(fzGet, 2), o(fzAdvance, fzD1m), o(fzSize), o(fzStats)),
+		// Negative TTLs are refused; nanosecond TTLs expire as later writes
+		// are stamped while the clock stands still.
+		fzEnc(0, 0,
+			o(fzSetWithTTL, 1, 1, fzTTLNegNs), o(fzSetWithTTL, 1, 1, fzTTLNegSec), o(fzGet, 1),
+			o(fzSetWithTTL, 1, 1, fzTTLNs), o(fzGet, 1), o(fzSetWithTTL, 2, 2, fzTTL2Ns), o(fzSet, 3, 3),
+			o(fzGet, 2), o(fzSet, 4, 4), o(fzGet, 2), o(fzSize)),
+		// The Config's TTL, and a SetWithTTL of 0 that never expires.
+		fzEnc(0, fzCfgTTL1s,
+			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTLNone), o(fzSetWithTTL, 3, 3, fzTTL3Sec),
+			o(fzAdvance, fzD1s), o(fzList), o(fzAdvance, fzD2s), o(fzList), o(fzAdvance, fzD1m), o(fzSize)),
+		// RejectWhenFull: a new key is refused, an update is not, and
+		// expired items make room.
+		fzEnc(2, 0,
+			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTLSec), o(fzSet, 3, 3), o(fzSet, 1, 4), o(fzSet, 2, 5),
+			o(fzAdvanceToExpiry, 2, 0), o(fzSet, 3, 3), o(fzSet, 4, 4), o(fzSize), o(fzStats)),
+		// EvictOldest: the least recently modified item goes; an update
+		// makes an item the newest.
+		fzEnc(2, fzEvictOldest|fzOnEvict,
+			o(fzSet, 1, 1), o(fzSet, 2, 2), o(fzSet, 1, 3), o(fzSet, 3, 3), o(fzGet, 2), o(fzSet, 4, 4),
+			o(fzSetWithTTL, 5, 5, fzTTLSec), o(fzAdvance, fzD1s), o(fzSet, 0, 0), o(fzList), o(fzStats)),
+		// CompareAndSet with every revision choice, a create under
+		// RejectWhenFull and under EvictOldest.
+		fzEnc(2, 0,
+			o(fzSet, 1, 1), o(fzCompareAndSet, 1, 2, fzRevCurrent), o(fzCompareAndSet, 1, 3, fzRevStale),
+			o(fzCompareAndSet, 1, 3, fzRevZero), o(fzCompareAndSet, 1, 3, fzRevFuture),
+			o(fzCompareAndSet, 2, 3, fzRevCurrent), o(fzCompareAndSet, 3, 3, fzRevZero),
+			o(fzCompareAndSet, 1, 4, fzRevOther), o(fzCompareAndSet, 4, 4, fzRevZero), o(fzDelete, 1),
+			o(fzCompareAndSet, 1, 5, fzRevStale), o(fzCompareAndSet, 1, 5, fzRevCurrent)),
+		fzEnc(1, fzEvictOldest|fzCfgTTL1s,
+			o(fzSet, 1, 1), o(fzCompareAndSet, 2, 2, fzRevZero), o(fzCompareAndSet, 2, 3, fzRevCurrent),
+			o(fzAdvance, fzD1s), o(fzCompareAndSet, 2, 4, fzRevStale), o(fzCompareAndSet, 2, 4, fzRevZero)),
+		// SetIfUnmodifiedSince with every time choice.
+		fzEnc(0, fzCfgTTL3s,
+			o(fzSetIfUnmod, 1, 1, fzSinceNow, 0), o(fzSet, 1, 1), o(fzSet, 2, 2),
+			o(fzSetIfUnmod, 1, 2, fzSinceNow, 0), o(fzSetIfUnmod, 1, 2, fzSinceBefore, 0),
+			o(fzSetIfUnmod, 1, 3, fzSinceCurrent, 0), o(fzSetIfUnmod, 2, 3, fzSinceSeen, 0),
+			o(fzSetIfUnmod, 2, 3, fzSinceSeen, 4), o(fzSetIfUnmod, 2, 4, fzSinceZero, 0),
+			o(fzSetIfUnmod, 2, 5, fzSinceAfter, 0), o(fzAdvance, fzD1s), o(fzSetIfUnmod, 1, 6, fzSinceNow, 0),
+			o(fzAdvanceToExpiry, 1, 0), o(fzSetIfUnmod, 1, 7, fzSinceSeen, 1)),
+		// GetMany: absent, repeated and expired keys, and none at all.
+		fzEnc(0, 0,
+			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTLSec), o(fzGetMany, 4, 1, 2, 3, 1), o(fzGetMany, 0),
+			o(fzAdvance, fzD1s), o(fzGetMany, 3, 2, 1, 2), o(fzGetMany, 128), o(fzStats)),
+		// ModifiedSince (the actor design's): items modified after a time,
+		// expired ones left out.
+		fzEnc(0, 0,
+			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTLSec), o(fzSet, 3, 3), o(fzModifiedSince, 1, fzSinceCurrent, 0),
+			o(fzModifiedSince, 1, fzSinceBefore, 0), o(fzModifiedSince, 0, fzSinceZero, 0), o(fzAdvance, fzD1s),
+			o(fzModifiedSince, 0, fzSinceSeen, 0), o(fzSet, 1, 4), o(fzModifiedSince, 3, fzSinceAfter, 0),
+			o(fzModifiedSince, 0, fzSinceNow, 0)),
+		// SetMany under RejectWhenFull: all or nothing, a batch larger than
+		// MaxSize, an empty batch, updates within a full store.
+		fzEnc(3, 0,
+			o(fzSetMany, 2, 1, 1, 2, 2), o(fzSetMany, 2, 3, 3, 4, 4), o(fzList), o(fzSetMany, 4, 0, 0, 1, 1, 2, 2, 3, 3),
+			o(fzSetMany, 0), o(fzSetMany, 3, 1, 5, 2, 5, 3, 5), o(fzSetMany, 1, 1, 6), o(fzSetMany, 1, 4, 4),
+			o(fzStats)),
+		// SetMany under EvictOldest: the oldest items outside the batch go.
+		fzEnc(3, fzEvictOldest|fzOnEvict,
+			o(fzSet, 1, 1), o(fzSet, 2, 2), o(fzSet, 3, 3), o(fzSetMany, 2, 1, 4, 4, 4),
+			o(fzSetMany, 3, 5, 5, 0, 0, 1, 1), o(fzSetMany, 4, 1, 1, 2, 2, 3, 3, 4, 4), o(fzList), o(fzStats)),
+		// SetMany under EvictOldest, where an item expires within the
+		// batch's own stamps: the updates are stamped first, and that
+		// expiry makes room instead of the oldest item.
+		fzEnc(4, fzEvictOldest|fzOnEvict,
+			o(fzSet, 0, 0), o(fzSetWithTTL, 1, 1, fzTTLSec), o(fzSet, 2, 2), o(fzSet, 3, 3),
+			o(fzAdvance, fzD1s), o(fzSetMany, 3, 2, 2, 3, 3, 4, 4), o(fzList), o(fzStats)),
+		// Sweeps, the Config's TTL, callbacks and a restart that keeps the
+		// items.
+		fzEnc(2, fzEvictOldest|fzCfgTTL1s|fzCleanup|fzOnEvict,
+			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTLNone), o(fzRestart, 1), o(fzGet, 1), o(fzAdvance, fzD2s),
+			o(fzStats), o(fzSet, 3, 3), o(fzSet, 4, 4), o(fzRestart, 1), o(fzAdvance, fzD500ms), o(fzList),
+			o(fzAdvance, fzD1m), o(fzSize), o(fzStats)),
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, ops := fzDecode(data)
+		for _, d := range designs {
+			fzRunDesign(t, d, cfg, ops)
+		}
+	})
+}
