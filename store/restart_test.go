@@ -174,3 +174,34 @@ func TestOwnerPanicWhileStoppingIsReportedAndEveryCallerAnswered(t *testing.T) {
 		t.Fatalf("callers got %v; want 2 written, 1 ErrPanicked, 2 ErrNotRunning (answered after the owner died)", counts)
 	}
 }
+
+// TestAskGivesUpWithItsContext: an actor's request to an owner that will
+// never answer (it died) returns when the actor is told to stop, whether
+// it is still waiting to send or already waiting for the reply.
+func TestAskGivesUpWithItsContext(t *testing.T) {
+	s, err := New[string, int](Config{MailboxSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := s.newRun() // never started: nobody reads its mailbox
+	reply := make(chan messages.Reply[string, int], 1)
+	for _, name := range []string{"waiting for the reply", "waiting to send"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.ask(ctx, r, &reply, &messages.Request[string, int]{Op: messages.OpSize})
+			done <- err
+		}()
+		// The first ask fills the one-slot mailbox; the second cannot send.
+		for len(r.mailbox) == 0 {
+			runtime.Gosched()
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("%s: got %v, want context.Canceled", name, err)
+		}
+	}
+	if r.gate.state.Load() != 0 {
+		t.Fatal("ask left a caller inside the gate")
+	}
+}
