@@ -34,6 +34,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
+
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -231,22 +233,16 @@ func soak(t *testing.T, d design, duration time.Duration) {
 	if !s.IsRunning() {
 		t.Fatalf("the store is not running after the load: Err = %v", s.Err())
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
+	swept := func() bool {
 		st, err := s.Stats()
-		if err != nil {
-			t.Fatalf("Stats: %v", err)
-		}
-		if st.Items == 0 && st.Pending == 0 {
-			if st.Watchers != 0 {
-				t.Errorf("%d watchers left after every watcher goroutine ended", st.Watchers)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("items not all expired and swept a minute after the load: %s", soakStats(s))
-		}
-		time.Sleep(10 * time.Millisecond)
+		return err == nil && st.Items == 0 && st.Pending == 0
+	}
+	gomega.NewWithT(t).Eventually(swept).WithTimeout(time.Minute).WithPolling(10*time.Millisecond).
+		Should(gomega.BeTrue(), func() string {
+			return "items not all expired and swept a minute after the load: " + soakStats(s)
+		})
+	if st, _ := s.Stats(); st.Watchers != 0 {
+		t.Errorf("%d watchers left after every watcher goroutine ended", st.Watchers)
 	}
 	if err := s.Clear(); err != nil {
 		t.Fatalf("Clear: %v", err)
@@ -283,11 +279,11 @@ func soak(t *testing.T, d design, duration time.Duration) {
 
 	// Goroutines on their way out (context.AfterFunc's, a callback's) get a
 	// few seconds.
-	final := soakMeasure()
-	for wait := time.Now().Add(10 * time.Second); final.goroutines > base.goroutines && time.Now().Before(wait); {
-		time.Sleep(50 * time.Millisecond)
+	var final soakFigures
+	soakEventually().Eventually(func() int {
 		final = soakMeasure()
-	}
+		return final.goroutines
+	}).WithTimeout(10 * time.Second).WithPolling(50 * time.Millisecond).Should(gomega.BeNumerically("<=", base.goroutines))
 	t.Logf("final: %v (baseline %v): goroutines %+d, heap %+.2f MiB", final, base,
 		final.goroutines-base.goroutines, (float64(final.heap)-float64(base.heap))/(1<<20))
 	if final.goroutines > base.goroutines {
@@ -426,11 +422,8 @@ func soakRestarter(s intStore, rng *rand.Rand, stop <-chan struct{}, c *soakCoun
 			c.stops.Add(1)
 		} else {
 			cancel()
-			for deadline := time.Now().Add(10 * time.Second); s.IsRunning(); time.Sleep(time.Millisecond) {
-				if time.Now().After(deadline) {
-					c.fail("still running 10s after its context was cancelled")
-					break
-				}
+			if !soakEventually().Eventually(s.IsRunning).WithTimeout(10 * time.Second).WithPolling(time.Millisecond).Should(gomega.BeFalse()) {
+				c.fail("still running 10s after its context was cancelled")
 			}
 			if err := s.Shutdown(); err != nil {
 				c.fail("Shutdown after the cancel: %v", err)
@@ -443,4 +436,10 @@ func soakRestarter(s intStore, rng *rand.Rand, stop <-chan struct{}, c *soakCoun
 			c.fail("Start: %v", err)
 		}
 	}
+}
+
+// soakEventually returns a Gomega whose failed assertions only report
+// false, for waits whose failure the caller words itself.
+func soakEventually() gomega.Gomega {
+	return gomega.NewGomega(func(string, ...int) {})
 }

@@ -39,6 +39,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/onsi/gomega"
 	"go.uber.org/goleak"
 
 	"github.com/lastmodstore/lastmodstore/internal/kv"
@@ -124,16 +125,11 @@ func faultAwait(t *testing.T, what string, done <-chan struct{}) {
 	}
 }
 
-// faultUntil polls cond until it holds, failing like faultAwait.
+// faultUntil waits until cond holds, failing like faultAwait.
 func faultUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(faultHang)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not so after %v\n%s", what, faultHang, faultStacks())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	gomega.NewWithT(t).Eventually(cond).WithTimeout(faultHang).WithPolling(time.Millisecond).
+		Should(gomega.BeTrue(), func() string { return fmt.Sprintf("%s: not so after %v\n%s", what, faultHang, faultStacks()) })
 }
 
 // faultCall runs fn on a goroutine of its own and returns a channel closed
@@ -1087,11 +1083,11 @@ func TestFaultCallbackPanicWhileStoppingLosesOnlyItsOwnNotice(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				time.Sleep(5 * time.Millisecond)
 				for _, k := range keys {
-					if _, err := s.Get(k); !errors.Is(err, store.ErrNotFound) {
-						t.Fatalf("Get(%q) after its TTL: %v, want ErrNotFound", k, err)
-					}
+					faultUntil(t, "Get("+k+") finds it expired", func() bool {
+						_, err := s.Get(k)
+						return errors.Is(err, store.ErrNotFound)
+					})
 				}
 			}
 			expire("block")
