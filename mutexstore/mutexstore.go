@@ -585,25 +585,15 @@ func (s *Store[K, V]) Stats() (store.Stats, error) {
 // All returns an iterator over a consistent snapshot of the live items,
 // oldest first; see store.Store.All.
 func (s *Store[K, V]) All() iter.Seq2[K, *store.Item[V]] {
-	return func(yield func(K, *store.Item[V]) bool) {
+	return table.All(func() []messages.Entry[K, V] {
 		var entries []messages.Entry[K, V]
 		_ = s.read(func() { entries = s.table.List() })
-		for _, e := range entries {
-			if !yield(e.Key, e.Item) {
-				return
-			}
-		}
-	}
+		return entries
+	})
 }
 
 // Keys returns an iterator over the keys of a consistent snapshot of the
 // live items; see store.Store.Keys.
 func (s *Store[K, V]) Keys() iter.Seq[K] {
-	return func(yield func(K) bool) {
-		for k := range s.All() {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return table.Keys(s.All())
 }

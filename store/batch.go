@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -93,26 +94,16 @@ func (s *Store[K, V]) ModifiedSince(t time.Time) (map[K]*Item[V], error) {
 // modification order, oldest first. The snapshot is taken when iteration
 // begins, in one round trip; a store that is not running yields nothing.
 func (s *Store[K, V]) All() iter.Seq2[K, *Item[V]] {
-	return func(yield func(K, *Item[V]) bool) {
+	return table.All(func() []messages.Entry[K, V] {
 		entries, _ := s.entries(&messages.Request[K, V]{Op: messages.OpList}, time.Time{})
-		for _, e := range entries {
-			if !yield(e.Key, e.Item) {
-				return
-			}
-		}
-	}
+		return entries
+	})
 }
 
 // Keys returns an iterator over the keys of a consistent snapshot of the
 // live items, like All.
 func (s *Store[K, V]) Keys() iter.Seq[K] {
-	return func(yield func(K) bool) {
-		for k := range s.All() {
-			if !yield(k) {
-				return
-			}
-		}
-	}
+	return table.Keys(s.All())
 }
 
 // Stats returns a snapshot of the store's counters, taken in one round
