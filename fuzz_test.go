@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -73,10 +74,11 @@ var (
 	// write order back from. Half the configurations have none.
 	fzConfigTTLs = [4]time.Duration{0, time.Second, 3 * time.Second, 0}
 	// SetWithTTL: whole seconds, nanoseconds (which expire while the clock
-	// stands still, as later writes are stamped a nanosecond apart), and
-	// negative ones (ErrInvalidTTL).
-	fzTTLs = [8]time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second,
-		time.Nanosecond, 2 * time.Nanosecond, -time.Nanosecond, -time.Second}
+	// stands still, as later writes are stamped a nanosecond apart),
+	// negative ones (ErrInvalidTTL), and the longest there is, whose
+	// expiry lies past 2262, where Unix nanoseconds end.
+	fzTTLs = [9]time.Duration{0, time.Second, 2 * time.Second, 3 * time.Second,
+		time.Nanosecond, 2 * time.Nanosecond, -time.Nanosecond, -time.Second, math.MaxInt64}
 	fzAdvances = [8]time.Duration{time.Nanosecond, 2 * time.Nanosecond, time.Millisecond,
 		500 * time.Millisecond, time.Second - time.Nanosecond, time.Second, 2 * time.Second, time.Minute}
 	// fzExpiryOffsets: AdvanceToExpiry lands this far from a key's ExpiresAt.
@@ -102,12 +104,19 @@ const (
 	fzStats                           //
 	fzRestart                         // key: Shutdown, check it is stopped, Start again: the items must survive
 	fzModifiedSince                   // key, time choice (fzSince...), pick; the actor design only
+	fzInvalidKey                      // which (fzInvalid...), key, value: an operation given a NaN key
 	fzNumOps
 )
 
+// The operations fzInvalidKey gives a NaN key, which every one must refuse
+// with ErrInvalidKey, changing nothing. GetMany and SetMany get it beside
+// a valid key.
+var fzInvalidOps = [...]string{"Set", "SetWithTTL", "Get", "Delete", "CompareAndSet",
+	"SetIfUnmodifiedSince", "GetMany", "SetMany"}
+
 var fzOpNames = [fzNumOps]string{"Set", "SetWithTTL", "Get", "Delete", "Size", "List", "Clear",
 	"CompareAndSet", "SetIfUnmodifiedSince", "GetMany", "SetMany", "Advance", "AdvanceToExpiry",
-	"Stats", "Restart", "ModifiedSince"}
+	"Stats", "Restart", "ModifiedSince", "InvalidKey"}
 
 // The revisions CompareAndSet is given, from the model's view of the key.
 const (
@@ -186,6 +195,8 @@ func (op fzOp) String() string {
 		return fmt.Sprintf("%s(%v)", name, op.d)
 	case fzAdvanceToExpiry:
 		return fmt.Sprintf("%s(%d, %+v)", name, op.key, op.d)
+	case fzInvalidKey:
+		return fmt.Sprintf("%s(NaN beside %d)", fzInvalidOps[op.choice], op.key)
 	}
 	return name
 }
@@ -260,6 +271,8 @@ func fzDecode(data []byte) (fzConfig, []fzOp) {
 			op.d = fzAdvances[r.next()%len(fzAdvances)]
 		case fzAdvanceToExpiry:
 			op.key, op.d = r.key(), fzExpiryOffsets[r.next()%len(fzExpiryOffsets)]
+		case fzInvalidKey:
+			op.choice, op.key, op.value = r.next()%len(fzInvalidOps), r.key(), r.value()
 		}
 		ops = append(ops, op)
 	}
@@ -289,7 +302,7 @@ const (
 
 // Indexes into fzTTLs and fzAdvances, for the seeds.
 const (
-	fzTTLNone, fzTTLSec, fzTTL2Sec, fzTTL3Sec, fzTTLNs, fzTTL2Ns, fzTTLNegNs, fzTTLNegSec = 0, 1, 2, 3, 4, 5, 6, 7
+	fzTTLNone, fzTTLSec, fzTTL2Sec, fzTTL3Sec, fzTTLNs, fzTTL2Ns, fzTTLNegNs, fzTTLNegSec, fzTTLFar = 0, 1, 2, 3, 4, 5, 6, 7, 8
 
 	fzD1ns, fzD2ns, fzD1ms, fzD500ms, fzD1sMinus1ns, fzD1s, fzD2s, fzD1m = 0, 1, 2, 3, 4, 5, 6, 7
 )
@@ -662,7 +675,7 @@ type fzHarness struct {
 	t   *testing.T
 	d   design
 	cfg fzConfig
-	s   kv.Store[int, int]
+	s   kv.Store[float64, int] // float64 keys, so an operation can be given a NaN one
 	m   *fzModel
 	log []string
 
@@ -741,8 +754,8 @@ func (h *fzHarness) checkAll(what string) {
 	var keys []int
 	got := map[int]*store.Item[int]{}
 	for k, item := range h.s.All() {
-		keys = append(keys, k)
-		got[k] = item
+		keys = append(keys, int(k))
+		got[int(k)] = item
 	}
 	h.checkItems(what+": All", got, h.m.list())
 	if !slices.Equal(keys, h.m.order) {
@@ -781,15 +794,15 @@ func (h *fzHarness) step(op fzOp) {
 		var err error
 		ttl := m.cfg.ttl
 		if op.kind == fzSet {
-			err = s.Set(op.key, op.value)
+			err = s.Set(float64(op.key), op.value)
 		} else {
 			ttl = op.ttl
-			err = s.SetWithTTL(op.key, op.value, op.ttl)
+			err = s.SetWithTTL(float64(op.key), op.value, op.ttl)
 		}
 		want := m.set(op.key, op.value, ttl)
 		h.checkErr(what, err, want.err)
 	case fzGet:
-		item, err := s.Get(op.key)
+		item, err := s.Get(float64(op.key))
 		want := m.get(op.key)
 		h.checkErr(what, err, want.err)
 		if want.err == nil {
@@ -798,7 +811,7 @@ func (h *fzHarness) step(op fzOp) {
 			h.fatalf("%s: an item with the error", what)
 		}
 	case fzDelete:
-		h.checkErr(what, s.Delete(op.key), m.del(op.key).err)
+		h.checkErr(what, s.Delete(float64(op.key)), m.del(op.key).err)
 	case fzSize:
 		n, err := s.Size()
 		h.checkErr(what, err, nil)
@@ -808,8 +821,8 @@ func (h *fzHarness) step(op fzOp) {
 	case fzList:
 		got, err := s.List()
 		h.checkErr(what, err, nil)
-		h.checkItems(what, got, m.list())
-		if keys := slices.Collect(s.Keys()); !slices.Equal(keys, m.order) {
+		h.checkItems(what, fzIntKeys(got), m.list())
+		if keys := fzInts(slices.Collect(s.Keys())); !slices.Equal(keys, m.order) {
 			h.fatalf("%s: Keys yields %v, want them in modification order %v", what, keys, m.order)
 		}
 	case fzClear:
@@ -818,20 +831,24 @@ func (h *fzHarness) step(op fzOp) {
 	case fzCompareAndSet:
 		rev := m.revisionFor(op.key, op.choice)
 		what = fmt.Sprintf("%s = CompareAndSet(%d, %d, %d)", what, op.key, op.value, rev)
-		item, err := s.CompareAndSet(op.key, op.value, rev)
+		item, err := s.CompareAndSet(float64(op.key), op.value, rev)
 		h.checkWrite(what, item, err, m.compareAndSet(op.key, op.value, rev))
 	case fzSetIfUnmod:
 		since := m.sinceFor(op.key, op.choice, op.pick)
 		what = fmt.Sprintf("%s = SetIfUnmodifiedSince(%d, %d, %s)", what, op.key, op.value, fzT(since))
-		item, err := s.SetIfUnmodifiedSince(op.key, op.value, since)
+		item, err := s.SetIfUnmodifiedSince(float64(op.key), op.value, since)
 		h.checkWrite(what, item, err, m.setIfUnmodifiedSince(op.key, op.value, since))
 	case fzGetMany:
-		got, err := s.GetMany(op.keys)
+		var keys []float64
+		if op.keys != nil {
+			keys = fzFloats(op.keys)
+		}
+		got, err := s.GetMany(keys)
 		h.checkErr(what, err, nil)
 		if got == nil {
 			h.fatalf("%s: a nil map", what)
 		}
-		h.checkItems(what, got, m.getMany(op.keys))
+		h.checkItems(what, fzIntKeys(got), m.getMany(op.keys))
 	case fzModifiedSince:
 		if !h.d.actor {
 			break // only the actor design has ModifiedSince
@@ -840,17 +857,22 @@ func (h *fzHarness) step(op fzOp) {
 		what = fmt.Sprintf("%s = ModifiedSince(%s)", what, fzT(since))
 		got, err := asActor(s).ModifiedSince(since)
 		h.checkErr(what, err, nil)
-		h.checkItems(what, got, m.modifiedSince(since))
+		h.checkItems(what, fzIntKeys(got), m.modifiedSince(since))
 	case fzSetMany:
-		err := s.SetMany(op.batch)
+		batch := make(map[float64]int, len(op.batch))
+		for k, v := range op.batch {
+			batch[float64(k)] = v
+		}
+		err := s.SetMany(batch)
 		if !m.setManyFits(op.batch) {
 			h.checkErr(what, err, store.ErrStoreFull)
 			break
 		}
 		h.checkErr(what, err, nil)
 		// Read back the order the store wrote the batch in.
-		got, err := s.List()
+		list, err := s.List()
 		h.checkErr(what+": List", err, nil)
+		got := fzIntKeys(list)
 		var order []int
 		for k := range op.batch {
 			if got[k] != nil {
@@ -863,7 +885,9 @@ func (h *fzHarness) step(op fzOp) {
 		h.sleep(op.d)
 	case fzAdvanceToExpiry:
 		if it, ok := m.items[op.key]; ok && !it.exp.IsZero() {
-			if d := it.exp.Add(op.d).Sub(m.clock); d > 0 {
+			// The bubble's clock cannot run past 2262: a far expiry is
+			// never reached.
+			if d := it.exp.Add(op.d).Sub(m.clock); d > 0 && d < fzLongestSleep {
 				h.sleep(d)
 			}
 		}
@@ -874,14 +898,68 @@ func (h *fzHarness) step(op fzOp) {
 		if s.IsRunning() {
 			h.fatalf("%s: running after Shutdown", what)
 		}
-		_, err := s.Get(op.key)
+		_, err := s.Get(float64(op.key))
 		h.checkErr(what+": Get after Shutdown", err, store.ErrNotRunning)
 		h.checkErr(what+": Start", s.Start(context.Background()), nil)
 		if !s.IsRunning() {
 			h.fatalf("%s: not running after Start", what)
 		}
+	case fzInvalidKey:
+		h.checkErr(what, h.invalidKey(op), store.ErrInvalidKey)
 	}
 	h.checkAll("after " + what)
+}
+
+// invalidKey calls the operation op.choice names with a NaN key; checkAll,
+// after it, checks that it changed nothing.
+func (h *fzHarness) invalidKey(op fzOp) error {
+	s, nan, k := h.s, math.NaN(), float64(op.key)
+	switch fzInvalidOps[op.choice] {
+	case "Set":
+		return s.Set(nan, op.value)
+	case "SetWithTTL":
+		return s.SetWithTTL(nan, op.value, time.Second)
+	case "Get":
+		return errOf(s.Get(nan))
+	case "Delete":
+		return s.Delete(nan)
+	case "CompareAndSet":
+		return errOf(s.CompareAndSet(nan, op.value, 0))
+	case "SetIfUnmodifiedSince":
+		return errOf(s.SetIfUnmodifiedSince(nan, op.value, time.Now()))
+	case "GetMany":
+		return errOf(s.GetMany([]float64{k, nan}))
+	default: // SetMany
+		return s.SetMany(map[float64]int{k: op.value, nan: op.value})
+	}
+}
+
+// fzLongestSleep is the longest AdvanceToExpiry sleeps: a bubble's clock
+// starts in 2000 and cannot pass 2262.
+const fzLongestSleep = 100 * 365 * 24 * time.Hour
+
+func fzFloats(keys []int) []float64 {
+	out := make([]float64, len(keys))
+	for i, k := range keys {
+		out[i] = float64(k)
+	}
+	return out
+}
+
+func fzInts(keys []float64) []int {
+	var out []int
+	for _, k := range keys {
+		out = append(out, int(k))
+	}
+	return out
+}
+
+func fzIntKeys(m map[float64]*store.Item[int]) map[int]*store.Item[int] {
+	out := make(map[int]*store.Item[int], len(m))
+	for k, v := range m {
+		out[int(k)] = v
+	}
+	return out
 }
 
 // checkWrite checks a conditional write's answer.
@@ -956,12 +1034,12 @@ func (h *fzHarness) checkCalls() {
 func fzRunDesign(t *testing.T, d design, cfg fzConfig, ops []fzOp) {
 	synctest.Test(t, func(t *testing.T) {
 		h := &fzHarness{t: t, d: d, cfg: cfg}
-		var opts []store.Option[int, int]
+		var opts []store.Option[float64, int]
 		if cfg.onEvict {
-			opts = append(opts, store.WithOnEvict(func(k int, item *store.Item[int], reason store.EvictReason) {
+			opts = append(opts, store.WithOnEvict(func(k float64, item *store.Item[int], reason store.EvictReason) {
 				h.mu.Lock()
 				defer h.mu.Unlock()
-				h.calls = append(h.calls, fzCall{k, item, reason})
+				h.calls = append(h.calls, fzCall{int(k), item, reason})
 			}))
 		}
 		scfg := store.Config{MaxSize: cfg.maxSize, TTL: cfg.ttl, CleanupInterval: cfg.cleanup}
@@ -1073,6 +1151,18 @@ func FuzzDifferential(f *testing.F) {
 			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTLNone), o(fzRestart, 1), o(fzGet, 1), o(fzAdvance, fzD2s),
 			o(fzStats), o(fzSet, 3, 3), o(fzSet, 4, 4), o(fzRestart, 1), o(fzAdvance, fzD500ms), o(fzList),
 			o(fzAdvance, fzD1m), o(fzSize), o(fzStats)),
+		// A TTL past 2262 beside short ones: what is due still expires,
+		// is swept, and makes room.
+		fzEnc(2, fzCleanup|fzOnEvict,
+			o(fzSetWithTTL, 1, 1, fzTTLFar), o(fzSetWithTTL, 2, 2, fzTTLSec), o(fzSet, 3, 3), o(fzAdvanceToExpiry, 2, 1),
+			o(fzSize), o(fzSet, 3, 3), o(fzAdvanceToExpiry, 1, 0), o(fzDelete, 3), o(fzSetWithTTL, 2, 2, fzTTLNs),
+			o(fzAdvance, fzD1m), o(fzStats), o(fzList)),
+		// Every operation refuses a NaN key and changes nothing, however
+		// full the store.
+		fzEnc(2, fzEvictOldest|fzOnEvict,
+			o(fzSet, 1, 1), o(fzSet, 2, 2), o(fzInvalidKey, 0, 1, 1), o(fzInvalidKey, 1, 1, 1), o(fzInvalidKey, 2, 1, 1),
+			o(fzInvalidKey, 3, 2, 1), o(fzInvalidKey, 4, 2, 1), o(fzInvalidKey, 5, 2, 1), o(fzInvalidKey, 6, 1, 1),
+			o(fzInvalidKey, 7, 3, 1), o(fzInvalidKey, 0, 0, 0), o(fzSize), o(fzList), o(fzStats)),
 	} {
 		f.Add(seed)
 	}

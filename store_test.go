@@ -826,7 +826,35 @@ func storeSpecs(d design) {
 			Entry("a func", func() {}),
 			Entry("a struct holding a slice in an interface", struct{ X any }{X: []int{1}}),
 			Entry("an array holding a slice in an interface", [1]any{[]int{1}}),
+			Entry("a NaN, which is not equal to itself", math.NaN()),
+			Entry("an array holding a NaN", [2]float64{1, math.NaN()}),
+			Entry("a struct holding a NaN", struct{ F float64 }{F: math.NaN()}),
 		)
+
+		It("refuses a NaN float64 key, and every Set of one, however full the store", func() {
+			s := running[float64, int](d, store.Config{MaxSize: 2, Eviction: store.EvictOldest})
+			Expect(s.Set(1.5, 1)).To(Succeed())
+			for i := range 6 {
+				Expect(s.Set(math.NaN(), i)).To(MatchError(store.ErrInvalidKey))
+			}
+			Expect(s.Size()).To(Equal(1))
+			Expect(s.GetMany([]float64{1.5, math.NaN()})).Error().To(MatchError(store.ErrInvalidKey))
+			Expect(s.SetMany(map[float64]int{2.5: 2, math.NaN(): 3})).To(MatchError(store.ErrInvalidKey))
+			Expect(s.CompareAndSet(math.NaN(), 1, 0)).Error().To(MatchError(store.ErrInvalidKey))
+			Expect(s.Set(2.5, 2)).To(Succeed())
+			Expect(s.Set(3.5, 3)).To(Succeed(), "evicts 1.5")
+			Expect(s.Size()).To(Equal(2))
+			Expect(must(s.Get(3.5)).Value).To(Equal(3))
+		})
+
+		It("expires what is due beside an item whose TTL reaches past 2262", func() {
+			s := running[string, int](d, store.Config{MaxSize: 2})
+			Expect(s.SetWithTTL("far", 1, time.Duration(math.MaxInt64))).To(Succeed())
+			Expect(s.SetWithTTL("short", 2, time.Millisecond)).To(Succeed())
+			Eventually(s.Size).Should(Equal(1))
+			Expect(s.Set("new", 3)).To(Succeed(), "the expired item makes room")
+			Expect(must(s.Get("far")).Value).To(Equal(1))
+		})
 
 		It("refuses an unhashable key behind a struct key type", func() {
 			type key struct {

@@ -2,8 +2,10 @@ package actor
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/deliver"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -14,7 +16,10 @@ import (
 // eviction notices from the owner and runs the eviction callback on each.
 //
 // A callback that panics is recovered right there, so it loses only its own
-// notice, even while the store stops, when nothing is restarted.
+// notice, even while the store stops, when nothing is restarted. Callbacks
+// run on a goroutine of their own (internal/deliver), so one that calls
+// runtime.Goexit, as t.FailNow does, ends neither the cleaner nor the rest
+// of its batch.
 type Cleaner[K comparable, V any] struct {
 	// Ticks paces the sweeps; nil means the cleaner never sweeps. Several
 	// cleaners may share one channel: each tick goes to one of them.
@@ -34,9 +39,14 @@ type Cleaner[K comparable, V any] struct {
 	Final <-chan []messages.Event[K, V]
 	// OnEvict is the callback run for each notice.
 	OnEvict func(messages.Event[K, V])
-	// OnPanic, if set, hears of each callback that panicked.
+	// OnPanic, if set, hears of each callback that panicked, or called
+	// runtime.Goexit (value is then ErrGoexit).
 	OnPanic func(value any)
 }
+
+// ErrGoexit is what Cleaner.OnPanic hears of a callback that called
+// runtime.Goexit.
+var ErrGoexit = errors.New("actor: eviction callback called runtime.Goexit")
 
 // Run sweeps on every tick and runs callbacks when woken, until ctx is
 // done; then it runs the callbacks of a final batch, if one is waiting, and
@@ -45,14 +55,19 @@ type Cleaner[K comparable, V any] struct {
 // stop timeout bounds it.
 func (c *Cleaner[K, V]) Run(ctx context.Context) error {
 	for {
-		select {
-		case <-ctx.Done():
+		// A done ctx comes first, whatever else is ready: a cleaner whose
+		// callback returns after its stop must not take more work.
+		if ctx.Err() != nil {
 			select {
 			case batch := <-c.Final:
 				c.deliver(batch)
 			default:
 			}
 			return nil
+		}
+		select {
+		case <-ctx.Done():
+			continue
 		case <-c.Ticks:
 			c.sweep(ctx)
 		case <-c.Wake:
@@ -83,8 +98,10 @@ func (c *Cleaner[K, V]) take(ctx context.Context) {
 }
 
 func (c *Cleaner[K, V]) deliver(batch []messages.Event[K, V]) {
-	for _, ev := range batch {
-		c.call(ev)
+	for range deliver.Each(batch, c.call) {
+		if c.OnPanic != nil {
+			c.OnPanic(ErrGoexit)
+		}
 	}
 }
 

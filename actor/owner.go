@@ -20,8 +20,8 @@ type Config struct {
 	// clock back or stand it still.
 	Clock func() time.Time
 	// Notify makes the owner keep a notice of every expiry and eviction for
-	// the cleanup actors to take (OpTakeEvicted), signalling Wake when the
-	// first one is pending.
+	// the cleanup actors to take (OpTakeEvicted), signalling Link.Wake when
+	// the first one is pending.
 	Notify bool
 	// MaxPending bounds the notices kept; past it the oldest are dropped
 	// and counted in Stats.Dropped. 0 means 65536.
@@ -50,8 +50,24 @@ type Owner[K comparable, V any] struct {
 	dropped    uint64                 // notices dropped past maxPending
 	pending    []messages.Event[K, V] // expiries and evictions for the callbacks
 	maxPending int
-	wake       chan struct{}
-	final      chan []messages.Event[K, V]
+	link       Link[K, V] // of the Run under way
+}
+
+// Link is what one Run of the owner talks through. Each run of a store
+// gets its own, so an actor of an earlier run that is still winding down
+// can never take what belongs to a later one.
+type Link[K comparable, V any] struct {
+	// Mailbox is where requests arrive.
+	Mailbox chan messages.Request[K, V]
+	// Wake is signalled when an eviction notice is pending after none was.
+	// It needs a buffer of one; a cleanup actor that receives from it
+	// should take notices until none is left, so no signal is ever lost.
+	Wake chan struct{}
+	// Final receives the notices still pending when Run stops, so cleanup
+	// actors stopped after the owner can run their callbacks. It needs a
+	// buffer of one and must be empty when Run begins. A batch nobody
+	// took goes back to the owner with Reclaim.
+	Final chan []messages.Event[K, V]
 }
 
 // NewOwner returns an owner with an empty table.
@@ -65,8 +81,6 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 		lagging:    cfg.Lagging,
 		notify:     cfg.Notify,
 		maxPending: cfg.MaxPending,
-		wake:       make(chan struct{}, 1),
-		final:      make(chan []messages.Event[K, V], 1),
 	}
 	if o.maxPending <= 0 {
 		o.maxPending = defaultMaxPending
@@ -75,18 +89,7 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 	return o
 }
 
-// Wake is signalled when an eviction notice is pending after none was. It
-// has a buffer of one; a cleanup actor that receives from it should take
-// notices until none is left, so no signal is ever lost.
-func (o *Owner[K, V]) Wake() <-chan struct{} { return o.wake }
-
-// Final receives the notices still pending when Run stops, once per stop,
-// so cleanup actors stopped after the owner can run their callbacks. It has
-// a buffer of one; while a batch sits there unclaimed, later notices wait
-// for the next Run.
-func (o *Owner[K, V]) Final() <-chan []messages.Event[K, V] { return o.final }
-
-// Run serves requests from mailbox until ctx is done and every request
+// Run serves requests from link's mailbox until ctx is done and every request
 // sent before has been served, then returns nil. It must not run on two
 // goroutines at once. The caller stops every other sender before
 // cancelling ctx, so Run answers every request that was ever sent.
@@ -94,7 +97,9 @@ func (o *Owner[K, V]) Final() <-chan []messages.Event[K, V] { return o.final }
 // If handling a request panics, that request is answered with
 // StatusPanicked before the panic continues to Run's caller (the
 // supervisor), so its sender never waits forever.
-func (o *Owner[K, V]) Run(ctx context.Context, mailbox chan messages.Request[K, V]) error {
+func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
+	o.link = link
+	mailbox := link.Mailbox
 	defer o.answerInHand()
 	// The owner waits on its mailbox alone: a select that also watched ctx
 	// would cost every request a third more (see BenchmarkChannelFloor).
@@ -269,15 +274,31 @@ func (o *Owner[K, V]) handOver() {
 		return
 	}
 	select {
-	case o.final <- o.pending:
+	case o.link.Final <- o.pending:
 		o.pending = nil
+	default:
+	}
+}
+
+// Reclaim takes back a batch handed over to final that no cleanup actor
+// took (every one was left behind by the stop timeout), so its notices
+// wait for the next Run instead of being lost. It must only be called
+// while Run is not running.
+func (o *Owner[K, V]) Reclaim(final <-chan []messages.Event[K, V]) {
+	select {
+	case batch := <-final:
+		o.pending = append(batch, o.pending...)
+		if over := len(o.pending) - o.maxPending; over > 0 {
+			o.pending = o.pending[over:]
+			o.dropped += uint64(over)
+		}
 	default:
 	}
 }
 
 func (o *Owner[K, V]) signal() {
 	select {
-	case o.wake <- struct{}{}:
+	case o.link.Wake <- struct{}{}:
 	default:
 	}
 }

@@ -3,6 +3,7 @@ package actor
 import (
 	"context"
 	"errors"
+	"runtime"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -30,7 +31,7 @@ var _ = Describe("Owner", func() {
 					done <- &panicked{r}
 				}
 			}()
-			done <- o.Run(ctx, mailbox)
+			done <- o.Run(ctx, Link[any, int]{Mailbox: mailbox})
 		}()
 		return func() error { cancel(); return <-done }
 	}
@@ -167,14 +168,16 @@ var _ = Describe("Owner's watchers and notices", func() {
 		now := time.Now()
 		clock := func() time.Time { return now }
 		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true, MaxPending: 2, Clock: clock})
+		wake := make(chan struct{}, 1)
+		o.link.Wake = wake
 		o.table.Set("a", 1, 0)
-		Expect(o.Wake()).NotTo(Receive())
+		Expect(wake).NotTo(Receive())
 		o.table.Set("b", 1, 0) // evicts a
-		Expect(o.Wake()).To(Receive())
+		Expect(wake).To(Receive())
 		o.table.Set("c", 1, time.Second) // evicts b
 		now = now.Add(2 * time.Second)
 		o.table.Get("c") // expires c
-		Expect(o.Wake()).NotTo(Receive(), "one signal while notices are pending")
+		Expect(wake).NotTo(Receive(), "one signal while notices are pending")
 		Expect(o.stats().Dropped).To(Equal(uint64(1)))
 		taken := o.TakeEvicted()
 		Expect(taken).To(HaveLen(2))
@@ -188,11 +191,46 @@ var _ = Describe("Owner's watchers and notices", func() {
 		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true})
 		o.table.Set("a", 1, 0)
 		o.table.Set("b", 1, 0)
-		mailbox := make(chan messages.Request[string, int], 1)
+		link := Link[string, int]{
+			Mailbox: make(chan messages.Request[string, int], 1),
+			Wake:    make(chan struct{}, 1),
+			Final:   make(chan []messages.Event[string, int], 1),
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		Expect(o.Run(ctx, mailbox)).To(Succeed())
-		Expect(o.Final()).To(Receive(HaveLen(1)))
+		Expect(o.Run(ctx, link)).To(Succeed())
+		Expect(link.Final).To(Receive(HaveLen(1)))
+	})
+
+	It("takes back a final batch nobody took, ahead of later notices, and signals it on the next run", func() {
+		o := NewOwner[string, int](Config{MaxSize: 1, EvictOldest: true, Notify: true, MaxPending: 2})
+		o.table.Set("a", 1, 0)
+		o.table.Set("b", 1, 0) // evicts a
+		first := Link[string, int]{
+			Mailbox: make(chan messages.Request[string, int], 1),
+			Final:   make(chan []messages.Event[string, int], 1),
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		Expect(o.Run(ctx, first)).To(Succeed())
+		o.table.Set("c", 1, 0) // evicts b, after the handover
+		o.table.Set("d", 1, 0) // evicts c
+		o.Reclaim(first.Final)
+		Expect(first.Final).To(BeEmpty())
+		Expect(o.stats().Dropped).To(Equal(uint64(1)), "a, the oldest, is dropped past MaxPending")
+
+		next := Link[string, int]{
+			Mailbox: make(chan messages.Request[string, int], 1),
+			Wake:    make(chan struct{}, 1),
+			Final:   make(chan []messages.Event[string, int], 1),
+		}
+		Expect(o.Run(ctx, next)).To(Succeed())
+		Expect(next.Wake).To(Receive(), "notices left from the run before are signalled")
+		var batch []messages.Event[string, int]
+		Expect(next.Final).To(Receive(&batch))
+		Expect(batch).To(HaveLen(2))
+		Expect(batch[0].Key).To(Equal("b"))
+		Expect(batch[1].Key).To(Equal("c"))
 	})
 })
 
@@ -236,6 +274,65 @@ var _ = Describe("Cleaner", func() {
 		Consistently(steps, 50*time.Millisecond).Should(HaveLen(2), "one step per tick: the error ended each sweep")
 		cancel()
 		Expect(<-done).To(Succeed())
+	})
+
+	It("once its context is done takes no wake-up and no tick, however many are ready", func() {
+		// A cleaner left behind by the stop timeout comes back here when
+		// its callback returns; the wake-up it would take is another's.
+		for range 200 {
+			ticks := make(chan time.Time, 1)
+			ticks <- time.Now()
+			wake := make(chan struct{}, 1)
+			wake <- struct{}{}
+			final := make(chan []messages.Event[string, int], 1)
+			c := &Cleaner[string, int]{
+				Ticks: ticks, Wake: wake, Final: final,
+				Step: func(context.Context) (bool, error) { Fail("stepped after its stop"); return false, nil },
+				Take: func(context.Context) ([]messages.Event[string, int], error) {
+					Fail("took notices after its stop")
+					return nil, nil
+				},
+				OnEvict: func(messages.Event[string, int]) {},
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			Expect(c.Run(ctx)).To(Succeed())
+			Expect(wake).To(HaveLen(1))
+			Expect(ticks).To(HaveLen(1))
+		}
+	})
+
+	It("runs the rest of a batch after a callback that calls runtime.Goexit, and reports it", func() {
+		wake := make(chan struct{}, 1)
+		wake <- struct{}{}
+		taken := false
+		var called []string
+		var reported []any
+		c := &Cleaner[string, int]{
+			Wake: wake,
+			Take: func(context.Context) ([]messages.Event[string, int], error) {
+				if taken {
+					return nil, nil
+				}
+				taken = true
+				return []messages.Event[string, int]{{Key: "a"}, {Key: "b"}, {Key: "c"}}, nil
+			},
+			OnEvict: func(ev messages.Event[string, int]) {
+				called = append(called, ev.Key)
+				if ev.Key == "b" {
+					runtime.Goexit() // as t.FailNow does
+				}
+			},
+			OnPanic: func(v any) { reported = append(reported, v) },
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- c.Run(ctx) }()
+		Eventually(func() int { return len(wake) }).Should(BeZero())
+		cancel()
+		Eventually(done).Should(Receive(BeNil()), "the cleaner itself lives on and stops as asked")
+		Expect(called).To(Equal([]string{"a", "b", "c"}))
+		Expect(reported).To(Equal([]any{ErrGoexit}))
 	})
 })
 

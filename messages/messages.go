@@ -158,7 +158,7 @@ type Stats struct {
 	Deletes     uint64 // items deleted by Delete (Clear is not counted)
 	Expirations uint64 // items removed because they expired
 	Evictions   uint64 // items removed to make room under EvictOldest
-	Restarts    uint64 // actors restarted after a panic, and eviction callbacks that panicked
+	Restarts    uint64 // actors restarted after a panic, and eviction callbacks that panicked or called runtime.Goexit
 	Items       int    // live items, expired ones not yet swept included
 	Watchers    int    // open watches
 	Mailbox     int    // requests waiting in the owner's mailbox

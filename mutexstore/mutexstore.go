@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/deliver"
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
 	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -21,7 +22,7 @@ import (
 type Store[K comparable, V any] struct {
 	cfg      store.Config
 	opts     store.Settings[K, V]
-	checkKey bool // K can hold values a map cannot hash
+	checkKey bool // K can hold values that are not valid keys (hashkey.NeedsCheck)
 
 	mu       sync.RWMutex
 	table    *table.Table[K, V]     // guarded by mu
@@ -33,7 +34,7 @@ type Store[K comparable, V any] struct {
 
 	// Reads run under the read lock, so they count with atomics.
 	hits, misses atomic.Uint64
-	restarts     atomic.Uint64 // callbacks that panicked
+	restarts     atomic.Uint64 // callbacks that panicked or called runtime.Goexit
 	wake         chan struct{} // signalled when a notice is pending after none was
 }
 
@@ -69,7 +70,7 @@ func New[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) (*St
 	s := &Store[K, V]{
 		cfg:      cfg,
 		opts:     settings,
-		checkKey: hashkey.MayPanic(reflect.TypeFor[K]()),
+		checkKey: hashkey.NeedsCheck(reflect.TypeFor[K]()),
 		table: table.New[K, V](table.Config{
 			MaxSize:     cfg.MaxSize,
 			EvictOldest: cfg.Eviction == store.EvictOldest,
@@ -224,12 +225,15 @@ func waitWorkers(exited <-chan struct{}, n int, timeout time.Duration) error {
 // so readers and writers interleave with a long sweep.
 func (s *Store[K, V]) sweep() {
 	for more := true; more; {
-		s.mu.Lock()
-		_, more = s.table.Sweep(sweepStep, sweepBudget)
-		pending := len(s.pending)
-		s.mu.Unlock()
-		s.notify(pending)
+		s.notify(s.sweepStep(&more))
 	}
+}
+
+func (s *Store[K, V]) sweepStep(more *bool) (pending int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, *more = s.table.Sweep(sweepStep, sweepBudget)
+	return len(s.pending)
 }
 
 // observe runs under the write lock for every change the table makes and
@@ -275,17 +279,23 @@ func (s *Store[K, V]) worker(ctx context.Context, exited chan<- struct{}) {
 // callbacks; a panicking callback is recovered and counted as a restart.
 func (s *Store[K, V]) deliver() {
 	for {
-		s.mu.Lock()
-		batch := s.pending
-		s.pending = nil
-		s.mu.Unlock()
+		batch := s.takePending()
 		if len(batch) == 0 {
 			return
 		}
-		for _, ev := range batch {
-			s.callback(ev)
-		}
+		// A callback that calls runtime.Goexit ends only deliver's own
+		// goroutine, not the worker nor the rest of the batch.
+		goexits := deliver.Each(batch, s.callback)
+		s.restarts.Add(uint64(goexits))
 	}
+}
+
+func (s *Store[K, V]) takePending() []messages.Event[K, V] {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	batch := s.pending
+	s.pending = nil
+	return batch
 }
 
 func (s *Store[K, V]) callback(ev messages.Event[K, V]) {
@@ -317,22 +327,29 @@ func (s *Store[K, V]) write(fn func()) error {
 	if s == nil {
 		return store.ErrNotRunning
 	}
+	pending, err := s.locked(fn)
+	s.notify(pending)
+	return err
+}
+
+// locked runs fn under the write lock if the store is running and returns
+// how many notices are pending then. Every lock held around the table's
+// code is released by a deferred call, so a panic under it (a bug) cannot
+// leave it held and block every later call.
+func (s *Store[K, V]) locked(fn func()) (pending int, err error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.life == nil {
-		s.mu.Unlock()
-		return store.ErrNotRunning
+		return 0, store.ErrNotRunning
 	}
 	fn()
-	pending := len(s.pending)
-	s.mu.Unlock()
-	s.notify(pending)
-	return nil
+	return len(s.pending), nil
 }
 
 func (s *Store[K, V]) checkKeys(keys ...K) error {
 	if s != nil && s.checkKey {
 		for _, k := range keys {
-			if !hashkey.Hashable(k) {
+			if !hashkey.Valid(k) {
 				return store.ErrInvalidKey
 			}
 		}
@@ -351,28 +368,23 @@ func (s *Store[K, V]) Set(key K, value V) error {
 // SetWithTTL is Set with a time-to-live of its own; see
 // store.Store.SetWithTTL.
 func (s *Store[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if s == nil {
+		return store.ErrNotRunning // as every call on a nil store, whatever its arguments
+	}
 	if ttl < 0 {
 		return store.ErrInvalidTTL
-	}
-	if s == nil {
-		return store.ErrNotRunning
 	}
 	return s.set(key, value, ttl)
 }
 
 func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
-	if s.checkKey && !hashkey.Hashable(key) {
+	if s.checkKey && !hashkey.Valid(key) {
 		return store.ErrInvalidKey
 	}
-	s.mu.Lock()
-	if s.life == nil {
-		s.mu.Unlock()
-		return store.ErrNotRunning
+	ok := false
+	if err := s.write(func() { _, ok = s.table.Set(key, value, ttl) }); err != nil {
+		return err
 	}
-	_, ok := s.table.Set(key, value, ttl)
-	pending := len(s.pending)
-	s.mu.Unlock()
-	s.notify(pending)
 	if !ok {
 		return store.ErrStoreFull
 	}
@@ -386,16 +398,13 @@ func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
 	if s == nil {
 		return nil, store.ErrNotRunning
 	}
-	if s.checkKey && !hashkey.Hashable(key) {
+	if s.checkKey && !hashkey.Valid(key) {
 		return nil, store.ErrInvalidKey
 	}
-	s.mu.RLock()
-	if s.life == nil {
-		s.mu.RUnlock()
-		return nil, store.ErrNotRunning
+	item, stale, err := s.peek(key)
+	if err != nil {
+		return nil, err
 	}
-	item, stale := s.table.Peek(key)
-	s.mu.RUnlock()
 	if item == nil {
 		s.misses.Add(1)
 		if stale {
@@ -407,23 +416,29 @@ func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
 	return item, nil
 }
 
+// peek looks key up under the read lock.
+func (s *Store[K, V]) peek(key K) (item *store.Item[V], stale bool, err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.life == nil {
+		return nil, false, store.ErrNotRunning
+	}
+	item, stale = s.table.Peek(key)
+	return item, stale, nil
+}
+
 // Delete removes the item stored under key; see store.Store.Delete.
 func (s *Store[K, V]) Delete(key K) error {
 	if s == nil {
 		return store.ErrNotRunning
 	}
-	if s.checkKey && !hashkey.Hashable(key) {
+	if s.checkKey && !hashkey.Valid(key) {
 		return store.ErrInvalidKey
 	}
-	s.mu.Lock()
-	if s.life == nil {
-		s.mu.Unlock()
-		return store.ErrNotRunning
+	ok := false
+	if err := s.write(func() { ok = s.table.Delete(key) }); err != nil {
+		return err
 	}
-	ok := s.table.Delete(key)
-	pending := len(s.pending)
-	s.mu.Unlock()
-	s.notify(pending)
 	if !ok {
 		return store.ErrNotFound
 	}
@@ -568,7 +583,7 @@ func (s *Store[K, V]) SetMany(items map[K]V) error {
 }
 
 // Stats returns a snapshot of the store's counters; see store.Store.Stats.
-// Restarts counts callbacks that panicked; Watchers and Mailbox are always
+// Restarts counts callbacks that panicked or called runtime.Goexit; Watchers and Mailbox are always
 // zero in this design.
 func (s *Store[K, V]) Stats() (store.Stats, error) {
 	var st store.Stats

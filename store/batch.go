@@ -11,8 +11,8 @@ import (
 
 // GetMany returns the live items of keys in one round trip, keyed by key;
 // absent and expired keys are left out. An empty or nil keys gives an empty
-// map. It returns ErrInvalidKey if any key cannot be hashed, and
-// ErrNotRunning when the store is not running.
+// map. It returns ErrInvalidKey if any key is not valid, and ErrNotRunning
+// when the store is not running.
 func (s *Store[K, V]) GetMany(keys []K) (map[K]*Item[V], error) {
 	if s == nil {
 		return nil, ErrNotRunning
@@ -41,8 +41,8 @@ func (s *Store[K, V]) GetMany(keys []K) (map[K]*Item[V], error) {
 // or the batch alone is larger than MaxSize, it writes nothing and returns
 // ErrStoreFull. Under EvictOldest it evicts the oldest items outside the
 // batch to make room. An empty or nil items does nothing. It returns
-// ErrInvalidKey if any key cannot be hashed, and ErrNotRunning when the
-// store is not running.
+// ErrInvalidKey if any key is not valid (a map can hold several NaN keys),
+// and ErrNotRunning when the store is not running.
 func (s *Store[K, V]) SetMany(items map[K]V) error {
 	if s == nil {
 		return ErrNotRunning
@@ -69,7 +69,7 @@ func (s *Store[K, V]) SetMany(items map[K]V) error {
 func (s *Store[K, V]) checkKeys(keys []K) error {
 	if s.checkKey {
 		for _, k := range keys {
-			if !hashkey.Hashable(k) {
+			if !hashkey.Valid(k) {
 				return ErrInvalidKey
 			}
 		}

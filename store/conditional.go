@@ -47,7 +47,7 @@ func (s *Store[K, V]) SetIfUnmodifiedSince(key K, value V, t time.Time) (*Item[V
 }
 
 func (s *Store[K, V]) conditional(req *messages.Request[K, V]) (*Item[V], error) {
-	if s.checkKey && !hashkey.Hashable(req.Key) {
+	if s.checkKey && !hashkey.Valid(req.Key) {
 		return nil, ErrInvalidKey
 	}
 	rep, err := s.call(req)

@@ -35,9 +35,11 @@ var (
 	ErrWatchLagging = errors.New("lastmodstore: watcher fell behind")
 	// ErrInvalidTTL is returned for a negative per-call time-to-live.
 	ErrInvalidTTL = errors.New("lastmodstore: invalid ttl")
-	// ErrInvalidKey is returned for a key the store cannot hash: an
+	// ErrInvalidKey is returned for a key the store cannot hold: an
 	// interface key holding a slice, map or func, which would make a Go map
-	// panic.
+	// panic, or a key holding a NaN (a float64, inside an interface, array
+	// or struct), which is not equal to itself and so could never be found
+	// or deleted again.
 	ErrInvalidKey = errors.New("lastmodstore: invalid key")
 	// ErrPanicked is returned by a call whose request was being handled
 	// when the owner panicked. The supervisor restarts the owner with its

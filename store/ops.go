@@ -9,8 +9,8 @@ import (
 
 // Set stores value under key with the Config's TTL and the current time as
 // its LastModified. It returns ErrStoreFull for a new key when the store is
-// at MaxSize under RejectWhenFull, ErrInvalidKey for a key that cannot be
-// hashed, and ErrNotRunning when the store is not running. An update of an
+// at MaxSize under RejectWhenFull, ErrInvalidKey for a key that is not
+// valid, and ErrNotRunning when the store is not running. An update of an
 // existing key never fails for capacity.
 func (s *Store[K, V]) Set(key K, value V) error {
 	if s == nil {
@@ -23,17 +23,17 @@ func (s *Store[K, V]) Set(key K, value V) error {
 // after its LastModified; a ttl of 0 means it never expires, whatever the
 // Config's TTL. A negative ttl returns ErrInvalidTTL.
 func (s *Store[K, V]) SetWithTTL(key K, value V, ttl time.Duration) error {
+	if s == nil {
+		return ErrNotRunning // as every call on a nil store, whatever its arguments
+	}
 	if ttl < 0 {
 		return ErrInvalidTTL
-	}
-	if s == nil {
-		return ErrNotRunning
 	}
 	return s.set(key, value, ttl)
 }
 
 func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
-	if s.checkKey && !hashkey.Hashable(key) {
+	if s.checkKey && !hashkey.Valid(key) {
 		return ErrInvalidKey
 	}
 	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSet, Key: key, Value: value, TTL: ttl})
@@ -49,12 +49,12 @@ func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
 // Get returns the item stored under key. It returns ErrNotFound when the key
 // is absent or its item has expired (an expired item is never returned,
 // whether or not a sweep has removed it yet), ErrInvalidKey for a key that
-// cannot be hashed, and ErrNotRunning when the store is not running.
+// is not valid, and ErrNotRunning when the store is not running.
 func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 	if s == nil {
 		return nil, ErrNotRunning
 	}
-	if s.checkKey && !hashkey.Hashable(key) {
+	if s.checkKey && !hashkey.Valid(key) {
 		return nil, ErrInvalidKey
 	}
 	// The hot path, roundTrip written out: going through call and
@@ -78,13 +78,13 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 }
 
 // Delete removes the item stored under key. It returns ErrNotFound when the
-// key is absent or already expired, ErrInvalidKey for a key that cannot be
-// hashed, and ErrNotRunning when the store is not running.
+// key is absent or already expired, ErrInvalidKey for a key that is not
+// valid, and ErrNotRunning when the store is not running.
 func (s *Store[K, V]) Delete(key K) error {
 	if s == nil {
 		return ErrNotRunning
 	}
-	if s.checkKey && !hashkey.Hashable(key) {
+	if s.checkKey && !hashkey.Valid(key) {
 		return ErrInvalidKey
 	}
 	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpDelete, Key: key})

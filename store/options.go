@@ -97,9 +97,11 @@ func WithOnEvict[K comparable, V any](fn func(key K, item *Item[V], reason Evict
 
 // WithStopTimeout bounds how long Shutdown waits for a cleanup actor busy
 // in an eviction callback; the default is 5 seconds. Past it Shutdown
-// returns an error matching ErrStopTimeout, and the goroutine running the
-// callback is left to finish on its own: Go cannot stop it. Zero waits as
-// long as it takes; negative is ErrInvalidConfig.
+// returns an error matching ErrStopTimeout, and the actor stuck in the
+// callback is left to finish on its own (Go cannot stop it); it takes no
+// more work once the callback returns. Zero waits as long as it takes;
+// negative is ErrInvalidConfig. It bounds callbacks only: Shutdown always
+// waits for the owner to answer every call admitted before the stop.
 func WithStopTimeout[K comparable, V any](d time.Duration) Option[K, V] {
 	return optionFunc[K, V](func(s *Settings[K, V]) error {
 		if d < 0 {

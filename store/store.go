@@ -28,7 +28,7 @@ type Store[K comparable, V any] struct {
 	cfg      Config
 	opts     Settings[K, V]
 	owner    *actor.Owner[K, V]
-	checkKey bool // K can hold values a map cannot hash
+	checkKey bool // K can hold values that are not valid keys (hashkey.NeedsCheck)
 
 	current atomic.Pointer[run[K, V]] // nil when not running
 	last    atomic.Pointer[run[K, V]] // the latest run that ended
@@ -49,6 +49,18 @@ type run[K comparable, V any] struct {
 	err      error         // why the run ended; read only after finished
 	sup      *supervisor.Supervisor
 	ticker   *time.Ticker // paces the sweeps; nil without CleanupInterval
+
+	// down is closed once the owner is gone for good — the supervisor gave
+	// up on it, or it died while stopping — so nobody reads the mailbox but
+	// serve, which must then turn every caller away at once.
+	down     chan struct{}
+	downOnce atomic.Bool
+
+	// The run's own channels between the owner and the cleaners: a cleaner
+	// left behind by the stop timeout can then never take a wake-up or the
+	// final notices of a later run.
+	wake  chan struct{}
+	final chan []messages.Event[K, V]
 }
 
 // A sweep is a series of steps, each its own request, so a request queued
@@ -75,7 +87,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 	s := &Store[K, V]{
 		cfg:      cfg,
 		opts:     settings,
-		checkKey: hashkey.MayPanic(reflect.TypeFor[K]()),
+		checkKey: hashkey.NeedsCheck(reflect.TypeFor[K]()),
 	}
 	s.owner = actor.NewOwner[K, V](actor.Config{
 		MaxSize:     cfg.MaxSize,
@@ -128,6 +140,9 @@ func (s *Store[K, V]) newRun() *run[K, V] {
 		mailbox:  make(chan messages.Request[K, V], s.cfg.MailboxSize),
 		stop:     make(chan struct{}),
 		finished: make(chan struct{}),
+		down:     make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+		final:    make(chan []messages.Event[K, V], 1),
 	}
 	var ticks <-chan time.Time
 	if s.cfg.CleanupInterval > 0 {
@@ -138,6 +153,7 @@ func (s *Store[K, V]) newRun() *run[K, V] {
 		MaxRestarts: s.opts.MaxRestarts,
 		Period:      s.opts.RestartPeriod,
 		StopTimeout: s.opts.StopTimeout,
+		OnGiveUp:    func(error) { r.ownerGone() },
 	}, s.actors(r, ticks)...)
 	return r
 }
@@ -197,10 +213,18 @@ func (r *run[K, V]) requestStop() {
 	}
 }
 
+func (r *run[K, V]) ownerGone() {
+	if r.downOnce.CompareAndSwap(false, true) {
+		close(r.down)
+	}
+}
+
 // serve runs the actors of r until a stop is asked for, ctx is done or the
-// actors fail, then stops them in the order that loses nothing: close the
-// gate, wait for the admitted callers to have sent, let the owner drain the
-// mailbox, and wait for every goroutine.
+// owner is gone for good, then stops them in the order that loses nothing:
+// close the gate, wait for the admitted callers to have sent, let the owner
+// drain the mailbox, and wait for every goroutine. Whenever the owner is
+// gone, serve itself answers the mailbox, so no call — a caller's or a
+// callback's — waits on it while the supervisor stops the cleaners.
 func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 	defer r.stopTicker()
 	supCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -209,30 +233,45 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 	go func() { failed <- r.sup.Run(supCtx) }()
 
 	var err error
+	received := false // err came from failed
 	select {
 	case <-ctx.Done():
 	case <-r.stop:
+	case <-r.down:
 	case err = <-failed:
+		received = true
 	}
 	r.gate.close()
-	if err == nil {
-		select {
-		case <-r.gate.drained:
+	select {
+	case <-r.gate.drained:
+		if !received {
 			cancel() // the supervisor stops the owner, which serves what was sent, then the cleaners
-			err = <-failed
-		case err = <-failed:
-			r.awaitDrained() // the actors gave up with callers inside the gate
 		}
-	} else {
+	case <-r.down:
+		r.awaitDrained()
+	case err = <-failed: // cannot happen before down, but must not hang if it did
+		received = true
 		r.awaitDrained()
 	}
-	// Nothing can be sent any more. Whatever the owner did not serve, if it
-	// died, gets an answer here.
+	// Nothing can be sent any more. Whatever the owner did not serve —
+	// all of it, if it is gone — gets an answer here, at once if it is
+	// gone, once the supervisor is done otherwise.
+	for !received {
+		select {
+		case err = <-failed:
+			received = true
+		case <-r.down:
+			r.answerLeftovers()
+			err = <-failed
+			received = true
+		}
+	}
 	r.answerLeftovers()
 	if err != nil {
 		err = fmt.Errorf("lastmodstore: stopped: %w", err)
 	}
 	s.owner.EndWatches(ErrNotRunning) // the owner has stopped: its state is ours now
+	s.owner.Reclaim(r.final)          // final notices no cleaner took wait for the next run
 	s.restarts.Add(r.sup.Restarts())
 	r.err = err
 	s.last.Store(r)
@@ -258,7 +297,7 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 			},
 		}
 		if fn := s.opts.OnEvict; fn != nil {
-			c.Wake, c.Final = s.owner.Wake(), s.owner.Final()
+			c.Wake, c.Final = r.wake, r.final
 			c.Take = func(ctx context.Context) ([]messages.Event[K, V], error) {
 				args := &messages.Args[K, V]{}
 				_, err := s.ask(ctx, r, &reply, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
@@ -267,11 +306,27 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, Reason(ev.Kind)) }
 			c.OnPanic = func(any) { s.callbackPanics.Add(1) }
 		}
-		actors = append(actors, supervisor.Actor{Name: fmt.Sprintf("cleanup-%d", i), Run: c.Run})
+		// The stop timeout is for a blocked callback: without one a
+		// cleaner always stops at once, and is waited for.
+		actors = append(actors, supervisor.Actor{Name: fmt.Sprintf("cleanup-%d", i), Run: c.Run, Unbounded: s.opts.OnEvict == nil})
 	}
 	return append(actors, supervisor.Actor{
 		Name: "owner",
-		Run:  func(ctx context.Context) error { return s.owner.Run(ctx, r.mailbox) },
+		// The owner always drains what was admitted: the stop timeout is
+		// for a blocked callback, and leaving the owner behind would leave
+		// it running beside serve and the next run.
+		Unbounded: true,
+		Run: func(ctx context.Context) error {
+			ended := false
+			defer func() {
+				if !ended && ctx.Err() != nil {
+					r.ownerGone() // died while stopping: nothing restarts it
+				}
+			}()
+			err := s.owner.Run(ctx, actor.Link[K, V]{Mailbox: r.mailbox, Wake: r.wake, Final: r.final})
+			ended = true
+			return err
+		},
 	})
 }
 
@@ -293,16 +348,24 @@ func (s *Store[K, V]) ask(ctx context.Context, r *run[K, V], reply *chan message
 		r.gate.leave()
 		return messages.Reply[K, V]{}, ctx.Err()
 	}
+	var rep messages.Reply[K, V]
 	select {
-	case rep := <-*reply:
-		if rep.Status == messages.StatusStopped || rep.Status == messages.StatusPanicked {
-			return rep, statusErr(rep.Status)
-		}
-		return rep, nil
+	case rep = <-*reply:
 	case <-ctx.Done():
-		*reply = make(chan messages.Reply[K, V], 1)
-		return messages.Reply[K, V]{}, ctx.Err()
+		// The supervisor cancels a cleaner only after the owner has
+		// stopped, so an answer the owner gave is in the channel by now:
+		// take it rather than drop it (it may carry eviction notices).
+		select {
+		case rep = <-*reply:
+		default:
+			*reply = make(chan messages.Reply[K, V], 1)
+			return messages.Reply[K, V]{}, ctx.Err()
+		}
 	}
+	if rep.Status == messages.StatusStopped || rep.Status == messages.StatusPanicked {
+		return rep, statusErr(rep.Status)
+	}
+	return rep, nil
 }
 
 // awaitDrained waits until no caller is inside the closed gate, answering

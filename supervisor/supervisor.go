@@ -26,6 +26,11 @@ type Actor struct {
 	// supervisor is stopping. Calling runtime.Goexit counts as a failure.
 	// A nil Run panics when called and is treated as an actor that panics.
 	Run func(ctx context.Context) error
+	// Unbounded makes stopping wait for this actor however long it takes,
+	// whatever Options.StopTimeout says: for an actor whose stop is work
+	// that must finish, such as answering requests others wait on. Leaving
+	// it behind would leave it running beside whatever comes next.
+	Unbounded bool
 }
 
 // Options bound restart intensity: more than MaxRestarts restarts within
@@ -42,8 +47,14 @@ type Options struct {
 	// after its context is cancelled. An actor that takes longer is left
 	// behind: its goroutine runs on until its Run returns, and Run reports
 	// it with ErrStopTimeout. Zero or negative means wait as long as it
-	// takes.
+	// takes. It does not apply to an Unbounded actor.
 	StopTimeout time.Duration
+	// OnGiveUp, when set, is called once, on Run's goroutine, with the
+	// error Run is about to return when it gives up past the restart
+	// limit, before it stops the remaining actors: so their owner can
+	// stop sending them work they would wait on and no one would answer.
+	// It must not block.
+	OnGiveUp func(err error)
 }
 
 // Supervisor starts, restarts and stops a fixed group of actors. Create one
@@ -202,7 +213,11 @@ func (r *run) supervise(ctx context.Context) error {
 				return r.stop()
 			}
 			if !r.win.allow(time.Now()) {
-				return errors.Join(giveUp(r.sup.actors[e.idx].Name, e.err), r.stop())
+				err := giveUp(r.sup.actors[e.idx].Name, e.err)
+				if f := r.sup.opts.OnGiveUp; f != nil {
+					f(err)
+				}
+				return errors.Join(err, r.stop())
 			}
 			r.sup.restarts.Add(1)
 			r.start(e.idx)
@@ -215,7 +230,7 @@ func (r *run) supervise(ctx context.Context) error {
 // arrive meanwhile are recorded and never restarted. The returned error
 // names each actor that panicked while stopping — an error it returned is
 // taken as its way of stopping — and each that outlasted
-// Options.StopTimeout and was left behind.
+// Options.StopTimeout and was left behind (never an Unbounded one).
 func (r *run) stop() error {
 	var errs []error
 	exited := func(e exit) {
@@ -232,7 +247,7 @@ func (r *run) stop() error {
 		r.slots[i].cancel()
 		var timer *time.Timer
 		var timeout <-chan time.Time
-		if d := r.sup.opts.StopTimeout; d > 0 {
+		if d := r.sup.opts.StopTimeout; d > 0 && !r.sup.actors[i].Unbounded {
 			timer = time.NewTimer(d)
 			timeout = timer.C
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -421,6 +422,57 @@ var _ = Describe("Supervisor", func() {
 			Expect(err).To(MatchError(ContainSubstring(`actor "stuck"`)))
 			Expect(only("stop", drain(events))).To(Equal([]string{"stop first"}))
 			close(release) // the left-behind goroutine ends once its Run returns
+		})
+
+		It("waits for an Unbounded actor however long it takes, and times only the others", func() {
+			release := make(chan struct{})
+			slow := supervisor.Actor{Name: "slow", Unbounded: true, Run: func(ctx context.Context) error {
+				events <- "start slow"
+				<-ctx.Done()
+				<-release // draining work that must finish
+				events <- "stop slow"
+				return nil
+			}}
+			s := supervisor.New(supervisor.Options{StopTimeout: time.Millisecond}, parked("first", events), slow)
+			done := runAsync(ctx, s)
+			Expect([]string{next(), next()}).To(ConsistOf("start first", "start slow"))
+			cancel()
+			Consistently(done, 50*time.Millisecond).ShouldNot(Receive(), "50 times the stop timeout")
+			close(release)
+			var err error
+			Eventually(done).Should(Receive(&err))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(only("stop", drain(events))).To(Equal([]string{"stop slow", "stop first"}))
+		})
+	})
+
+	Describe("giving up", func() {
+		It("calls OnGiveUp with its error before it stops the other actors", func() {
+			gaveUp := make(chan error, 1)
+			owner := supervisor.Actor{Name: "owner", Run: func(context.Context) error { panic(errBoom) }}
+			var s *supervisor.Supervisor
+			opts := supervisor.Options{MaxRestarts: -1, OnGiveUp: func(err error) {
+				events <- "give up"
+				gaveUp <- err
+			}}
+			s = supervisor.New(opts, parked("other", events), owner)
+			var err error
+			Eventually(runAsync(ctx, s)).Should(Receive(&err))
+			Expect(gaveUp).To(Receive(MatchError(supervisor.ErrTooManyRestarts)))
+			Expect(err).To(MatchError(supervisor.ErrTooManyRestarts))
+			got := drain(events)
+			Expect(got).To(ContainElement("give up"))
+			Expect(slices.Index(got, "give up")).To(BeNumerically("<", slices.Index(got, "stop other")))
+		})
+
+		It("does not call OnGiveUp for a stop asked for", func() {
+			called := false
+			s := supervisor.New(supervisor.Options{OnGiveUp: func(error) { called = true }}, parked("a", events))
+			done := runAsync(ctx, s)
+			Expect(next()).To(Equal("start a"))
+			cancel()
+			Eventually(done).Should(Receive(BeNil()))
+			Expect(called).To(BeFalse())
 		})
 	})
 

@@ -1,21 +1,23 @@
-// Package hashkey tells which keys a Go map can hash, so a store can refuse a
-// bad key with an error instead of panicking on it.
+// Package hashkey tells which keys a store can hold, so it can refuse a bad
+// key with an error instead of panicking on it or losing it.
 package hashkey
 
 import "reflect"
 
-// MayPanic reports whether a map keyed by t can panic on a key: t is an
-// interface, or holds one, and a value inside may be a slice, map or func.
-// Only then does a store need to check each key with Hashable.
-func MayPanic(t reflect.Type) bool {
+// NeedsCheck reports whether some values of t are not valid keys, so a
+// store must check each key with Valid: t is an interface, whose dynamic
+// value may be a slice, map or func (a Go map panics on those), or a float
+// or complex number, which may be NaN; or an array or struct holding one.
+// For every other comparable type every value is a valid key.
+func NeedsCheck(t reflect.Type) bool {
 	switch t.Kind() {
-	case reflect.Interface:
+	case reflect.Interface, reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
 		return true
 	case reflect.Array:
-		return MayPanic(t.Elem())
+		return NeedsCheck(t.Elem())
 	case reflect.Struct:
 		for i := range t.NumField() {
-			if MayPanic(t.Field(i).Type) {
+			if NeedsCheck(t.Field(i).Type) {
 				return true
 			}
 		}
@@ -23,9 +25,12 @@ func MayPanic(t reflect.Type) bool {
 	return false
 }
 
-// Hashable reports whether key can be a map key. It probes an empty map in
-// the caller's goroutine, where the panic is caught.
-func Hashable[K comparable](key K) (ok bool) {
+// Valid reports whether key can be stored and found again: a Go map can
+// hash it, and it equals itself. A key holding a NaN does not, so a map
+// takes it but can never find or delete it, and every insert adds another.
+// Hashing is probed on an empty map in the caller's goroutine, where the
+// panic of an unhashable key is caught.
+func Valid[K comparable](key K) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
@@ -33,5 +38,5 @@ func Hashable[K comparable](key K) (ok bool) {
 	}()
 	var probe map[K]struct{}
 	_ = probe[key]
-	return true
+	return key == key // false exactly when key holds a NaN
 }

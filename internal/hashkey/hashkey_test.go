@@ -1,11 +1,12 @@
 package hashkey
 
 import (
+	"math"
 	"reflect"
 	"testing"
 )
 
-func TestHashMayPanic(t *testing.T) {
+func TestNeedsCheck(t *testing.T) {
 	type plain struct {
 		A int
 		B string
@@ -13,6 +14,10 @@ func TestHashMayPanic(t *testing.T) {
 	type holdsAny struct {
 		A int
 		B any
+	}
+	type holdsFloat struct {
+		A int
+		F float64
 	}
 	tests := []struct {
 		give reflect.Type
@@ -22,19 +27,26 @@ func TestHashMayPanic(t *testing.T) {
 		{reflect.TypeFor[int](), false},
 		{reflect.TypeFor[plain](), false},
 		{reflect.TypeFor[[4]int](), false},
+		{reflect.TypeFor[*float64](), false},
 		{reflect.TypeFor[any](), true},
 		{reflect.TypeFor[error](), true},
 		{reflect.TypeFor[holdsAny](), true},
 		{reflect.TypeFor[[2]any](), true},
+		{reflect.TypeFor[float32](), true},
+		{reflect.TypeFor[float64](), true},
+		{reflect.TypeFor[complex128](), true},
+		{reflect.TypeFor[holdsFloat](), true},
+		{reflect.TypeFor[[2]float64](), true},
 	}
 	for _, tt := range tests {
-		if got := MayPanic(tt.give); got != tt.want {
-			t.Errorf("MayPanic(%v) = %v, want %v", tt.give, got, tt.want)
+		if got := NeedsCheck(tt.give); got != tt.want {
+			t.Errorf("NeedsCheck(%v) = %v, want %v", tt.give, got, tt.want)
 		}
 	}
 }
 
-func TestHashable(t *testing.T) {
+func TestValid(t *testing.T) {
+	nan := math.NaN()
 	tests := []struct {
 		give any
 		want bool
@@ -43,14 +55,27 @@ func TestHashable(t *testing.T) {
 		{42, true},
 		{nil, true},
 		{[2]int{1, 2}, true},
+		{1.5, true},
+		{math.Inf(1), true},
 		{[]int{1}, false},
 		{map[string]int{}, false},
 		{func() {}, false},
 		{[1]any{[]int{1}}, false},
+		{nan, false},
+		{[2]float64{1, nan}, false},
+		{struct{ F float64 }{nan}, false},
+		{complex(nan, 0), false},
+		{[1]any{nan}, false},
 	}
 	for _, tt := range tests {
-		if got := Hashable(tt.give); got != tt.want {
-			t.Errorf("Hashable(%#v) = %v, want %v", tt.give, got, tt.want)
+		if got := Valid(tt.give); got != tt.want {
+			t.Errorf("Valid(%#v) = %v, want %v", tt.give, got, tt.want)
 		}
+	}
+	if Valid(nan) || Valid(float32(nan)) || Valid([2]float64{nan}) {
+		t.Error("a typed NaN key is valid")
+	}
+	if !Valid(0.0) || !Valid(math.Copysign(0, -1)) {
+		t.Error("a zero is not valid")
 	}
 }

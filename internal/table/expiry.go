@@ -1,5 +1,10 @@
 package table
 
+import (
+	"math"
+	"time"
+)
+
 // expiryHeap is the expiry index: a binary min-heap of the entries that
 // expire, earliest first. Each slot carries its entry's expiry time, so
 // sifting compares within the heap's own array and does not chase entry
@@ -9,8 +14,28 @@ package table
 type expiryHeap[K comparable, V any] []heapSlot[K, V]
 
 type heapSlot[K comparable, V any] struct {
-	at int64 // the entry's ExpiresAt, in Unix nanoseconds
+	at int64 // the entry's ExpiresAt in Unix nanoseconds, saturated: see expiryKey
 	e  *entry[K, V]
+}
+
+// The instants Unix nanoseconds can hold, years 1677 to 2262.
+var (
+	minUnixNano = time.Unix(0, math.MinInt64)
+	maxUnixNano = time.Unix(0, math.MaxInt64)
+)
+
+// expiryKey is t in Unix nanoseconds, saturated at the ends of int64.
+// UnixNano itself wraps past 2262, which would sort a far-future expiry
+// (a TTL of math.MaxInt64) first and stop every sweep at it. Saturated
+// keys tie; less breaks those ties on the times themselves.
+func expiryKey(t time.Time) int64 {
+	switch {
+	case t.Before(minUnixNano):
+		return math.MinInt64
+	case t.After(maxUnixNano):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
 }
 
 // notInHeap marks an entry that never expires.
@@ -26,7 +51,7 @@ func (h expiryHeap[K, V]) peek() *entry[K, V] {
 
 func (h *expiryHeap[K, V]) push(e *entry[K, V]) {
 	e.heapIndex = len(*h)
-	*h = append(*h, heapSlot[K, V]{at: e.item.ExpiresAt.UnixNano(), e: e})
+	*h = append(*h, heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e})
 	h.up(e.heapIndex)
 }
 
@@ -47,7 +72,11 @@ func (h *expiryHeap[K, V]) remove(e *entry[K, V]) {
 }
 
 func (h expiryHeap[K, V]) less(i, j int) bool {
-	return h[i].at < h[j].at
+	a, b := h[i].at, h[j].at
+	if a != b || a != math.MinInt64 && a != math.MaxInt64 {
+		return a < b
+	}
+	return h[i].e.item.ExpiresAt.Before(h[j].e.item.ExpiresAt) // saturated keys: only the times can tell
 }
 
 func (h expiryHeap[K, V]) swap(i, j int) {

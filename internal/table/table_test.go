@@ -1,6 +1,7 @@
 package table
 
 import (
+	"math"
 	"math/rand/v2"
 	"time"
 
@@ -30,7 +31,7 @@ func checkIndexes[K comparable, V any](t *Table[K, V]) {
 		if !e.item.ExpiresAt.IsZero() {
 			expiring++
 			Expect(t.expiry[e.heapIndex].e).To(BeIdenticalTo(e))
-			Expect(t.expiry[e.heapIndex].at).To(Equal(e.item.ExpiresAt.UnixNano()))
+			Expect(t.expiry[e.heapIndex].at).To(Equal(expiryKey(e.item.ExpiresAt)))
 		} else {
 			Expect(e.heapIndex).To(Equal(notInHeap))
 		}
@@ -171,6 +172,42 @@ var _ = Describe("table", func() {
 			clock.advance(time.Second)
 			Expect(tab.Delete("a")).To(BeFalse())
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
+		})
+
+		It("keeps expiring what is due beside a TTL that reaches past 2262", func() {
+			// UnixNano wraps past 2262: a far expiry once sorted first and
+			// stopped every sweep, Size and roomFor at it.
+			tab = newTab(Config{MaxSize: 3})
+			tab.Set("far", 1, time.Duration(math.MaxInt64))
+			tab.Set("farther", 2, time.Duration(math.MaxInt64)-time.Second)
+			tab.Set("short", 3, time.Second)
+			checkIndexes(tab)
+			clock.advance(time.Second + time.Millisecond)
+			Expect(tab.Size()).To(Equal(2))
+			_, ok := tab.Set("new", 4, 0)
+			Expect(ok).To(BeTrue(), "the expired item made room")
+			Expect(tab.Delete("new")).To(BeTrue())
+			tab.Set("short", 5, time.Second)
+			clock.advance(time.Second + time.Millisecond)
+			n, more := tab.Sweep(-1, 0)
+			Expect(n).To(Equal(1))
+			Expect(more).To(BeFalse())
+			checkIndexes(tab)
+		})
+
+		It("orders expiries that saturate Unix nanoseconds by their times", func() {
+			clock.t = time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC) // past what UnixNano holds
+			tab.Set("later", 1, 2*time.Second)
+			tab.Set("sooner", 2, time.Second)
+			tab.Set("latest", 3, 3*time.Second)
+			checkIndexes(tab)
+			clock.advance(time.Second + time.Millisecond)
+			n, _ := tab.Sweep(-1, 0)
+			Expect(n).To(Equal(1))
+			Expect(tab.items).NotTo(HaveKey("sooner"))
+			clock.advance(time.Second + time.Millisecond)
+			Expect(tab.Size()).To(Equal(1))
+			Expect(tab.items).To(HaveKey("latest"))
 		})
 
 		It("sweeps in bounded steps, earliest expiry first", func() {
