@@ -3,6 +3,7 @@ package table
 import (
 	"hash/maphash"
 	"sync/atomic"
+	"unsafe"
 )
 
 // readIndex maps keys to the table's entries for readers on any goroutine
@@ -44,9 +45,6 @@ type readIndex[K comparable, V any] struct {
 	// seed keys the hash so that keys chosen by an adversary do not
 	// collide on purpose; set by newReadIndex and never written again.
 	seed maphash.Seed
-	// stringKeys says K's type is string, for the hash's fast path; set by
-	// newReadIndex and never written again.
-	stringKeys bool
 	// live counts full slots and used full slots plus tombstones in cur;
 	// only the writer reads or writes them.
 	live, used int
@@ -64,12 +62,43 @@ type indexTable[K comparable, V any] struct {
 }
 
 // indexSlot is one slot of an indexTable; see readIndex for its states.
-// The writer stores hash before e when it fills a slot, so a reader that
-// sees e sees its hash too.
+//
+// Its fields are plain, not atomic types, so that rebuild can fill a table
+// that is not yet published with plain stores: an atomic store is an XCHG
+// on amd64, which waits for its cache miss, so the random stores of a
+// rebuild could not overlap and a rebuild took several times longer
+// (BenchmarkIndexGrow). Once the table is published, every access by a
+// reader and every store by the writer goes through the atomic methods
+// below; the writer's own plain loads are safe since no one else stores.
 type indexSlot[K comparable, V any] struct {
-	hash atomic.Uint64
-	e    atomic.Pointer[entry[K, V]]
+	// hash is 0 or the hash of the key this slot holds or held.
+	hash uint64
+	// e is the *entry[K, V] or nil; unsafe.Pointer only because
+	// sync/atomic has no generic function for a plain pointer field.
+	e unsafe.Pointer
 }
+
+// load returns the slot's hash and entry, atomically each, entry first:
+// the writer stores hash before e when it fills a slot, so a reader that
+// sees e sees its hash too.
+func (s *indexSlot[K, V]) load() (uint64, *entry[K, V]) {
+	e := (*entry[K, V])(atomic.LoadPointer(&s.e))
+	return atomic.LoadUint64(&s.hash), e
+}
+
+// fill publishes a key into the slot: hash first, then the entry.
+func (s *indexSlot[K, V]) fill(h uint64, e *entry[K, V]) {
+	atomic.StoreUint64(&s.hash, h)
+	atomic.StorePointer(&s.e, unsafe.Pointer(e))
+}
+
+// set publishes e in place of the slot's entry; nil makes a tombstone.
+func (s *indexSlot[K, V]) set(e *entry[K, V]) {
+	atomic.StorePointer(&s.e, unsafe.Pointer(e))
+}
+
+// entry returns the slot's entry. Writer only: a plain load.
+func (s *indexSlot[K, V]) entry() *entry[K, V] { return (*entry[K, V])(s.e) }
 
 const (
 	// minIndexSlots is the size of an empty index: small enough that an
@@ -84,8 +113,6 @@ const (
 // newReadIndex returns an empty index.
 func newReadIndex[K comparable, V any]() *readIndex[K, V] {
 	ix := &readIndex[K, V]{seed: maphash.MakeSeed()}
-	var zero K
-	_, ix.stringKeys = any(zero).(string)
 	ix.cur.Store(newIndexTable[K, V](minIndexSlots))
 	return ix
 }
@@ -94,13 +121,13 @@ func newIndexTable[K comparable, V any](n int) *indexTable[K, V] {
 	return &indexTable[K, V]{mask: uint64(n - 1), slots: make([]indexSlot[K, V], n)}
 }
 
-// hash returns key's hash, never 0. Strings, the common key, skip the
-// generic path: maphash.String is about 2 ns faster than
-// maphash.Comparable on a short string (index_bench_test.go).
+// hash returns key's hash, never 0. maphash.Comparable calls the hash
+// function Go's maps use for K, so it agrees with == on every comparable
+// type (+0 and -0, interfaces, structs, arrays) and does not allocate
+// for keys without pointers or strings. A string fast path
+// (maphash.String behind a type test) measured slower, not faster
+// (BenchmarkHash).
 func (ix *readIndex[K, V]) hash(key K) uint64 {
-	if ix.stringKeys {
-		return maphash.String(ix.seed, any(key).(string)) | hashSet
-	}
 	return maphash.Comparable(ix.seed, key) | hashSet
 }
 
@@ -115,18 +142,17 @@ func (ix *readIndex[K, V]) get(key K) *entry[K, V] {
 	// can meet empty slots being filled behind it, but it never walks
 	// more than once round the table.
 	for i, n := h, uint64(0); n <= t.mask; i, n = i+1, n+1 {
-		s := &t.slots[i&t.mask]
-		e := s.e.Load()
+		// sh is e's hash unless the slot was emptied and refilled
+		// between the loads — then e's key was deleted during this call
+		// and missing it is right.
+		sh, e := t.slots[i&t.mask].load()
 		if e == nil {
-			if s.hash.Load() == 0 {
+			if sh == 0 {
 				return nil
 			}
 			continue // a tombstone, or a slot being filled
 		}
-		// Loading hash after e: it was stored before e, so it is e's
-		// hash unless the slot was emptied and refilled meanwhile — then
-		// e's key was deleted during this call and missing it is right.
-		if s.hash.Load() == h && e.key == key {
+		if sh == h && e.key == key {
 			return e
 		}
 	}
@@ -147,26 +173,25 @@ func (ix *readIndex[K, V]) put(e *entry[K, V]) {
 	free := -1 // the first tombstone on the way, to reuse
 	for i := h; ; i++ {
 		s := &t.slots[i&t.mask]
-		sh := s.hash.Load()
-		if sh == 0 {
+		if s.hash == 0 {
 			if free < 0 {
 				free = int(i & t.mask)
 			}
 			break
 		}
-		old := s.e.Load()
+		old := s.entry()
 		if old == nil {
 			if free < 0 {
 				free = int(i & t.mask)
 			}
 			continue
 		}
-		if sh == h && old.key == e.key {
-			s.e.Store(e) // in place: the key does not move
+		if s.hash == h && old.key == e.key {
+			s.set(e) // in place: the key does not move
 			return
 		}
 	}
-	if t.slots[free].hash.Load() == 0 {
+	if t.slots[free].hash == 0 {
 		// A new key taking an empty slot: keep 1/4 of the slots empty so
 		// that probes stay short and always end.
 		if 4*(ix.used+1) > 3*len(t.slots) {
@@ -177,9 +202,7 @@ func (ix *readIndex[K, V]) put(e *entry[K, V]) {
 		ix.used++
 	}
 	ix.live++
-	s := &t.slots[free]
-	s.hash.Store(h)
-	s.e.Store(e)
+	t.slots[free].fill(h, e)
 }
 
 // insertNew puts e, whose key is absent and whose hash is h, into the
@@ -189,13 +212,12 @@ func (ix *readIndex[K, V]) insertNew(h uint64, e *entry[K, V]) {
 	t := ix.cur.Load()
 	for i := h; ; i++ {
 		s := &t.slots[i&t.mask]
-		if s.e.Load() == nil {
-			if s.hash.Load() == 0 {
+		if s.entry() == nil {
+			if s.hash == 0 {
 				ix.used++
 			}
 			ix.live++
-			s.hash.Store(h)
-			s.e.Store(e)
+			s.fill(h, e)
 			return
 		}
 	}
@@ -208,15 +230,14 @@ func (ix *readIndex[K, V]) del(key K) bool {
 	t := ix.cur.Load()
 	for i := h; ; i++ {
 		s := &t.slots[i&t.mask]
-		sh := s.hash.Load()
-		if sh == 0 {
+		if s.hash == 0 {
 			return false
 		}
-		if sh != h {
+		if s.hash != h {
 			continue
 		}
-		if e := s.e.Load(); e != nil && e.key == key {
-			s.e.Store(nil)
+		if e := s.entry(); e != nil && e.key == key {
+			s.set(nil)
 			ix.live--
 			if len(t.slots) > minIndexSlots && 8*ix.live <= len(t.slots) {
 				ix.rebuild(ix.live)
@@ -246,16 +267,16 @@ func (ix *readIndex[K, V]) rebuild(n int) {
 	old := ix.cur.Load()
 	t := newIndexTable[K, V](size)
 	for i := range old.slots {
-		e := old.slots[i].e.Load()
-		if e == nil {
+		o := &old.slots[i]
+		if o.e == nil {
 			continue
 		}
-		h := old.slots[i].hash.Load()
-		for j := h; ; j++ {
+		for j := o.hash; ; j++ {
 			s := &t.slots[j&t.mask]
-			if s.hash.Load() == 0 {
-				s.hash.Store(h)
-				s.e.Store(e)
+			if s.hash == 0 {
+				// Plain stores: t is not published yet, and publishing
+				// it below orders these before any reader's load.
+				s.hash, s.e = o.hash, o.e
 				break
 			}
 		}

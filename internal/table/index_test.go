@@ -36,7 +36,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 	live, used := 0, 0
 	for i := range t.slots {
 		s := &t.slots[i]
-		h, e := s.hash.Load(), s.e.Load()
+		h, e := s.hash, s.entry()
 		if h == 0 {
 			Expect(e).To(BeNil(), "an empty slot has no entry")
 			continue
@@ -48,7 +48,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 		live++
 		Expect(h).To(Equal(ix.hash(e.key)), "a slot's hash is its key's")
 		for j := h; j&t.mask != uint64(i); j++ {
-			Expect(t.slots[j&t.mask].hash.Load()).NotTo(BeZero(), "no empty slot between a key's home and its slot")
+			Expect(t.slots[j&t.mask].hash).NotTo(BeZero(), "no empty slot between a key's home and its slot")
 		}
 	}
 	Expect(ix.live).To(Equal(live))
@@ -85,12 +85,12 @@ var _ = Describe("readIndex", func() {
 	It("replaces the entry of a key in place with the new one", func() {
 		first, second := newIndexEntry("a", 1), newIndexEntry("a", 2)
 		ix.put(first)
-		slot := ix.cur.Load().slots[ix.hash("a")&ix.cur.Load().mask].e.Load()
+		slot := ix.cur.Load().slots[ix.hash("a")&ix.cur.Load().mask].entry()
 		Expect(slot).To(BeIdenticalTo(first))
 		ix.put(second)
 		Expect(ix.get("a")).To(BeIdenticalTo(second))
 		Expect(first.item.Revision).To(BeEquivalentTo(1), "the replaced entry is untouched")
-		Expect(ix.cur.Load().slots[ix.hash("a")&ix.cur.Load().mask].e.Load()).To(BeIdenticalTo(second))
+		Expect(ix.cur.Load().slots[ix.hash("a")&ix.cur.Load().mask].entry()).To(BeIdenticalTo(second))
 		checkIndex(ix, map[string]*entry[string, uint64]{"a": second})
 	})
 
@@ -135,7 +135,7 @@ var _ = Describe("readIndex", func() {
 		checkIndex(ix, nil)
 		Expect(len(ix.cur.Load().slots)).To(Equal(minIndexSlots))
 		Expect(ix.get("1")).To(BeNil())
-		reader := &readIndex[string, uint64]{seed: ix.seed, stringKeys: true}
+		reader := &readIndex[string, uint64]{seed: ix.seed}
 		reader.cur.Store(old)
 		for k, e := range want {
 			Expect(reader.get(k)).To(BeIdenticalTo(e))
@@ -168,7 +168,7 @@ var _ = Describe("readIndex", func() {
 		// A reader that loaded an old table just before a grow still gets
 		// the answer for the moment of the grow.
 		for _, g := range grows {
-			reader := &readIndex[string, uint64]{seed: ix.seed, stringKeys: true}
+			reader := &readIndex[string, uint64]{seed: ix.seed}
 			reader.cur.Store(g.old)
 			for _, e := range entries[:g.keys] {
 				Expect(reader.get(e.key)).To(BeIdenticalTo(e))
@@ -313,7 +313,7 @@ type plainSlot[K comparable] struct {
 func copySlots[K comparable](t *indexTable[K, uint64]) []plainSlot[K] {
 	c := make([]plainSlot[K], len(t.slots))
 	for i := range t.slots {
-		c[i] = plainSlot[K]{t.slots[i].hash.Load(), t.slots[i].e.Load()}
+		c[i] = plainSlot[K]{t.slots[i].hash, t.slots[i].entry()}
 	}
 	return c
 }
