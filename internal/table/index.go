@@ -2,6 +2,7 @@ package table
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"sync/atomic"
 	"unsafe"
 )
@@ -9,26 +10,33 @@ import (
 // readIndex maps keys to the table's entries for readers on any goroutine
 // while exactly one goroutine, the writer (the store's owner), changes it.
 // It is what lets a Get skip the owner: a reader only loads — the
-// published table, then slots — and never writes shared memory, waits,
-// retries or allocates.
+// published table, a group's control word, a slot — and never writes
+// shared memory, waits, retries or allocates.
 //
-// It is an open-addressing table with linear probing whose slots pair a
-// hash with an entry pointer, both stored atomically:
+// It is an open-addressing hash table in the style of Swiss tables: slots
+// come in groups of seven that share one cache line with a control word,
+// one byte per slot:
 //
-//   - empty: hash 0, entry nil. Probing for a key stops here.
-//   - full: hash h (never 0), entry e with hash(e.key) == h.
-//   - tombstone: hash h, entry nil — a deleted key. Probing goes on.
+//   - empty (ctrlEmpty): never used since the table was built. A probe
+//     that meets a group with an empty slot stops there.
+//   - full (ctrlFull | 7 bits of the key's hash): the slot holds an entry.
+//   - deleted (ctrlDeleted): a tombstone. Probing goes on past it.
+//
+// A reader compares its hash's 7 bits with all seven bytes at once and
+// looks only at the slots that match, so a miss usually costs one load of
+// one control word, and a hit one slot and the entry.
 //
 // A slot never goes back to empty while its table is published, and a
 // present key never moves: put replaces the entry in place, del leaves a
 // tombstone instead of shifting later slots back, and only a rebuild
 // (grow, shrink, purge of tombstones, clear) moves keys, into a new table
 // published with one atomic pointer store and never written again
-// afterwards. So a reader walking a chain can not step over a key that is
-// present for its whole walk: every slot between the key's home and its
-// slot was non-empty when the key went in, and stays so. Tombstones are
-// bounded: an insert that would fill more than 3/4 of the slots (live and
-// tombstones together) rebuilds first, which drops them.
+// afterwards. So a reader walking a chain of groups can not step over a
+// key that is present for its whole walk: every group between the key's
+// home group and its own had no empty slot when the key went in, and never
+// gets one. Tombstones are bounded: an insert that would use more than 3/4
+// of the slots (live and tombstones together) rebuilds first, which drops
+// them; amortised, that is O(1) per write.
 //
 // Entries are immutable once published except for their link fields
 // (prev, next, heapIndex), which only the writer touches and readers never
@@ -45,91 +53,101 @@ type readIndex[K comparable, V any] struct {
 	// seed keys the hash so that keys chosen by an adversary do not
 	// collide on purpose; set by newReadIndex and never written again.
 	seed maphash.Seed
-	// live counts full slots and used full slots plus tombstones in cur;
+	// live counts full slots, used full slots plus tombstones, in cur;
 	// only the writer reads or writes them.
 	live, used int
 }
 
-// indexTable is one generation of the index's slots. Its length never
-// changes; a resize makes a new indexTable.
+// indexTable is one generation of the index. Its size never changes; a
+// resize makes a new indexTable.
 type indexTable[K comparable, V any] struct {
-	// mask is len(slots)-1, len(slots) being a power of two.
+	// mask is len(groups)-1, len(groups) being a power of two.
 	mask uint64
-	// slots is written by the writer only, slot by slot with atomic
-	// stores, and only while this table is cur (or before it is
-	// published); readers load slots atomically.
-	slots []indexSlot[K, V]
+	// groups is written by the writer only: with plain stores before the
+	// table is published, with atomic stores while it is cur, never after.
+	// Readers load it atomically.
+	groups []indexGroup[K, V]
 }
 
-// indexSlot is one slot of an indexTable; see readIndex for its states.
+// groupSlots is the number of slots in a group: seven pointers and the
+// control word fill one 64-byte cache line.
+const groupSlots = 7
+
+// indexGroup is seven slots and their control word; see readIndex.
 //
 // Its fields are plain, not atomic types, so that rebuild can fill a table
 // that is not yet published with plain stores: an atomic store is an XCHG
-// on amd64, which waits for its cache miss, so the random stores of a
-// rebuild could not overlap and a rebuild took several times longer
-// (BenchmarkIndexGrow). Once the table is published, every access by a
-// reader and every store by the writer goes through the atomic methods
-// below; the writer's own plain loads are safe since no one else stores.
-type indexSlot[K comparable, V any] struct {
-	// hash is 0 or the hash of the key this slot holds or held.
-	hash uint64
-	// e is the *entry[K, V] or nil; unsafe.Pointer only because
+// on amd64, which waits for its cache miss, so a rebuild's stores could not
+// overlap. Once the table is published, every access by a reader and every
+// store by the writer is atomic; the writer's own loads may be plain, as
+// no one else stores.
+type indexGroup[K comparable, V any] struct {
+	// ctrl holds one control byte per slot, slot j in byte j (the low
+	// byte first); byte 7 is unused and stays 0.
+	ctrl uint64
+	// slots hold *entry[K, V] or nil; unsafe.Pointer only because
 	// sync/atomic has no generic function for a plain pointer field.
-	e unsafe.Pointer
+	slots [groupSlots]unsafe.Pointer
 }
-
-// load returns the slot's hash and entry, atomically each, entry first:
-// the writer stores hash before e when it fills a slot, so a reader that
-// sees e sees its hash too.
-func (s *indexSlot[K, V]) load() (uint64, *entry[K, V]) {
-	e := (*entry[K, V])(atomic.LoadPointer(&s.e))
-	return atomic.LoadUint64(&s.hash), e
-}
-
-// fill publishes a key into the slot: hash first, then the entry.
-func (s *indexSlot[K, V]) fill(h uint64, e *entry[K, V]) {
-	atomic.StoreUint64(&s.hash, h)
-	atomic.StorePointer(&s.e, unsafe.Pointer(e))
-}
-
-// set publishes e in place of the slot's entry; nil makes a tombstone.
-func (s *indexSlot[K, V]) set(e *entry[K, V]) {
-	atomic.StorePointer(&s.e, unsafe.Pointer(e))
-}
-
-// entry returns the slot's entry. Writer only: a plain load.
-func (s *indexSlot[K, V]) entry() *entry[K, V] { return (*entry[K, V])(s.e) }
 
 const (
-	// minIndexSlots is the size of an empty index: small enough that an
-	// empty store costs little, large enough to skip the first few grows.
-	minIndexSlots = 8
-	// hashSet is ORed into every hash so that no key hashes to 0, the
-	// mark of an empty slot. The high bit, because the low bits pick
-	// the home slot.
-	hashSet = 1 << 63
+	// ctrlEmpty is zero so that a freshly allocated table is empty.
+	ctrlEmpty = 0x00
+	// ctrlDeleted marks a tombstone: not empty, and never equal to a full
+	// byte, so it matches no key.
+	ctrlDeleted = 0x01
+	// ctrlFull is set in every full slot's byte; the low 7 bits are the
+	// top 7 bits of the key's hash (the low bits choose the group).
+	ctrlFull = 0x80
+
+	lsbs     = 0x0101010101010101 // the low bit of each byte
+	msbs     = 0x0080808080808080 // the high bit of each slot's byte
+	byte7Set = 0xff00000000000000 // makes the unused byte non-zero
+
+	// minIndexGroups is the size of an empty index (56 slots): small
+	// enough that an empty store costs little, large enough to skip the
+	// first few grows.
+	minIndexGroups = 8
 )
+
+// matchTag returns a bit (the byte's high bit) for each slot of ctrl whose
+// byte equals tag. The subtraction's borrow may also mark slots above a
+// true match, which costs a reader a needless look at them but never hides
+// a match; with no true match it marks nothing.
+func matchTag(ctrl, tag uint64) uint64 {
+	x := ctrl ^ (tag * lsbs)
+	return (x - lsbs) & ^x & msbs
+}
+
+// hasEmpty reports whether any slot of ctrl is empty. Exact: the borrow
+// that can misplace a mark can only follow a true zero byte.
+func hasEmpty(ctrl uint64) bool {
+	x := ctrl | byte7Set
+	return (x-lsbs)&^x&(msbs|1<<63) != 0
+}
 
 // newReadIndex returns an empty index.
 func newReadIndex[K comparable, V any]() *readIndex[K, V] {
 	ix := &readIndex[K, V]{seed: maphash.MakeSeed()}
-	ix.cur.Store(newIndexTable[K, V](minIndexSlots))
+	ix.cur.Store(newIndexTable[K, V](minIndexGroups))
 	return ix
 }
 
-func newIndexTable[K comparable, V any](n int) *indexTable[K, V] {
-	return &indexTable[K, V]{mask: uint64(n - 1), slots: make([]indexSlot[K, V], n)}
+func newIndexTable[K comparable, V any](groups int) *indexTable[K, V] {
+	return &indexTable[K, V]{mask: uint64(groups - 1), groups: make([]indexGroup[K, V], groups)}
 }
 
-// hash returns key's hash, never 0. maphash.Comparable calls the hash
-// function Go's maps use for K, so it agrees with == on every comparable
-// type (+0 and -0, interfaces, structs, arrays) and does not allocate
-// for keys without pointers or strings. A string fast path
-// (maphash.String behind a type test) measured slower, not faster
-// (BenchmarkHash).
+// hash returns key's hash. maphash.Comparable calls the hash function Go's
+// maps use for K, so it agrees with == on every comparable type (+0 and
+// -0, interfaces, structs, arrays) and does not allocate for keys without
+// pointers or strings. A string fast path (maphash.String behind a type
+// test) measured slower, not faster (BenchmarkHash).
 func (ix *readIndex[K, V]) hash(key K) uint64 {
-	return maphash.Comparable(ix.seed, key) | hashSet
+	return maphash.Comparable(ix.seed, key)
 }
+
+// tagOf returns the control byte of a full slot holding a key of hash h.
+func tagOf(h uint64) uint64 { return h>>57 | ctrlFull }
 
 // get returns the entry for key, or nil. Any goroutine may call it at any
 // time: it only loads, never blocks and never allocates. It sees every put,
@@ -137,23 +155,25 @@ func (ix *readIndex[K, V]) hash(key K) uint64 {
 // sees or not, and either way its answer held at some instant of its call.
 func (ix *readIndex[K, V]) get(key K) *entry[K, V] {
 	h := ix.hash(key)
+	tag := tagOf(h)
 	t := ix.cur.Load()
 	// The bound is for a reader of a table the writer keeps changing: it
-	// can meet empty slots being filled behind it, but it never walks
-	// more than once round the table.
-	for i, n := h, uint64(0); n <= t.mask; i, n = i+1, n+1 {
-		// sh is e's hash unless the slot was emptied and refilled
-		// between the loads — then e's key was deleted during this call
-		// and missing it is right.
-		sh, e := t.slots[i&t.mask].load()
-		if e == nil {
-			if sh == 0 {
-				return nil
+	// never walks more than once round the table.
+	for g, n := h, uint64(0); n <= t.mask; g, n = g+1, n+1 {
+		grp := &t.groups[g&t.mask]
+		ctrl := atomic.LoadUint64(&grp.ctrl)
+		for m := matchTag(ctrl, tag); m != 0; m &= m - 1 {
+			// The writer stores a slot before its control byte, so the
+			// slot holds the entry the byte was set for, or a later one
+			// if the key was deleted meanwhile, which the comparison
+			// then rejects (missing a deleted key is right).
+			e := (*entry[K, V])(atomic.LoadPointer(&grp.slots[bits.TrailingZeros64(m)>>3]))
+			if e != nil && e.hash == h && e.key == key {
+				return e
 			}
-			continue // a tombstone, or a slot being filled
 		}
-		if sh == h && e.key == key {
-			return e
+		if hasEmpty(ctrl) {
+			return nil
 		}
 	}
 	return nil
@@ -162,122 +182,122 @@ func (ix *readIndex[K, V]) get(key K) *entry[K, V] {
 // len returns the number of keys present. Writer only.
 func (ix *readIndex[K, V]) len() int { return ix.live }
 
-// put publishes e as the entry for e.key, replacing the entry there. e
-// must be a fresh entry, not yet in the index: readers may hold the one it
-// replaces, and its item must never change. Writer only. It costs one hash
-// and a probe; now and then it rebuilds the table first (O(n), amortised
-// O(1)).
-func (ix *readIndex[K, V]) put(e *entry[K, V]) {
-	h := ix.hash(e.key)
-	t := ix.cur.Load()
-	free := -1 // the first tombstone on the way, to reuse
-	for i := h; ; i++ {
-		s := &t.slots[i&t.mask]
-		if s.hash == 0 {
-			if free < 0 {
-				free = int(i & t.mask)
+// find returns the group and slot of key, whose hash is h, with found
+// true; or, with found false, the first free (empty or deleted) slot on
+// key's chain, where an insert goes. Writer only: plain loads.
+func (ix *readIndex[K, V]) find(t *indexTable[K, V], key K, h uint64) (grp *indexGroup[K, V], slot int, found bool) {
+	tag := tagOf(h)
+	for g := h; ; g++ {
+		gr := &t.groups[g&t.mask]
+		for m := matchTag(gr.ctrl, tag); m != 0; m &= m - 1 {
+			j := bits.TrailingZeros64(m) >> 3
+			if e := (*entry[K, V])(gr.slots[j]); e != nil && e.hash == h && e.key == key {
+				return gr, j, true
 			}
-			break
 		}
-		old := s.entry()
-		if old == nil {
-			if free < 0 {
-				free = int(i & t.mask)
+		if grp == nil {
+			for j := range groupSlots {
+				if c := gr.ctrl >> (8 * j) & 0xff; c == ctrlEmpty || c == ctrlDeleted {
+					grp, slot = gr, j
+					break
+				}
 			}
-			continue
 		}
-		if s.hash == h && old.key == e.key {
-			s.set(e) // in place: the key does not move
-			return
+		if hasEmpty(gr.ctrl) {
+			return grp, slot, false
 		}
 	}
-	if t.slots[free].hash == 0 {
-		// A new key taking an empty slot: keep 1/4 of the slots empty so
-		// that probes stay short and always end.
-		if 4*(ix.used+1) > 3*len(t.slots) {
+}
+
+// put publishes e as the entry for e.key, replacing the entry there, and
+// sets e.hash. e must be a fresh entry, not yet in the index: readers may
+// hold the one it replaces, and its item must never change. Writer only.
+// It costs one hash and a probe; now and then it rebuilds the table first
+// (O(n), amortised O(1)).
+func (ix *readIndex[K, V]) put(e *entry[K, V]) {
+	h := ix.hash(e.key)
+	e.hash = h
+	t := ix.cur.Load()
+	grp, j, found := ix.find(t, e.key, h)
+	if found {
+		atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e)) // in place: the key does not move
+		return
+	}
+	if grp.ctrl>>(8*j)&0xff == ctrlEmpty {
+		// A new key taking an empty slot: keep a quarter of the slots
+		// free so that chains stay short and always end.
+		if 4*(ix.used+1) > 3*groupSlots*len(t.groups) {
 			ix.rebuild(ix.live + 1)
-			ix.insertNew(h, e)
-			return
+			t = ix.cur.Load()
+			grp, j, _ = ix.find(t, e.key, h)
 		}
 		ix.used++
 	}
 	ix.live++
-	t.slots[free].fill(h, e)
+	// Slot before control byte: a reader that sees the byte sees e.
+	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e))
+	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, tagOf(h)))
 }
 
-// insertNew puts e, whose key is absent and whose hash is h, into the
-// first free slot of its chain. Writer only, and only when the table has
-// a free slot to spare (after a rebuild).
-func (ix *readIndex[K, V]) insertNew(h uint64, e *entry[K, V]) {
-	t := ix.cur.Load()
-	for i := h; ; i++ {
-		s := &t.slots[i&t.mask]
-		if s.entry() == nil {
-			if s.hash == 0 {
-				ix.used++
-			}
-			ix.live++
-			s.fill(h, e)
-			return
-		}
-	}
+// setCtrl returns ctrl with slot j's byte set to c.
+func setCtrl(ctrl uint64, j int, c uint64) uint64 {
+	return ctrl&^(0xff<<(8*j)) | c<<(8*j)
 }
 
 // del removes key and reports whether it was there. Writer only. It leaves
 // a tombstone, and shrinks the table once 1/8 or less of it is live.
 func (ix *readIndex[K, V]) del(key K) bool {
-	h := ix.hash(key)
 	t := ix.cur.Load()
-	for i := h; ; i++ {
-		s := &t.slots[i&t.mask]
-		if s.hash == 0 {
-			return false
-		}
-		if s.hash != h {
-			continue
-		}
-		if e := s.entry(); e != nil && e.key == key {
-			s.set(nil)
-			ix.live--
-			if len(t.slots) > minIndexSlots && 8*ix.live <= len(t.slots) {
-				ix.rebuild(ix.live)
-			}
-			return true
-		}
+	grp, j, found := ix.find(t, key, ix.hash(key))
+	if !found {
+		return false
 	}
+	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, ctrlDeleted))
+	atomic.StorePointer(&grp.slots[j], nil) // so the entry can be collected
+	ix.live--
+	if len(t.groups) > minIndexGroups && 8*ix.live <= groupSlots*len(t.groups) {
+		ix.rebuild(ix.live)
+	}
+	return true
 }
 
 // clear empties the index by publishing a new empty table; the old one is
 // left to readers still walking it, and then to the collector. Writer only.
 func (ix *readIndex[K, V]) clear() {
-	ix.cur.Store(newIndexTable[K, V](minIndexSlots))
+	ix.cur.Store(newIndexTable[K, V](minIndexGroups))
 	ix.live, ix.used = 0, 0
 }
 
 // rebuild publishes a new table holding the present keys and no
-// tombstones, sized so that n keys fill at most half of it. Writer only.
-// The hash is taken from the old slot, not recomputed. The old table is
-// not written again, so readers still on it keep a consistent view of the
-// moment before the rebuild.
+// tombstones, sized so that n keys use at most half of its slots. Writer
+// only. The old table is not written again, so readers still on it keep a
+// consistent view of the moment before the rebuild.
 func (ix *readIndex[K, V]) rebuild(n int) {
-	size := minIndexSlots
-	for 2*n > size {
-		size *= 2
+	groups := minIndexGroups
+	for 2*n > groupSlots*groups {
+		groups *= 2
 	}
 	old := ix.cur.Load()
-	t := newIndexTable[K, V](size)
-	for i := range old.slots {
-		o := &old.slots[i]
-		if o.e == nil {
-			continue
-		}
-		for j := o.hash; ; j++ {
-			s := &t.slots[j&t.mask]
-			if s.hash == 0 {
-				// Plain stores: t is not published yet, and publishing
-				// it below orders these before any reader's load.
-				s.hash, s.e = o.hash, o.e
-				break
+	t := newIndexTable[K, V](groups)
+	for i := range old.groups {
+		o := &old.groups[i]
+		for j := range groupSlots {
+			if o.ctrl>>(8*j)&ctrlFull == 0 {
+				continue
+			}
+			e := (*entry[K, V])(o.slots[j])
+			// The first free slot of the chain: t has no tombstones.
+			for g := e.hash; ; g++ {
+				gr := &t.groups[g&t.mask]
+				if hasEmpty(gr.ctrl) {
+					k := bits.TrailingZeros64(^gr.ctrl&msbs) >> 3 // the first empty byte: slots fill in order
+					// Plain stores: t is not published yet, and
+					// publishing it below orders them before any
+					// reader's load.
+					gr.slots[k] = unsafe.Pointer(e)
+					gr.ctrl = setCtrl(gr.ctrl, k, tagOf(e.hash))
+					break
+				}
 			}
 		}
 	}

@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/lastmodstore/lastmodstore/messages"
 	. "github.com/onsi/ginkgo/v2"
@@ -25,40 +27,99 @@ func newIndexEntry[K comparable](key K, rev uint64) *entry[K, uint64] {
 }
 
 // checkIndex asserts the index's invariants against want, the keys it must
-// hold: counts match the slots, a quarter of the slots stay empty, every
-// key is on its probe chain with no empty slot before it, and every key
-// in want is found.
+// hold: control bytes agree with the slots, counts match, a quarter of the
+// slots stay free, every key is on its chain with no empty slot in the
+// groups before it, and every key in want is found.
 func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uint64]) {
 	GinkgoHelper()
 	t := ix.cur.Load()
-	Expect(len(t.slots)&(len(t.slots)-1)).To(BeZero(), "a power of two")
-	Expect(t.mask).To(BeEquivalentTo(len(t.slots) - 1))
+	Expect(len(t.groups)&(len(t.groups)-1)).To(BeZero(), "a power of two")
+	Expect(t.mask).To(BeEquivalentTo(len(t.groups) - 1))
 	live, used := 0, 0
-	for i := range t.slots {
-		s := &t.slots[i]
-		h, e := s.hash, s.entry()
-		if h == 0 {
-			Expect(e).To(BeNil(), "an empty slot has no entry")
-			continue
-		}
-		used++
-		if e == nil {
-			continue
-		}
-		live++
-		Expect(h).To(Equal(ix.hash(e.key)), "a slot's hash is its key's")
-		for j := h; j&t.mask != uint64(i); j++ {
-			Expect(t.slots[j&t.mask].hash).NotTo(BeZero(), "no empty slot between a key's home and its slot")
+	for i := range t.groups {
+		g := &t.groups[i]
+		Expect(g.ctrl>>56).To(BeZero(), "byte 7 is unused")
+		for j := range groupSlots {
+			c, e := g.ctrl>>(8*j)&0xff, (*entry[K, uint64])(g.slots[j])
+			switch {
+			case c == ctrlEmpty:
+				Expect(e).To(BeNil(), "an empty slot has no entry")
+			case c == ctrlDeleted:
+				Expect(e).To(BeNil(), "a tombstone has no entry")
+				used++
+			case c&ctrlFull != 0:
+				Expect(e).NotTo(BeNil(), "a full slot has an entry")
+				Expect(e.hash).To(Equal(ix.hash(e.key)), "an entry has its key's hash")
+				Expect(c).To(Equal(tagOf(e.hash)), "a full slot's byte is its key's tag")
+				for h := e.hash; h&t.mask != uint64(i); h++ {
+					Expect(hasEmpty(t.groups[h&t.mask].ctrl)).To(BeFalse(), "no empty slot in the groups before a key's own")
+				}
+				live++
+				used++
+			default:
+				Fail(fmt.Sprintf("control byte %#x", c))
+			}
 		}
 	}
 	Expect(ix.live).To(Equal(live))
 	Expect(ix.used).To(Equal(used))
 	Expect(ix.len()).To(Equal(len(want)))
-	Expect(4*used).To(BeNumerically("<=", 3*len(t.slots)), "a quarter of the slots stay empty")
+	Expect(4*used).To(BeNumerically("<=", 3*groupSlots*len(t.groups)), "a quarter of the slots stay free")
 	for k, e := range want {
 		Expect(ix.get(k)).To(BeIdenticalTo(e), "key %v", k)
 	}
 }
+
+// keysHomedIn returns n string keys whose home is group g of ix's current
+// table, to build chains on purpose.
+func keysHomedIn(ix *readIndex[string, uint64], g uint64, n int) []string {
+	mask := ix.cur.Load().mask
+	var keys []string
+	for i := 0; len(keys) < n; i++ {
+		if k := "g" + strconv.FormatUint(g, 10) + "-" + strconv.Itoa(i); ix.hash(k)&mask == g {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+var _ = Describe("control words", func() {
+	It("match a tag in every slot that holds it", func() {
+		tag := tagOf(0x5a << 57)
+		Expect(matchTag(ctrlWord(tag), tag)).To(BeEquivalentTo(0x80))
+		Expect(matchTag(ctrlWord(ctrlEmpty, ctrlDeleted, tag, 0xff, tag^1, tag), tag)).To(BeEquivalentTo(0x80<<16 | 0x80<<40))
+		Expect(matchTag(ctrlWord(ctrlEmpty, ctrlDeleted, ctrlFull, 0xff), tag)).To(BeZero())
+		Expect(matchTag(0, tag)).To(BeZero(), "byte 7, always 0, never matches")
+	})
+
+	It("agree with a byte-by-byte check on random words", func() {
+		rng := rand.New(rand.NewPCG(5, 6))
+		states := []uint64{ctrlEmpty, ctrlDeleted, ctrlFull, ctrlFull | 1, ctrlFull | 0x7f}
+		for range 100000 {
+			var bytes []uint64
+			for range groupSlots {
+				bytes = append(bytes, states[rng.IntN(len(states))])
+			}
+			ctrl := ctrlWord(bytes...)
+			tag := states[2+rng.IntN(3)]
+			got := matchTag(ctrl, tag)
+			empty, below := false, false // below: a true match in a lower slot
+			for j, c := range bytes {
+				marked := got>>(8*j+7)&1 == 1
+				switch {
+				case c == tag && !marked:
+					Fail(fmt.Sprintf("%#x: slot %d holds %#x but is not marked", ctrl, j, tag))
+				case c != tag && marked && !below:
+					Fail(fmt.Sprintf("%#x: slot %d marked for %#x with no match below it", ctrl, j, tag))
+				}
+				below = below || c == tag
+				empty = empty || c == ctrlEmpty
+			}
+			Expect(got >> 56).To(BeZero())
+			Expect(hasEmpty(ctrl)).To(Equal(empty), "%#x", ctrl)
+		}
+	})
+})
 
 var _ = Describe("readIndex", func() {
 	var ix *readIndex[string, uint64]
@@ -85,12 +146,13 @@ var _ = Describe("readIndex", func() {
 	It("replaces the entry of a key in place with the new one", func() {
 		first, second := newIndexEntry("a", 1), newIndexEntry("a", 2)
 		ix.put(first)
-		slot := ix.cur.Load().slots[ix.hash("a")&ix.cur.Load().mask].entry()
-		Expect(slot).To(BeIdenticalTo(first))
+		grp, j, found := ix.find(ix.cur.Load(), "a", ix.hash("a"))
+		Expect(found).To(BeTrue())
+		Expect(grp.slots[j]).To(Equal(unsafe.Pointer(first)))
 		ix.put(second)
 		Expect(ix.get("a")).To(BeIdenticalTo(second))
 		Expect(first.item.Revision).To(BeEquivalentTo(1), "the replaced entry is untouched")
-		Expect(ix.cur.Load().slots[ix.hash("a")&ix.cur.Load().mask].entry()).To(BeIdenticalTo(second))
+		Expect(grp.slots[j]).To(Equal(unsafe.Pointer(second)), "in the same slot")
 		checkIndex(ix, map[string]*entry[string, uint64]{"a": second})
 	})
 
@@ -108,19 +170,29 @@ var _ = Describe("readIndex", func() {
 		checkIndex(ix, map[string]*entry[string, uint64]{"a": again})
 	})
 
-	It("finds keys past tombstones on their chain", func() {
+	It("chains keys past full groups and finds them past tombstones", func() {
+		keys := keysHomedIn(ix, 0, 2*groupSlots+2) // two groups and a bit
 		want := map[string]*entry[string, uint64]{}
-		for i := range 6 { // 6 of 8 slots: chains are sure to form
-			k := strconv.Itoa(i)
+		for i, k := range keys[:2*groupSlots+1] {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		Expect(len(ix.cur.Load().slots)).To(Equal(minIndexSlots))
-		for _, k := range []string{"0", "2", "4"} {
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "no grow yet")
+		checkIndex(ix, want)
+		absent := keys[2*groupSlots+1]
+		Expect(ix.get(absent)).To(BeNil(), "a miss walks the full groups")
+		for _, k := range keys[:groupSlots] { // empty the home group
 			Expect(ix.del(k)).To(BeTrue())
 			delete(want, k)
 			checkIndex(ix, want)
 		}
+		Expect(ix.used).To(Equal(2*groupSlots+1), "tombstones")
+		want[absent] = newIndexEntry(absent, 100)
+		ix.put(want[absent])
+		Expect(ix.used).To(Equal(2*groupSlots+1), "a tombstone in the home group was reused")
+		grp, _, _ := ix.find(ix.cur.Load(), absent, ix.hash(absent))
+		Expect(grp).To(BeIdenticalTo(&ix.cur.Load().groups[ix.hash(absent)&ix.cur.Load().mask]))
+		checkIndex(ix, want)
 	})
 
 	It("clears by publishing a fresh table, leaving the old one intact for its readers", func() {
@@ -133,7 +205,7 @@ var _ = Describe("readIndex", func() {
 		old := ix.cur.Load()
 		ix.clear()
 		checkIndex(ix, nil)
-		Expect(len(ix.cur.Load().slots)).To(Equal(minIndexSlots))
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
 		Expect(ix.get("1")).To(BeNil())
 		reader := &readIndex[string, uint64]{seed: ix.seed}
 		reader.cur.Store(old)
@@ -163,8 +235,8 @@ var _ = Describe("readIndex", func() {
 			want[e.key] = e
 		}
 		checkIndex(ix, want)
-		Expect(len(ix.cur.Load().slots)).To(Equal(16384), "10000 keys fill at most 3/4")
-		Expect(len(grows)).To(Equal(11), "8 to 16384 slots")
+		Expect(len(ix.cur.Load().groups)).To(Equal(2048), "10000 keys use at most 3/4 of 7·2048 slots")
+		Expect(len(grows)).To(Equal(8), "doubling from 8 to 2048 groups")
 		// A reader that loaded an old table just before a grow still gets
 		// the answer for the moment of the grow.
 		for _, g := range grows {
@@ -184,46 +256,74 @@ var _ = Describe("readIndex", func() {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		peak := len(ix.cur.Load().slots)
+		peak := len(ix.cur.Load().groups)
 		for i := range 4990 {
 			k := strconv.Itoa(i)
 			Expect(ix.del(k)).To(BeTrue())
 			delete(want, k)
-			if size := len(ix.cur.Load().slots); size > minIndexSlots {
-				Expect(8*ix.live).To(BeNumerically(">", size), "shrunk once 1/8 or less is live")
+			if groups := len(ix.cur.Load().groups); groups > minIndexGroups {
+				Expect(8*ix.live).To(BeNumerically(">", groupSlots*groups), "shrunk once 1/8 or less is live")
 			}
 		}
 		checkIndex(ix, want)
-		Expect(len(ix.cur.Load().slots)).To(BeNumerically("<", peak/100))
+		Expect(len(ix.cur.Load().groups)).To(BeNumerically("<", peak/100))
 		for k := range want {
 			Expect(ix.del(k)).To(BeTrue())
 		}
 		checkIndex(ix, nil)
-		Expect(len(ix.cur.Load().slots)).To(Equal(minIndexSlots))
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
 	})
 
-	It("does not let tombstones pile up when keys come and go", func() {
+	It("keeps tombstones bounded when keys come and go", func() {
 		want := map[string]*entry[string, uint64]{}
 		for i := range 100 {
 			k := "stay-" + strconv.Itoa(i)
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		size := len(ix.cur.Load().slots)
-		tables := map[*indexTable[string, uint64]]bool{}
-		const churn = 20000
-		for i := range churn {
+		size := groupSlots * len(ix.cur.Load().groups)
+		for i := range 20000 {
 			k := "churn-" + strconv.Itoa(i) // every key new: each leaves a tombstone
 			ix.put(newIndexEntry(k, uint64(i+1)))
 			if !ix.del(k) || 4*ix.used > 3*size {
 				Fail(fmt.Sprintf("after %d keys: used %d of %d", i, ix.used, size))
 			}
-			tables[ix.cur.Load()] = true
 		}
-		Expect(len(ix.cur.Load().slots)).To(Equal(size), "rebuilt at the same size")
-		Expect(len(tables)).To(BeNumerically(">", 10), "rebuilt to drop tombstones")
-		// A rebuild leaves 100 used slots; the next comes when 3/4 are.
-		Expect(len(tables)).To(BeNumerically("<=", churn/(3*size/4-100)+1), "at most one rebuild per 3/4·size-100 new keys")
+		Expect(groupSlots*len(ix.cur.Load().groups)).To(Equal(size), "the same size")
+		checkIndex(ix, want)
+	})
+
+	It("drops the tombstones by rebuilding at the same size once 3/4 of the slots are used", func() {
+		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
+		// tombstones there. 22 live keys homed in groups 3-7, at most 7
+		// to a group so that none spills into the tombstones, then bring
+		// the used slots past 3/4 of 56 with few enough live keys to stay
+		// at 8 groups.
+		gone := keysHomedIn(ix, 0, 3*groupSlots)
+		for _, k := range gone {
+			ix.put(newIndexEntry(k, 1))
+		}
+		for _, k := range gone {
+			Expect(ix.del(k)).To(BeTrue())
+		}
+		Expect(ix.used).To(Equal(3 * groupSlots))
+		want := map[string]*entry[string, uint64]{}
+		var keys []string
+		for g := uint64(3); g < minIndexGroups; g++ {
+			keys = append(keys, keysHomedIn(ix, g, groupSlots)...)
+		}
+		old := ix.cur.Load()
+		for i, k := range keys[:21] {
+			want[k] = newIndexEntry(k, uint64(i+2))
+			ix.put(want[k])
+		}
+		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "42 used slots of 56: no rebuild yet")
+		Expect(ix.used).To(Equal(42))
+		want[keys[21]] = newIndexEntry(keys[21], 100)
+		ix.put(want[keys[21]])
+		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "rebuilt")
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "at the same size")
+		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
 		checkIndex(ix, want)
 	})
 
@@ -232,7 +332,7 @@ var _ = Describe("readIndex", func() {
 		want := map[string]*entry[string, uint64]{}
 		for i := range 20000 {
 			k := strconv.Itoa(rng.IntN(300))
-			t, before := ix.cur.Load(), copySlots(ix.cur.Load())
+			t, before := ix.cur.Load(), slices.Clone(ix.cur.Load().groups)
 			switch op := rng.IntN(100); {
 			case op < 55:
 				want[k] = newIndexEntry(k, uint64(i+1))
@@ -304,43 +404,41 @@ var _ = Describe("readIndex", func() {
 	})
 })
 
-// plainSlot is a slot's contents at one moment.
-type plainSlot[K comparable] struct {
-	hash uint64
-	e    *entry[K, uint64]
-}
-
-func copySlots[K comparable](t *indexTable[K, uint64]) []plainSlot[K] {
-	c := make([]plainSlot[K], len(t.slots))
-	for i := range t.slots {
-		c[i] = plainSlot[K]{t.slots[i].hash, t.slots[i].entry()}
-	}
-	return c
-}
-
 // expectNoMoves asserts what readers walking t during one writer step
-// rely on, before being t's slots before the step: if the step published
+// rely on, before being t's groups before the step: if the step published
 // a new table, it left t as it was; otherwise no slot went back to empty
 // and every key present before and after the step (in want) kept its slot.
-func expectNoMoves[K comparable](t *indexTable[K, uint64], before []plainSlot[K], replaced bool, want map[K]*entry[K, uint64]) {
+func expectNoMoves[K comparable](t *indexTable[K, uint64], before []indexGroup[K, uint64], replaced bool, want map[K]*entry[K, uint64]) {
 	GinkgoHelper()
-	after := copySlots(t)
 	if replaced {
-		Expect(after).To(Equal(before), "a replaced table is never written")
+		Expect(t.groups).To(Equal(before), "a replaced table is never written")
 		return
 	}
 	// Plain comparisons: this runs on every slot after every step.
 	for i, b := range before {
-		if b.hash != 0 && after[i].hash == 0 {
-			Fail(fmt.Sprintf("slot %d went back to empty", i))
-		}
-		if b.e == nil {
-			continue
-		}
-		if _, ok := want[b.e.key]; ok && (after[i].e == nil || after[i].e.key != b.e.key) {
-			Fail(fmt.Sprintf("key %v left slot %d", b.e.key, i))
+		a := &t.groups[i]
+		for j := range groupSlots {
+			if b.ctrl>>(8*j)&0xff != ctrlEmpty && a.ctrl>>(8*j)&0xff == ctrlEmpty {
+				Fail(fmt.Sprintf("slot %d.%d went back to empty", i, j))
+			}
+			e := (*entry[K, uint64])(b.slots[j])
+			if e == nil {
+				continue
+			}
+			if _, ok := want[e.key]; ok && (a.slots[j] == nil || (*entry[K, uint64])(a.slots[j]).key != e.key) {
+				Fail(fmt.Sprintf("key %v left slot %d.%d", e.key, i, j))
+			}
 		}
 	}
+}
+
+// ctrlWord builds a control word from up to seven bytes.
+func ctrlWord(bytes ...uint64) uint64 {
+	var w uint64
+	for j, c := range bytes {
+		w |= c << (8 * j)
+	}
+	return w
 }
 
 // expectKeys puts keys (distinct) into ix and checks each is found as
