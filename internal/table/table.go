@@ -16,6 +16,10 @@ type entry[K comparable, V any] struct {
 	key        K
 	prev, next *entry[K, V] // modification order
 	heapIndex  int          // place in the expiry heap, or notInHeap
+	// hash is key's hash in the read index, set by readIndex.put before
+	// it publishes the entry and never changed after, so a rebuild need
+	// not hash the key again.
+	hash uint64
 }
 
 // Config configures a Table.

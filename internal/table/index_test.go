@@ -1,0 +1,622 @@
+package table
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/lastmodstore/lastmodstore/messages"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.uber.org/goleak"
+)
+
+// newIndexEntry makes the entry a write would make: revision rev, value
+// rev, so a reader can tell a torn or misplaced entry.
+func newIndexEntry[K comparable](key K, rev uint64) *entry[K, uint64] {
+	return &entry[K, uint64]{
+		item:      messages.Item[uint64]{Value: rev, Revision: rev},
+		key:       key,
+		heapIndex: notInHeap,
+	}
+}
+
+// checkIndex asserts the index's invariants against want, the keys it must
+// hold: control bytes agree with the slots, counts match, a quarter of the
+// slots stay free, every key is on its chain with no empty slot in the
+// groups before it, and every key in want is found.
+func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uint64]) {
+	GinkgoHelper()
+	t := ix.cur.Load()
+	Expect(len(t.groups)&(len(t.groups)-1)).To(BeZero(), "a power of two")
+	Expect(t.mask).To(BeEquivalentTo(len(t.groups) - 1))
+	live, used := 0, 0
+	for i := range t.groups {
+		g := &t.groups[i]
+		Expect(g.ctrl>>56).To(BeZero(), "byte 7 is unused")
+		for j := range groupSlots {
+			c, e := g.ctrl>>(8*j)&0xff, (*entry[K, uint64])(g.slots[j])
+			switch {
+			case c == ctrlEmpty:
+				Expect(e).To(BeNil(), "an empty slot has no entry")
+			case c == ctrlDeleted:
+				Expect(e).To(BeNil(), "a tombstone has no entry")
+				used++
+			case c&ctrlFull != 0:
+				Expect(e).NotTo(BeNil(), "a full slot has an entry")
+				Expect(e.hash).To(Equal(ix.hash(e.key)), "an entry has its key's hash")
+				Expect(c).To(Equal(tagOf(e.hash)), "a full slot's byte is its key's tag")
+				for h := e.hash; h&t.mask != uint64(i); h++ {
+					Expect(hasEmpty(t.groups[h&t.mask].ctrl)).To(BeFalse(), "no empty slot in the groups before a key's own")
+				}
+				live++
+				used++
+			default:
+				Fail(fmt.Sprintf("control byte %#x", c))
+			}
+		}
+	}
+	Expect(ix.live).To(Equal(live))
+	Expect(ix.used).To(Equal(used))
+	Expect(ix.len()).To(Equal(len(want)))
+	Expect(4*used).To(BeNumerically("<=", 3*groupSlots*len(t.groups)), "a quarter of the slots stay free")
+	for k, e := range want {
+		Expect(ix.get(k)).To(BeIdenticalTo(e), "key %v", k)
+	}
+}
+
+// keysHomedIn returns n string keys whose home is group g of ix's current
+// table, to build chains on purpose.
+func keysHomedIn(ix *readIndex[string, uint64], g uint64, n int) []string {
+	mask := ix.cur.Load().mask
+	var keys []string
+	for i := 0; len(keys) < n; i++ {
+		if k := "g" + strconv.FormatUint(g, 10) + "-" + strconv.Itoa(i); ix.hash(k)&mask == g {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+var _ = Describe("control words", func() {
+	It("match a tag in every slot that holds it", func() {
+		tag := tagOf(0x5a << 57)
+		Expect(matchTag(ctrlWord(tag), tag)).To(BeEquivalentTo(0x80))
+		Expect(matchTag(ctrlWord(ctrlEmpty, ctrlDeleted, tag, 0xff, tag^1, tag), tag)).To(BeEquivalentTo(0x80<<16 | 0x80<<40))
+		Expect(matchTag(ctrlWord(ctrlEmpty, ctrlDeleted, ctrlFull, 0xff), tag)).To(BeZero())
+		Expect(matchTag(0, tag)).To(BeZero(), "byte 7, always 0, never matches")
+	})
+
+	It("agree with a byte-by-byte check on random words", func() {
+		rng := rand.New(rand.NewPCG(5, 6))
+		states := []uint64{ctrlEmpty, ctrlDeleted, ctrlFull, ctrlFull | 1, ctrlFull | 0x7f}
+		for range 100000 {
+			var bytes []uint64
+			for range groupSlots {
+				bytes = append(bytes, states[rng.IntN(len(states))])
+			}
+			ctrl := ctrlWord(bytes...)
+			tag := states[2+rng.IntN(3)]
+			got := matchTag(ctrl, tag)
+			empty, below := false, false // below: a true match in a lower slot
+			for j, c := range bytes {
+				marked := got>>(8*j+7)&1 == 1
+				switch {
+				case c == tag && !marked:
+					Fail(fmt.Sprintf("%#x: slot %d holds %#x but is not marked", ctrl, j, tag))
+				case c != tag && marked && !below:
+					Fail(fmt.Sprintf("%#x: slot %d marked for %#x with no match below it", ctrl, j, tag))
+				}
+				below = below || c == tag
+				empty = empty || c == ctrlEmpty
+			}
+			Expect(got >> 56).To(BeZero())
+			Expect(hasEmpty(ctrl)).To(Equal(empty), "%#x", ctrl)
+		}
+	})
+})
+
+var _ = Describe("readIndex", func() {
+	var ix *readIndex[string, uint64]
+	BeforeEach(func() { ix = newReadIndex[string, uint64]() })
+
+	It("starts empty", func() {
+		Expect(ix.get("a")).To(BeNil())
+		Expect(ix.get("")).To(BeNil())
+		Expect(ix.len()).To(BeZero())
+		Expect(ix.del("a")).To(BeFalse())
+		checkIndex(ix, nil)
+	})
+
+	It("returns what was put, and nothing for other keys", func() {
+		a, b := newIndexEntry("a", 1), newIndexEntry("", 2)
+		ix.put(a)
+		ix.put(b)
+		Expect(ix.get("a")).To(BeIdenticalTo(a))
+		Expect(ix.get("")).To(BeIdenticalTo(b))
+		Expect(ix.get("c")).To(BeNil())
+		checkIndex(ix, map[string]*entry[string, uint64]{"a": a, "": b})
+	})
+
+	It("replaces the entry of a key in place with the new one", func() {
+		first, second := newIndexEntry("a", 1), newIndexEntry("a", 2)
+		ix.put(first)
+		grp, j, found := ix.find(ix.cur.Load(), "a", ix.hash("a"))
+		Expect(found).To(BeTrue())
+		Expect(grp.slots[j]).To(Equal(unsafe.Pointer(first)))
+		ix.put(second)
+		Expect(ix.get("a")).To(BeIdenticalTo(second))
+		Expect(first.item.Revision).To(BeEquivalentTo(1), "the replaced entry is untouched")
+		Expect(grp.slots[j]).To(Equal(unsafe.Pointer(second)), "in the same slot")
+		checkIndex(ix, map[string]*entry[string, uint64]{"a": second})
+	})
+
+	It("deletes a key, leaving a tombstone that later inserts reuse", func() {
+		ix.put(newIndexEntry("a", 1))
+		Expect(ix.del("a")).To(BeTrue())
+		Expect(ix.del("a")).To(BeFalse())
+		Expect(ix.get("a")).To(BeNil())
+		Expect(ix.len()).To(BeZero())
+		Expect(ix.used).To(Equal(1), "a tombstone")
+		checkIndex(ix, nil)
+		again := newIndexEntry("a", 2)
+		ix.put(again)
+		Expect(ix.used).To(Equal(1), "the tombstone was reused")
+		checkIndex(ix, map[string]*entry[string, uint64]{"a": again})
+	})
+
+	It("chains keys past full groups and finds them past tombstones", func() {
+		keys := keysHomedIn(ix, 0, 2*groupSlots+2) // two groups and a bit
+		want := map[string]*entry[string, uint64]{}
+		for i, k := range keys[:2*groupSlots+1] {
+			want[k] = newIndexEntry(k, uint64(i+1))
+			ix.put(want[k])
+		}
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "no grow yet")
+		checkIndex(ix, want)
+		absent := keys[2*groupSlots+1]
+		Expect(ix.get(absent)).To(BeNil(), "a miss walks the full groups")
+		for _, k := range keys[:groupSlots] { // empty the home group
+			Expect(ix.del(k)).To(BeTrue())
+			delete(want, k)
+			checkIndex(ix, want)
+		}
+		Expect(ix.used).To(Equal(2*groupSlots+1), "tombstones")
+		want[absent] = newIndexEntry(absent, 100)
+		ix.put(want[absent])
+		Expect(ix.used).To(Equal(2*groupSlots+1), "a tombstone in the home group was reused")
+		grp, _, _ := ix.find(ix.cur.Load(), absent, ix.hash(absent))
+		Expect(grp).To(BeIdenticalTo(&ix.cur.Load().groups[ix.hash(absent)&ix.cur.Load().mask]))
+		checkIndex(ix, want)
+	})
+
+	It("clears by publishing a fresh table, leaving the old one intact for its readers", func() {
+		want := map[string]*entry[string, uint64]{}
+		for i := range 100 {
+			k := strconv.Itoa(i)
+			want[k] = newIndexEntry(k, uint64(i+1))
+			ix.put(want[k])
+		}
+		old := ix.cur.Load()
+		ix.clear()
+		checkIndex(ix, nil)
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
+		Expect(ix.get("1")).To(BeNil())
+		reader := &readIndex[string, uint64]{seed: ix.seed}
+		reader.cur.Store(old)
+		for k, e := range want {
+			Expect(reader.get(k)).To(BeIdenticalTo(e))
+		}
+	})
+
+	It("grows by publishing new tables and leaves each old one as it was", func() {
+		key := func(i int) string { return "key-" + strconv.Itoa(i) }
+		var entries []*entry[string, uint64]
+		type grown struct {
+			old  *indexTable[string, uint64]
+			keys int // the old table holds keys 0..keys-1
+		}
+		var grows []grown
+		for i := range 10000 {
+			old := ix.cur.Load()
+			entries = append(entries, newIndexEntry(key(i), uint64(i+1)))
+			ix.put(entries[i])
+			if ix.cur.Load() != old {
+				grows = append(grows, grown{old, i})
+			}
+		}
+		want := map[string]*entry[string, uint64]{}
+		for _, e := range entries {
+			want[e.key] = e
+		}
+		checkIndex(ix, want)
+		Expect(len(ix.cur.Load().groups)).To(Equal(2048), "10000 keys use at most 3/4 of 7·2048 slots")
+		Expect(len(grows)).To(Equal(8), "doubling from 8 to 2048 groups")
+		// A reader that loaded an old table just before a grow still gets
+		// the answer for the moment of the grow.
+		for _, g := range grows {
+			reader := &readIndex[string, uint64]{seed: ix.seed}
+			reader.cur.Store(g.old)
+			for _, e := range entries[:g.keys] {
+				Expect(reader.get(e.key)).To(BeIdenticalTo(e))
+			}
+			Expect(reader.get(key(g.keys))).To(BeNil())
+		}
+	})
+
+	It("shrinks as keys go, down to the smallest table", func() {
+		want := map[string]*entry[string, uint64]{}
+		for i := range 5000 {
+			k := strconv.Itoa(i)
+			want[k] = newIndexEntry(k, uint64(i+1))
+			ix.put(want[k])
+		}
+		peak := len(ix.cur.Load().groups)
+		for i := range 4990 {
+			k := strconv.Itoa(i)
+			Expect(ix.del(k)).To(BeTrue())
+			delete(want, k)
+			if groups := len(ix.cur.Load().groups); groups > minIndexGroups {
+				Expect(8*ix.live).To(BeNumerically(">", groupSlots*groups), "shrunk once 1/8 or less is live")
+			}
+		}
+		checkIndex(ix, want)
+		Expect(len(ix.cur.Load().groups)).To(BeNumerically("<", peak/100))
+		for k := range want {
+			Expect(ix.del(k)).To(BeTrue())
+		}
+		checkIndex(ix, nil)
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
+	})
+
+	It("keeps tombstones bounded when keys come and go", func() {
+		want := map[string]*entry[string, uint64]{}
+		for i := range 100 {
+			k := "stay-" + strconv.Itoa(i)
+			want[k] = newIndexEntry(k, uint64(i+1))
+			ix.put(want[k])
+		}
+		size := groupSlots * len(ix.cur.Load().groups)
+		for i := range 20000 {
+			k := "churn-" + strconv.Itoa(i) // every key new: each leaves a tombstone
+			ix.put(newIndexEntry(k, uint64(i+1)))
+			if !ix.del(k) || 4*ix.used > 3*size {
+				Fail(fmt.Sprintf("after %d keys: used %d of %d", i, ix.used, size))
+			}
+		}
+		Expect(groupSlots*len(ix.cur.Load().groups)).To(Equal(size), "the same size")
+		checkIndex(ix, want)
+	})
+
+	It("drops the tombstones by rebuilding at the same size once 3/4 of the slots are used", func() {
+		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
+		// tombstones there. 22 live keys homed in groups 3-7, at most 7
+		// to a group so that none spills into the tombstones, then bring
+		// the used slots past 3/4 of 56 with few enough live keys to stay
+		// at 8 groups.
+		gone := keysHomedIn(ix, 0, 3*groupSlots)
+		for _, k := range gone {
+			ix.put(newIndexEntry(k, 1))
+		}
+		for _, k := range gone {
+			Expect(ix.del(k)).To(BeTrue())
+		}
+		Expect(ix.used).To(Equal(3 * groupSlots))
+		want := map[string]*entry[string, uint64]{}
+		var keys []string
+		for g := uint64(3); g < minIndexGroups; g++ {
+			keys = append(keys, keysHomedIn(ix, g, groupSlots)...)
+		}
+		old := ix.cur.Load()
+		for i, k := range keys[:21] {
+			want[k] = newIndexEntry(k, uint64(i+2))
+			ix.put(want[k])
+		}
+		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "42 used slots of 56: no rebuild yet")
+		Expect(ix.used).To(Equal(42))
+		want[keys[21]] = newIndexEntry(keys[21], 100)
+		ix.put(want[keys[21]])
+		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "rebuilt")
+		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "at the same size")
+		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
+		checkIndex(ix, want)
+	})
+
+	It("agrees with a map under random operations, never moving a key under a reader", func() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		want := map[string]*entry[string, uint64]{}
+		for i := range 20000 {
+			k := strconv.Itoa(rng.IntN(300))
+			t, before := ix.cur.Load(), slices.Clone(ix.cur.Load().groups)
+			switch op := rng.IntN(100); {
+			case op < 55:
+				want[k] = newIndexEntry(k, uint64(i+1))
+				ix.put(want[k])
+			case op < 99:
+				_, ok := want[k]
+				Expect(ix.del(k)).To(Equal(ok))
+				delete(want, k)
+			default:
+				ix.clear()
+				clear(want)
+			}
+			Expect(ix.get(k)).To(BeIdenticalTo(want[k]))
+			expectNoMoves(t, before, ix.cur.Load() != t, want)
+			if i%1000 == 0 {
+				checkIndex(ix, want)
+			}
+		}
+		checkIndex(ix, want)
+	})
+
+	It("works for every comparable key type", func() {
+		type pair struct {
+			A int
+			B string
+		}
+		type name string
+		expectKeys(newReadIndex[int, uint64](), []int{0, 1, -1, math.MaxInt, 42})
+		expectKeys(newReadIndex[pair, uint64](), []pair{{}, {1, "a"}, {1, "b"}, {2, "a"}})
+		expectKeys(newReadIndex[[3]byte, uint64](), [][3]byte{{}, {1}, {0, 0, 1}})
+		expectKeys(newReadIndex[name, uint64](), []name{"", "a", "b"})
+		expectKeys(newReadIndex[*int, uint64](), []*int{nil, new(int), new(int)})
+		expectKeys(newReadIndex[any, uint64](), []any{nil, 1, "1", int64(1), pair{1, "a"}, [2]int{1, 2}})
+		expectKeys(newReadIndex[float64, uint64](), []float64{0, 1.5, math.Inf(1), math.Inf(-1)})
+	})
+
+	It("treats keys that compare equal as one key", func() {
+		floats := newReadIndex[float64, uint64]()
+		plus := newIndexEntry(0.0, 1)
+		floats.put(plus)
+		Expect(floats.get(math.Copysign(0, -1))).To(BeIdenticalTo(plus), "-0 == +0")
+		var i any = 1
+		ifaces := newReadIndex[any, uint64]()
+		one := newIndexEntry(i, 1)
+		ifaces.put(one)
+		Expect(ifaces.get(1)).To(BeIdenticalTo(one))
+		Expect(ifaces.get(int64(1))).To(BeNil(), "a different dynamic type is a different key")
+	})
+
+	It("never finds a key that is not equal to itself", func() {
+		// The store refuses such keys; this documents why it must.
+		floats := newReadIndex[float64, uint64]()
+		floats.put(newIndexEntry(math.NaN(), 1))
+		Expect(floats.get(math.NaN())).To(BeNil())
+	})
+
+	Context("with one writer and concurrent readers", func() {
+		var leaks goleak.Option
+		BeforeEach(func() { leaks = goleak.IgnoreCurrent() })
+		AfterEach(func() { Expect(goleak.Find(leaks)).To(Succeed()) })
+
+		It("never gives a reader a wrong, torn or stale entry", func() {
+			stressIndex(ix, false)
+		})
+
+		It("stays correct across clears", func() {
+			stressIndex(ix, true)
+		})
+	})
+})
+
+// expectNoMoves asserts what readers walking t during one writer step
+// rely on, before being t's groups before the step: if the step published
+// a new table, it left t as it was; otherwise no slot went back to empty
+// and every key present before and after the step (in want) kept its slot.
+func expectNoMoves[K comparable](t *indexTable[K, uint64], before []indexGroup[K, uint64], replaced bool, want map[K]*entry[K, uint64]) {
+	GinkgoHelper()
+	if replaced {
+		Expect(t.groups).To(Equal(before), "a replaced table is never written")
+		return
+	}
+	// Plain comparisons: this runs on every slot after every step.
+	for i, b := range before {
+		a := &t.groups[i]
+		for j := range groupSlots {
+			if b.ctrl>>(8*j)&0xff != ctrlEmpty && a.ctrl>>(8*j)&0xff == ctrlEmpty {
+				Fail(fmt.Sprintf("slot %d.%d went back to empty", i, j))
+			}
+			e := (*entry[K, uint64])(b.slots[j])
+			if e == nil {
+				continue
+			}
+			if _, ok := want[e.key]; ok && (a.slots[j] == nil || (*entry[K, uint64])(a.slots[j]).key != e.key) {
+				Fail(fmt.Sprintf("key %v left slot %d.%d", e.key, i, j))
+			}
+		}
+	}
+}
+
+// ctrlWord builds a control word from up to seven bytes.
+func ctrlWord(bytes ...uint64) uint64 {
+	var w uint64
+	for j, c := range bytes {
+		w |= c << (8 * j)
+	}
+	return w
+}
+
+// expectKeys puts keys (distinct) into ix and checks each is found as
+// itself, then deleted.
+func expectKeys[K comparable](ix *readIndex[K, uint64], keys []K) {
+	GinkgoHelper()
+	want := map[K]*entry[K, uint64]{}
+	for i, k := range keys {
+		want[k] = newIndexEntry(k, uint64(i+1))
+		ix.put(want[k])
+	}
+	checkIndex(ix, want)
+	for _, k := range keys {
+		Expect(ix.del(k)).To(BeTrue(), "key %v", k)
+		delete(want, k)
+		checkIndex(ix, want)
+	}
+}
+
+// checkpoint is the writer telling a reader the state of one key while it
+// waits: rev is the revision the key holds, 0 for none.
+type checkpoint struct {
+	key string
+	rev uint64
+}
+
+// stressIndex runs one writer against several readers. The writer puts
+// and deletes keys with ever larger revisions, churns extra keys so the
+// table grows, shrinks and drops tombstones all the time, and, when
+// withClear, clears it now and then. Readers check that
+//   - an entry found is for the key asked and was never torn (value ==
+//     revision);
+//   - a key's revisions never go back;
+//   - a key present for a reader's whole get is found. The writer counts
+//     each key's comings and goings in gens[i], odd while present, bumped
+//     after the key goes in and before it goes out: a reader that sees the
+//     same odd count before and after its get knew the key was there all
+//     along. Pinned keys are never deleted (unless withClear), so they
+//     are checked all the time;
+//   - a get that starts after a put or del returned sees it: the writer
+//     stops at checkpoints and waits while a reader looks.
+func stressIndex(ix *readIndex[string, uint64], withClear bool) {
+	GinkgoHelper()
+	const (
+		readers = 3
+		keys    = 64
+		pinned  = 16
+		ops     = 20000
+	)
+	key := func(i int) string { return "k" + strconv.Itoa(i) }
+	var gens [keys]atomic.Uint64
+	var rev uint64
+	for i := range pinned {
+		rev++
+		ix.put(newIndexEntry(key(i), rev))
+		gens[i].Add(1)
+	}
+
+	done := make(chan struct{})
+	checks := make(chan checkpoint)
+	acks := make(chan struct{})
+	failures := make(chan string, readers) // each reader sends at most one
+	var wg sync.WaitGroup
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			close(done)
+			wg.Wait()
+		}
+	}
+	defer stop() // also when a failing assertion panics out of the writer
+	for r := range readers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(r), 7))
+			seen := make([]uint64, keys)
+			fail := func(format string, args ...any) {
+				failures <- fmt.Sprintf("reader %d: ", r) + fmt.Sprintf(format, args...)
+			}
+			for {
+				select {
+				case <-done:
+					return
+				case c := <-checks:
+					e := ix.get(c.key)
+					var got uint64
+					if e != nil {
+						got = e.item.Revision
+					}
+					acks <- struct{}{}
+					if got != c.rev {
+						fail("after the writer's step, %s has revision %d, want %d", c.key, got, c.rev)
+						return
+					}
+				default:
+				}
+				i := rng.IntN(keys)
+				before := gens[i].Load()
+				e := ix.get(key(i))
+				if e == nil {
+					if before%2 == 1 && gens[i].Load() == before {
+						fail("%s present all along but not found", key(i))
+						return
+					}
+					continue
+				}
+				if e.key != key(i) || e.item.Value != e.item.Revision {
+					fail("asked %s, got %s revision %d value %d", key(i), e.key, e.item.Revision, e.item.Value)
+					return
+				}
+				if e.item.Revision < seen[i] {
+					fail("%s went back from revision %d to %d", key(i), seen[i], e.item.Revision)
+					return
+				}
+				seen[i] = e.item.Revision
+			}
+		})
+	}
+
+	rng := rand.New(rand.NewPCG(3, 4))
+	state := make([]uint64, keys) // the revision each key holds, 0: absent
+	for i := range pinned {
+		state[i] = uint64(i + 1)
+	}
+	churn := 0
+	for op := range ops {
+		i := rng.IntN(keys)
+		switch p := rng.IntN(100); {
+		case p < 50 || i < pinned && !withClear:
+			rev++
+			ix.put(newIndexEntry(key(i), rev))
+			if state[i] == 0 {
+				gens[i].Add(1) // now present: odd
+			}
+			state[i] = rev
+		case p < 90:
+			if state[i] != 0 {
+				gens[i].Add(1) // about to go: even
+			}
+			if ix.del(key(i)) != (state[i] != 0) {
+				Fail(fmt.Sprintf("del(%s) disagrees with revision %d", key(i), state[i]))
+			}
+			state[i] = 0
+		case p < 99 || !withClear:
+			// Churn: bursts of keys that come and go make the table
+			// grow, shrink and purge tombstones under the readers.
+			n := rng.IntN(100)
+			for j := range n {
+				rev++
+				ix.put(newIndexEntry("churn"+strconv.Itoa(churn+j), rev))
+			}
+			for j := range n {
+				if !ix.del("churn" + strconv.Itoa(churn+j)) {
+					Fail("a churn key was lost")
+				}
+			}
+			churn += n
+		default:
+			for i := range state {
+				if state[i] != 0 {
+					gens[i].Add(1)
+				}
+			}
+			ix.clear()
+			clear(state)
+		}
+		if op%100 == 0 {
+			select {
+			case checks <- checkpoint{key(i), state[i]}:
+				<-acks
+			case f := <-failures:
+				Fail(f)
+			}
+		}
+	}
+	stop()
+	close(failures)
+	for f := range failures {
+		Fail(f)
+	}
+}
