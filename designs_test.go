@@ -19,26 +19,32 @@ import (
 // Package-level names here are all lower case: seed_test.go dot-imports
 // package store, and an exported name declared here could clash with it.
 
-// design is one of lastmodstore's two designs of the same API.
+// design is one of lastmodstore's designs of the same API.
 type design struct {
 	name string
 	// actor is the actor design (package store), the only one with Watch,
 	// ModifiedSince and a supervisor that restarts its owner.
 	actor bool
+	// lockFree is the actor design with Config.LockFreeReads: Get reads
+	// the index the owner publishes instead of sending it a message.
+	lockFree bool
 }
 
 var (
-	actorDesign = design{name: "actor design", actor: true}
-	mutexDesign = design{name: "mutex design"}
+	actorDesign    = design{name: "actor design", actor: true}
+	lockFreeDesign = design{name: "actor design with lock-free reads", actor: true, lockFree: true}
+	mutexDesign    = design{name: "mutex design"}
 
-	designs = []design{actorDesign, mutexDesign}
+	designs = []design{actorDesign, lockFreeDesign, mutexDesign}
 )
 
 // openerFor returns the New of design d for keys K and values V.
 func openerFor[K comparable, V any](d design) kv.Opener[K, V] {
 	switch d {
-	case actorDesign:
+	case actorDesign, lockFreeDesign:
+		lockFree := d.lockFree
 		return func(cfg store.Config, opts ...store.Option[K, V]) (kv.Store[K, V], error) {
+			cfg.LockFreeReads = cfg.LockFreeReads || lockFree
 			s, err := store.New(cfg, opts...)
 			if s == nil {
 				return nil, err // a nil interface, not an interface holding a nil *Store

@@ -101,6 +101,7 @@ const (
 	linCAS
 	linGetMany
 	linSetMany
+	linClear
 )
 
 // linInput is an operation's call.
@@ -241,6 +242,9 @@ func linStep(s linState, in linInput, out linOutput) (bool, linState) {
 			s.writeUnknown(k, in.values[i])
 		}
 		return true, s
+	case linClear:
+		s.keys = [linMaxKeys]linKey{} // floor stays: later writes still get higher revisions
+		return true, s
 	}
 	panic(fmt.Sprintf("unknown operation kind %d", in.kind))
 }
@@ -251,7 +255,7 @@ func linPartition(history []porcupine.Operation) [][]porcupine.Operation {
 	var byKey [linMaxKeys][]porcupine.Operation
 	for _, op := range history {
 		in := op.Input.(linInput)
-		if in.kind == linGetMany || in.kind == linSetMany {
+		if in.kind == linGetMany || in.kind == linSetMany || in.kind == linClear {
 			return [][]porcupine.Operation{history}
 		}
 		byKey[in.key] = append(byKey[in.key], op)
@@ -326,6 +330,8 @@ func linDescribeOperation(input, output any) string {
 			items[i] = fmt.Sprintf("%s: %d", linKeyNames[k], in.values[i])
 		}
 		return fmt.Sprintf("SetMany{%s}", strings.Join(items, ", "))
+	case linClear:
+		return "Clear()"
 	}
 	return fmt.Sprintf("%+v → %+v", in, out)
 }
@@ -433,6 +439,8 @@ func (c *linClient) next() linInput {
 				values[i] = c.value()
 			}
 			return linInput{kind: linSetMany, keys: keys, values: values}
+		case n < 27:
+			return linInput{kind: linClear}
 		}
 		n = c.rng.IntN(100)
 	}
@@ -533,6 +541,8 @@ func (c *linClient) do(in linInput) (linOutput, error) {
 			items[linKeyNames[k]] = in.values[i]
 		}
 		err = c.s.SetMany(items)
+	case linClear:
+		err = c.s.Clear()
 	}
 	return out, err
 }
@@ -919,6 +929,17 @@ func TestLinearizabilityModelBites(t *testing.T) {
 		{"one revision for two items of a SetMany", []porcupine.Operation{
 			linOp(0, 0, 10, setMany, none),
 			linOp(1, 20, 30, getMany, linOutput{reads: []linRead{linFound(10, 7), linFound(11, 7)}}),
+		}},
+		{"an item read after a completed Clear", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 1), none),
+			linOp(0, 20, 30, linInput{kind: linClear}, none),
+			linOp(1, 40, 50, linGetOf(0), linSaw(linFound(1, 1))),
+		}},
+		{"a Clear seen by one key of a GetMany and not the other", []porcupine.Operation{
+			linOp(0, 0, 10, setMany, none),
+			linOp(0, 20, 100, linInput{kind: linClear}, none),
+			linOp(1, 30, 40, getMany, linOutput{reads: []linRead{{}, linFound(11, 2)}}),
+			linOp(1, 50, 60, getMany, linOutput{reads: []linRead{linFound(10, 1), {}}}),
 		}},
 		{"a Set revision above a later CompareAndSet's", []porcupine.Operation{
 			linOp(0, 0, 10, linSetOf(0, 1), none),

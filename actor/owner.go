@@ -28,6 +28,9 @@ type Config struct {
 	MaxPending int
 	// Lagging is the error a watch ends with when its watcher falls behind.
 	Lagging error
+	// ReadIndex makes the owner publish every change into a read index as
+	// it makes it, so that Read may look keys up from any goroutine.
+	ReadIndex bool
 }
 
 const defaultMaxPending = 1 << 16
@@ -77,6 +80,7 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 			MaxSize:     cfg.MaxSize,
 			EvictOldest: cfg.EvictOldest,
 			Clock:       cfg.Clock,
+			ReadIndex:   cfg.ReadIndex,
 		}),
 		lagging:    cfg.Lagging,
 		notify:     cfg.Notify,
@@ -117,6 +121,15 @@ func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
 		}
 		o.serve(&req)
 	}
+}
+
+// Read returns the live item for key, or nil, and whether key holds an
+// expired item, from the read index the owner publishes (Config.ReadIndex).
+// Unlike everything else about the owner, any goroutine may call it at any
+// time, whether Run is running or not: it only loads, never blocks, and
+// sees every change whose request was answered before it began.
+func (o *Owner[K, V]) Read(key K) (item *messages.Item[V], stale bool) {
+	return o.table.Read(key)
 }
 
 // InjectFault makes the owner call fn with each request's op just before
@@ -201,6 +214,8 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		req.Args.Stats = o.stats()
 	case messages.OpTakeEvicted:
 		req.Args.Events = o.TakeEvicted()
+	case messages.OpExpire:
+		t.Expire(req.Key)
 	}
 	return messages.Reply[K, V]{}
 }

@@ -51,6 +51,7 @@ const (
 	OpUnwatch                            // end Args.Watch with Args.Err
 	OpStats                              // fill Args.Stats
 	OpTakeEvicted                        // move the pending eviction notices into Args.Events
+	OpExpire                             // remove Key's item if it has expired
 )
 
 // Request is one message to the owner. It is passed by value, so sending it

@@ -17,6 +17,7 @@ func open(cfg store.Config, opts ...store.Option[string, int]) (kv.Store[string,
 
 func BenchmarkGet(b *testing.B)            { benchmarks.Get(b, open) }
 func BenchmarkGetParallel(b *testing.B)    { benchmarks.GetParallel(b, open) }
+func BenchmarkGetTTLParallel(b *testing.B) { benchmarks.GetTTLParallel(b, open) }
 func BenchmarkSet(b *testing.B)            { benchmarks.Set(b, open) }
 func BenchmarkSetParallel(b *testing.B)    { benchmarks.SetParallel(b, open) }
 func BenchmarkSetWithTTL(b *testing.B)     { benchmarks.SetWithTTL(b, open) }

@@ -7,5 +7,6 @@
 // index), and has every operation of store.Store with the same semantics
 // except Watch and ModifiedSince. Reads take the read lock, writes the
 // write lock, a batch takes its lock once. Eviction callbacks run on worker
-// goroutines, never under the lock.
+// goroutines, never under the lock. Config.LockFreeReads has no effect
+// here: reads already run side by side under the read lock.
 package mutexstore

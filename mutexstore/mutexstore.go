@@ -56,7 +56,8 @@ const (
 const maxPending = 1 << 16
 
 // New returns a store configured by cfg and opts — the same Config and
-// options as store.New — not yet started. It returns an error matching
+// options as store.New — not yet started. cfg.LockFreeReads has no effect:
+// Get already shares the read lock with every other reader. It returns an error matching
 // store.ErrInvalidConfig for a bad cfg or option.
 func New[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) (*Store[K, V], error) {
 	cfg, err := cfg.WithDefaults()

@@ -126,6 +126,10 @@ func (s *Store[K, V]) Stats() (Stats, error) {
 	st := args.Stats
 	st.Mailbox = mailbox
 	st.Restarts = s.restarts.Load() + r.sup.Restarts() + s.callbackPanics.Load()
+	if s.hits != nil {
+		st.Hits += s.hits.Load()
+		st.Misses += s.misses.Load()
+	}
 	return st, nil
 }
 

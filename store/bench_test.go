@@ -17,8 +17,15 @@ func open(cfg store.Config, opts ...store.Option[string, int]) (kv.Store[string,
 	return store.New(cfg, opts...)
 }
 
+// openLockFree makes the actor design's store with Config.LockFreeReads.
+func openLockFree(cfg store.Config, opts ...store.Option[string, int]) (kv.Store[string, int], error) {
+	cfg.LockFreeReads = true
+	return store.New(cfg, opts...)
+}
+
 func BenchmarkGet(b *testing.B)            { benchmarks.Get(b, open) }
 func BenchmarkGetParallel(b *testing.B)    { benchmarks.GetParallel(b, open) }
+func BenchmarkGetTTLParallel(b *testing.B) { benchmarks.GetTTLParallel(b, open) }
 func BenchmarkSet(b *testing.B)            { benchmarks.Set(b, open) }
 func BenchmarkSetParallel(b *testing.B)    { benchmarks.SetParallel(b, open) }
 func BenchmarkSetWithTTL(b *testing.B)     { benchmarks.SetWithTTL(b, open) }
@@ -31,6 +38,14 @@ func BenchmarkCompareAndSet(b *testing.B)  { benchmarks.CompareAndSet(b, open) }
 func BenchmarkStats(b *testing.B)          { benchmarks.Stats(b, open) }
 func BenchmarkMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, open) }
 func BenchmarkGetDuringSweep(b *testing.B) { benchmarks.GetDuringSweep(b, open) }
+
+// The same work with Config.LockFreeReads: Get reads the owner's index.
+func BenchmarkLockFreeGet(b *testing.B)            { benchmarks.Get(b, openLockFree) }
+func BenchmarkLockFreeGetParallel(b *testing.B)    { benchmarks.GetParallel(b, openLockFree) }
+func BenchmarkLockFreeGetTTLParallel(b *testing.B) { benchmarks.GetTTLParallel(b, openLockFree) }
+func BenchmarkLockFreeSet(b *testing.B)            { benchmarks.Set(b, openLockFree) }
+func BenchmarkLockFreeSetParallel(b *testing.B)    { benchmarks.SetParallel(b, openLockFree) }
+func BenchmarkLockFreeMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, openLockFree) }
 
 // BenchmarkChannelFloor is the limit of the design: a bare actor that
 // answers each request on a pooled reply channel and does nothing else.

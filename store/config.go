@@ -22,6 +22,14 @@ type Config struct {
 	Eviction EvictionPolicy
 	// MailboxSize is the owner's mailbox capacity; 0 means 512.
 	MailboxSize int
+	// LockFreeReads makes Get skip the owner: the owner, still the only
+	// goroutine that ever changes the store, also publishes every change
+	// into a read index before it replies, and Get probes that index with
+	// atomic loads alone — no message, no lock, no compare-and-swap. A Get
+	// sees every write that returned before it began. Everything else,
+	// GetMany included (an atomic read of several keys), stays a message.
+	// The mutex design ignores it: its reads already share a read lock.
+	LockFreeReads bool
 }
 
 // The defaults a zero Config field stands for.

@@ -327,3 +327,25 @@ func ExampleStore_Err() {
 	fmt.Println(s.Err()) // a graceful stop is no error
 	// Output: <nil>
 }
+
+// With LockFreeReads, Get reads the index the owner publishes instead of
+// waiting for the owner: reads scale with the cores that make them, while
+// every write still goes through the owner, which publishes it before it
+// replies.
+func ExampleConfig_lockFreeReads() {
+	s, _ := store.New[string, int](store.Config{LockFreeReads: true})
+	_ = s.Start(context.Background())
+	defer s.Shutdown()
+
+	_ = s.Set("answer", 42)
+	item, _ := s.Get("answer") // no message: atomic loads only
+	fmt.Println(item.Value, item.Revision)
+	_, err := s.Get("question")
+	fmt.Println(err)
+	st, _ := s.Stats()
+	fmt.Println(st.Hits, st.Misses)
+	// Output:
+	// 42 1
+	// lastmodstore: not found
+	// 1 1
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/lastmodstore/lastmodstore/actor"
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/stripe"
 	"github.com/lastmodstore/lastmodstore/messages"
 	"github.com/lastmodstore/lastmodstore/supervisor"
 )
@@ -36,6 +37,11 @@ type Store[K comparable, V any] struct {
 
 	restarts       atomic.Uint64 // restarts of the runs that ended
 	callbackPanics atomic.Uint64 // eviction callbacks that panicked
+
+	// Lock-free Gets (Config.LockFreeReads) count here, on striped
+	// counters, so readers on different cores never write one cache line;
+	// nil otherwise. Stats adds them to the owner's counts.
+	hits, misses *stripe.Counter
 }
 
 // run is one Start-to-stop life of a store: its mailbox and admission gate,
@@ -94,7 +100,11 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		EvictOldest: cfg.Eviction == EvictOldest,
 		Notify:      s.opts.OnEvict != nil,
 		Lagging:     ErrWatchLagging,
+		ReadIndex:   cfg.LockFreeReads,
 	})
+	if cfg.LockFreeReads {
+		s.hits, s.misses = stripe.New(), stripe.New()
+	}
 	s.replies.New = func() any { return make(chan messages.Reply[K, V], 1) }
 	return s, nil
 }

@@ -80,6 +80,27 @@ func GetParallel(b *testing.B, open Opener) {
 	})
 }
 
+// GetTTLParallel is GetParallel over items that carry a TTL (an hour), so
+// every Get must also read the clock to tell whether its item expired.
+func GetTTLParallel(b *testing.B, open Opener) {
+	s := Start(b, open, store.Config{})
+	for i, k := range Keys {
+		if err := s.SetWithTTL(k, i, time.Hour); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for i := 0; pb.Next(); i++ {
+			if _, err := s.Get(Keys[i%len(Keys)]); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
 // Set writes keys one at a time.
 func Set(b *testing.B, open Opener) {
 	s := Start(b, open, store.Config{})

@@ -2,6 +2,7 @@ package table
 
 import (
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -32,6 +33,9 @@ type Config struct {
 	// Clock tells the time; nil means time.Now. Tests set it to step the
 	// clock back or stand it still.
 	Clock func() time.Time
+	// ReadIndex makes the table publish every change into a read index
+	// as it makes it, so that Read may look keys up from any goroutine.
+	ReadIndex bool
 }
 
 // Table is a store's state: the map, the modification order and the
@@ -55,6 +59,13 @@ type Table[K comparable, V any] struct {
 	stats messages.Stats // the counters the table keeps; Items is filled on demand
 	// observe, when set, hears of every change as it happens.
 	observe func(messages.Event[K, V])
+
+	// index, when set (Config.ReadIndex), holds every entry of items for
+	// Read; lastNano is last in Unix nanoseconds, for Read's clock. The
+	// table's user writes both as it changes the table; Read, on any
+	// goroutine, only loads them.
+	index    *readIndex[K, V]
+	lastNano atomic.Int64
 }
 
 // New returns an empty table.
@@ -67,6 +78,9 @@ func New[K comparable, V any](cfg Config) *Table[K, V] {
 	}
 	if t.clock == nil {
 		t.clock = time.Now
+	}
+	if cfg.ReadIndex {
+		t.index = newReadIndex[K, V]()
 	}
 	t.order.init()
 	return t
@@ -90,6 +104,9 @@ func (t *Table[K, V]) stamp(now time.Time) time.Time {
 		now = t.last.Add(time.Nanosecond)
 	}
 	t.last = now
+	if t.index != nil {
+		t.lastNano.Store(now.UnixNano())
+	}
 	return now
 }
 
@@ -119,6 +136,31 @@ func (t *Table[K, V]) Peek(key K) (item *messages.Item[V], stale bool) {
 	}
 	if !e.item.ExpiresAt.IsZero() && expired(e, t.now()) {
 		return nil, true
+	}
+	return &e.item, false
+}
+
+// Read returns the live item for key, or nil, and whether key holds an
+// expired item, as Peek does — but any goroutine may call it, at any time,
+// while the table's one user changes the table: it only loads from the
+// read index, never blocks, never allocates, counts nothing. It sees every
+// change that returned before it began. It needs Config.ReadIndex. Like
+// the table's own checks, it takes the time as the clock, but never
+// earlier than the latest write, and reads the clock only for an item
+// that can expire.
+func (t *Table[K, V]) Read(key K) (item *messages.Item[V], stale bool) {
+	e := t.index.get(key)
+	if e == nil {
+		return nil, false
+	}
+	if exp := e.item.ExpiresAt; !exp.IsZero() {
+		now := t.clock()
+		if last := t.lastNano.Load(); now.UnixNano() < last {
+			now = time.Unix(0, last)
+		}
+		if !now.Before(exp) {
+			return nil, true
+		}
 	}
 	return &e.item, false
 }
@@ -268,6 +310,9 @@ func (t *Table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V])
 		t.expiry.push(e)
 	}
 	t.items[key] = e
+	if t.index != nil {
+		t.index.put(e) // replaces old's entry in place, if there was one
+	}
 	t.order.pushBack(e)
 	t.stats.Writes++
 	if t.observe != nil {
@@ -331,6 +376,9 @@ func (t *Table[K, V]) Clear() {
 	clear(t.expiry) // drop the pointers the old backing array holds
 	t.expiry = nil
 	t.items = make(map[K]*entry[K, V]) // a fresh map gives the memory back
+	if t.index != nil {
+		t.index.clear()
+	}
 	if t.observe != nil {
 		t.observe(messages.Event[K, V]{Kind: messages.EventClear})
 	}
@@ -388,6 +436,9 @@ func (t *Table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 		t.stats.Evictions++
 	}
 	delete(t.items, e.key)
+	if t.index != nil {
+		t.index.del(e.key)
+	}
 	t.unindex(e)
 	if t.observe != nil {
 		t.observe(messages.Event[K, V]{Kind: why, Key: e.key, Item: &e.item})

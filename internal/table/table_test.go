@@ -40,6 +40,12 @@ func checkIndexes[K comparable, V any](t *Table[K, V]) {
 	}
 	Expect(n).To(Equal(len(t.items)))
 	Expect(len(t.expiry)).To(Equal(expiring))
+	if t.index != nil {
+		Expect(t.index.len()).To(Equal(len(t.items)), "the read index holds every entry")
+		for k, e := range t.items {
+			Expect(t.index.get(k)).To(BeIdenticalTo(e), "the read index has the mapped entry")
+		}
+	}
 	for i := 1; i < len(t.expiry); i++ {
 		Expect(t.expiry.less(i, (i-1)/2)).To(BeFalse(), "heap order at %d", i)
 	}
@@ -224,6 +230,46 @@ var _ = Describe("table", func() {
 			Expect(n).To(Equal(2))
 			Expect(more).To(BeFalse())
 			Expect(tab.items).To(HaveLen(5))
+		})
+	})
+
+	Describe("read index", func() {
+		It("answers Read as Peek does after every kind of change", func() {
+			tab = newTab(Config{MaxSize: 40, EvictOldest: true, ReadIndex: true})
+			rng := rand.New(rand.NewPCG(1, 2))
+			keys := make([]string, 64)
+			for i := range keys {
+				keys[i] = string(rune('A' + i))
+			}
+			for step := range 5000 {
+				k := keys[rng.IntN(len(keys))]
+				switch op := rng.IntN(100); {
+				case op < 50:
+					tab.Set(k, step, time.Duration(rng.IntN(3))*time.Second)
+				case op < 65:
+					tab.Delete(k)
+				case op < 75:
+					tab.SetMany([]string{k, keys[(step+1)%len(keys)]}, []int{step, step}, 0)
+				case op < 85:
+					clock.advance(time.Duration(rng.IntN(1500)) * time.Millisecond)
+				case op < 95:
+					tab.Sweep(rng.IntN(8), 0)
+				case op < 97:
+					clock.t = clock.t.Add(-time.Second) // the clock steps back
+				default:
+					tab.Clear()
+				}
+				for _, k := range keys {
+					item, stale := tab.Peek(k)
+					got, gotStale := tab.Read(k)
+					Expect(got).To(BeIdenticalTo(item), "step %d, key %s", step, k)
+					Expect(gotStale).To(Equal(stale), "step %d, key %s", step, k)
+				}
+				if step%500 == 0 {
+					checkIndexes(tab)
+				}
+			}
+			checkIndexes(tab)
 		})
 	})
 
