@@ -120,10 +120,10 @@ func BenchmarkIndexPut(b *testing.B) {
 }
 
 // BenchmarkIndexGrow times the one rebuild that doubles a full index of
-// about 688k keys from 2^17 to 2^18 groups: the longest pause the writer
+// about 573k keys from 2^17 to 2^18 groups: the longest pause the writer
 // takes at up to 1M keys.
 func BenchmarkIndexGrow(b *testing.B) {
-	const n = 3 * groupSlots << 17 / 4 // 3/4 of 7·2^17 slots: the next new key grows the table
+	const n = maxUsedNum * groupSlots << 17 / maxUsedDen // the most 2^17 groups hold: the next new key grows the table
 	keys, _ := benchKeys(n + 1)
 	ix := benchIndex(keys[:n])
 	b.ReportAllocs()

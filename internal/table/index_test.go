@@ -27,7 +27,7 @@ func newIndexEntry[K comparable](key K, rev uint64) *entry[K, uint64] {
 }
 
 // checkIndex asserts the index's invariants against want, the keys it must
-// hold: control bytes agree with the slots, counts match, a quarter of the
+// hold: control bytes agree with the slots, counts match, 3/8 of the
 // slots stay free, every key is on its chain with no empty slot in the
 // groups before it, and every key in want is found.
 func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uint64]) {
@@ -64,7 +64,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 	Expect(ix.live).To(Equal(live))
 	Expect(ix.used).To(Equal(used))
 	Expect(ix.len()).To(Equal(len(want)))
-	Expect(4*used).To(BeNumerically("<=", 3*groupSlots*len(t.groups)), "a quarter of the slots stay free")
+	Expect(maxUsedDen*used).To(BeNumerically("<=", maxUsedNum*groupSlots*len(t.groups)), "3/8 of the slots stay free")
 	for k, e := range want {
 		Expect(ix.get(k)).To(BeIdenticalTo(e), "key %v", k)
 	}
@@ -235,8 +235,8 @@ var _ = Describe("readIndex", func() {
 			want[e.key] = e
 		}
 		checkIndex(ix, want)
-		Expect(len(ix.cur.Load().groups)).To(Equal(2048), "10000 keys use at most 3/4 of 7·2048 slots")
-		Expect(len(grows)).To(Equal(8), "doubling from 8 to 2048 groups")
+		Expect(len(ix.cur.Load().groups)).To(Equal(4096), "10000 keys need more than 5/8 of 7·2048 slots")
+		Expect(len(grows)).To(Equal(9), "doubling from 8 to 4096 groups")
 		// A reader that loaded an old table just before a grow still gets
 		// the answer for the moment of the grow.
 		for _, g := range grows {
@@ -285,7 +285,7 @@ var _ = Describe("readIndex", func() {
 		for i := range 20000 {
 			k := "churn-" + strconv.Itoa(i) // every key new: each leaves a tombstone
 			ix.put(newIndexEntry(k, uint64(i+1)))
-			if !ix.del(k) || 4*ix.used > 3*size {
+			if !ix.del(k) || maxUsedDen*ix.used > maxUsedNum*size {
 				Fail(fmt.Sprintf("after %d keys: used %d of %d", i, ix.used, size))
 			}
 		}
@@ -293,12 +293,12 @@ var _ = Describe("readIndex", func() {
 		checkIndex(ix, want)
 	})
 
-	It("drops the tombstones by rebuilding at the same size once 3/4 of the slots are used", func() {
+	It("drops the tombstones by rebuilding at the same size once 5/8 of the slots are used", func() {
 		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
-		// tombstones there. 22 live keys homed in groups 3-7, at most 7
-		// to a group so that none spills into the tombstones, then bring
-		// the used slots past 3/4 of 56 with few enough live keys to stay
-		// at 8 groups.
+		// tombstones there. 14 live keys homed in groups 3-7, at most 7
+		// to a group so that none spills into the tombstones, use 35 of
+		// the 56 slots, the most allowed; a 15th rebuilds, and 15 live
+		// keys fit in the same 8 groups.
 		gone := keysHomedIn(ix, 0, 3*groupSlots)
 		for _, k := range gone {
 			ix.put(newIndexEntry(k, 1))
@@ -310,17 +310,17 @@ var _ = Describe("readIndex", func() {
 		want := map[string]*entry[string, uint64]{}
 		var keys []string
 		for g := uint64(3); g < minIndexGroups; g++ {
-			keys = append(keys, keysHomedIn(ix, g, groupSlots)...)
+			keys = append(keys, keysHomedIn(ix, g, 3)...)
 		}
 		old := ix.cur.Load()
-		for i, k := range keys[:21] {
+		for i, k := range keys[:14] {
 			want[k] = newIndexEntry(k, uint64(i+2))
 			ix.put(want[k])
 		}
-		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "42 used slots of 56: no rebuild yet")
-		Expect(ix.used).To(Equal(42))
-		want[keys[21]] = newIndexEntry(keys[21], 100)
-		ix.put(want[keys[21]])
+		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "35 used slots of 56: no rebuild yet")
+		Expect(ix.used).To(Equal(35))
+		want[keys[14]] = newIndexEntry(keys[14], 100)
+		ix.put(want[keys[14]])
 		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "rebuilt")
 		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "at the same size")
 		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
