@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -244,6 +245,8 @@ var btNewOperations = []operation{
 		_, err := s.SetIfUnmodifiedSince("k", 2, time.Now().Add(time.Hour))
 		return err
 	}},
+	{name: "CompareAndDelete", call: func(s intStore) error { return s.CompareAndDelete("k", 1) }},
+	{name: "DeleteIfUnmodifiedSince", call: func(s intStore) error { return s.DeleteIfUnmodifiedSince("k", time.Now()) }},
 	{name: "ModifiedSince", actorOnly: true, call: func(s intStore) error { _, err := asActor(s).ModifiedSince(time.Time{}); return err }},
 	{name: "GetMany", call: func(s intStore) error { _, err := s.GetMany([]string{"k"}); return err }},
 	{name: "GetMany of no keys", call: func(s intStore) error { _, err := s.GetMany(nil); return err }},
@@ -558,6 +561,68 @@ func beyondSpecs(d design) {
 				Expect(s.Clear()).To(Succeed())
 			}),
 		)
+	})
+
+	Describe("conditional deletes", func() {
+		var s intStore
+		BeforeEach(func() { s = running[string, int](d, store.Config{}) })
+		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+
+		It("CompareAndDelete deletes an item still at the revision that was read", func() {
+			Expect(s.Set("k", 1)).To(Succeed())
+			read := must(s.Get("k"))
+			Expect(s.CompareAndDelete("k", read.Revision)).To(Succeed())
+			Expect(s.Get("k")).Error().To(MatchError(store.ErrNotFound))
+			Expect(must(s.Stats()).Deletes).To(Equal(uint64(1)))
+		})
+
+		It("CompareAndDelete refuses another revision with a *ConflictError carrying the current one, and deletes nothing", func() {
+			Expect(s.Set("k", 1)).To(Succeed())
+			stale := must(s.Get("k"))
+			Expect(s.Set("k", 2)).To(Succeed())
+			current := must(s.Get("k"))
+			for _, rev := range []uint64{stale.Revision, current.Revision + 1, 0} {
+				ce := btConflict(s.CompareAndDelete("k", rev))
+				Expect(ce.Revision).To(Equal(current.Revision))
+				Expect(ce.LastModified).To(Equal(current.LastModified))
+			}
+			Expect(must(s.Get("k"))).To(Equal(current))
+		})
+
+		It("DeleteIfUnmodifiedSince deletes an item not modified after t, and refuses one modified after it", func() {
+			Expect(s.Set("k", 1)).To(Succeed())
+			read := must(s.Get("k"))
+			ce := btConflict(s.DeleteIfUnmodifiedSince("k", read.LastModified.Add(-time.Nanosecond)))
+			Expect(ce.Revision).To(Equal(read.Revision))
+			Expect(ce.LastModified).To(Equal(read.LastModified))
+			Expect(must(s.Get("k"))).To(Equal(read))
+			Expect(s.DeleteIfUnmodifiedSince("k", read.LastModified)).To(Succeed())
+			Expect(s.Get("k")).Error().To(MatchError(store.ErrNotFound))
+		})
+
+		DescribeTable("both refuse a key without a live item with a *ConflictError of revision 0",
+			func(setup func(s intStore), del func(s intStore) error) {
+				setup(s)
+				ce := btConflict(del(s))
+				Expect(ce.Revision).To(BeZero())
+				Expect(ce.LastModified.IsZero()).To(BeTrue())
+				Expect(must(s.Stats()).Deletes).To(BeZero())
+			},
+			Entry("CompareAndDelete of a key never written", func(intStore) {}, func(s intStore) error { return s.CompareAndDelete("k", 1) }),
+			Entry("CompareAndDelete at revision 0", func(intStore) {}, func(s intStore) error { return s.CompareAndDelete("k", 0) }),
+			Entry("DeleteIfUnmodifiedSince of a key never written", func(intStore) {},
+				func(s intStore) error { return s.DeleteIfUnmodifiedSince("k", time.Now().Add(time.Hour)) }),
+			Entry("CompareAndDelete of an expired key", func(s intStore) {
+				Expect(s.SetWithTTL("k", 1, time.Nanosecond)).To(Succeed())
+				Eventually(func() error { return errOf(s.Get("k")) }).Should(MatchError(store.ErrNotFound))
+			}, func(s intStore) error { return s.CompareAndDelete("k", 1) }),
+		)
+
+		It("refuses an invalid key with ErrInvalidKey", func() {
+			s := running[any, int](d, store.Config{})
+			Expect(s.CompareAndDelete([]int{1}, 1)).To(MatchError(store.ErrInvalidKey))
+			Expect(s.DeleteIfUnmodifiedSince(math.NaN(), time.Now())).To(MatchError(store.ErrInvalidKey))
+		})
 	})
 
 	Describe("GetMany", func() {

@@ -190,6 +190,12 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 	case messages.OpSetIfUnmodifiedSince:
 		item, status := t.SetIfUnmodifiedSince(req.Key, req.Value, req.TTL, req.Args.Since)
 		return messages.Reply[K, V]{Status: status, Item: item}
+	case messages.OpCompareAndDelete:
+		item, status := t.CompareAndDelete(req.Key, req.Revision)
+		return messages.Reply[K, V]{Status: status, Item: item}
+	case messages.OpDeleteIfUnmodifiedSince:
+		item, status := t.DeleteIfUnmodifiedSince(req.Key, req.Args.Since)
+		return messages.Reply[K, V]{Status: status, Item: item}
 	case messages.OpModifiedSince:
 		req.Args.Entries = t.ModifiedSince(req.Args.Since)
 	case messages.OpGetMany:

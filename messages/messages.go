@@ -52,6 +52,8 @@ const (
 	OpStats                              // fill Args.Stats
 	OpTakeEvicted                        // move the pending eviction notices into Args.Events
 	OpExpire                             // remove Key's item if it has expired
+	OpCompareAndDelete                   // OpDelete if Key's revision is Revision
+	OpDeleteIfUnmodifiedSince            // OpDelete if Key is present and not modified after Args.Since
 )
 
 // Request is one message to the owner. It is passed by value, so sending it

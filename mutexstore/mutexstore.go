@@ -497,6 +497,30 @@ func (s *Store[K, V]) SetIfUnmodifiedSince(key K, value V, t time.Time) (*store.
 	})
 }
 
+// CompareAndDelete deletes key's item only if it has the given revision;
+// see store.Store.CompareAndDelete.
+func (s *Store[K, V]) CompareAndDelete(key K, revision uint64) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	_, err := s.conditional(key, func() (*store.Item[V], messages.Status) {
+		return s.table.CompareAndDelete(key, revision)
+	})
+	return err
+}
+
+// DeleteIfUnmodifiedSince deletes key's item only if it was not modified
+// after t; see store.Store.DeleteIfUnmodifiedSince.
+func (s *Store[K, V]) DeleteIfUnmodifiedSince(key K, t time.Time) error {
+	if s == nil {
+		return store.ErrNotRunning
+	}
+	_, err := s.conditional(key, func() (*store.Item[V], messages.Status) {
+		return s.table.DeleteIfUnmodifiedSince(key, t)
+	})
+	return err
+}
+
 func (s *Store[K, V]) conditional(key K, fn func() (*store.Item[V], messages.Status)) (*store.Item[V], error) {
 	if err := s.checkKeys(key); err != nil {
 		return nil, err

@@ -46,6 +46,36 @@ func (s *Store[K, V]) SetIfUnmodifiedSince(key K, value V, t time.Time) (*Item[V
 	})
 }
 
+// CompareAndDelete deletes key's item only if it is live and has the given
+// revision — an HTTP DELETE with If-Match. When the item has another
+// revision, or the key is absent or expired (there is nothing to delete at
+// any revision), it deletes nothing and returns a *ConflictError carrying
+// the current revision and LastModified (zero when absent), which matches
+// ErrConflict. It returns ErrInvalidKey and ErrNotRunning like Delete.
+func (s *Store[K, V]) CompareAndDelete(key K, revision uint64) error {
+	if s == nil {
+		return ErrNotRunning
+	}
+	_, err := s.conditional(&messages.Request[K, V]{Op: messages.OpCompareAndDelete, Key: key, Revision: revision})
+	return err
+}
+
+// DeleteIfUnmodifiedSince deletes key's item only if it is live and was
+// not modified after t — an HTTP DELETE with If-Unmodified-Since. When the
+// key is absent or expired, or its item was modified after t, it deletes
+// nothing and returns a *ConflictError carrying the current revision and
+// LastModified, which matches ErrConflict. It returns ErrInvalidKey and
+// ErrNotRunning like Delete.
+func (s *Store[K, V]) DeleteIfUnmodifiedSince(key K, t time.Time) error {
+	if s == nil {
+		return ErrNotRunning
+	}
+	_, err := s.conditional(&messages.Request[K, V]{
+		Op: messages.OpDeleteIfUnmodifiedSince, Key: key, Args: &messages.Args[K, V]{Since: t},
+	})
+	return err
+}
+
 func (s *Store[K, V]) conditional(req *messages.Request[K, V]) (*Item[V], error) {
 	if s.checkKey && !hashkey.Valid(req.Key) {
 		return nil, ErrInvalidKey

@@ -349,3 +349,35 @@ func ExampleConfig_lockFreeReads() {
 	// lastmodstore: not found
 	// 1 1
 }
+
+func ExampleStore_CompareAndDelete() {
+	s := started[string](store.Config{})
+	defer s.Shutdown()
+
+	_ = s.Set("doc", "draft")
+	read, _ := s.Get("doc")
+	_ = s.Set("doc", "their edit") // someone else writes in between
+
+	err := s.CompareAndDelete("doc", read.Revision) // deletes nothing
+	var conflict *store.ConflictError
+	fmt.Println(errors.As(err, &conflict), conflict.Revision > read.Revision)
+
+	fmt.Println(s.CompareAndDelete("doc", conflict.Revision)) // still at that revision: deleted
+	// Output:
+	// true true
+	// <nil>
+}
+
+func ExampleStore_DeleteIfUnmodifiedSince() {
+	s := started[string](store.Config{})
+	defer s.Shutdown()
+
+	_ = s.Set("doc", "draft")
+	read, _ := s.Get("doc")
+	fmt.Println(s.DeleteIfUnmodifiedSince("doc", read.LastModified)) // unmodified since: deleted
+	err := s.DeleteIfUnmodifiedSince("doc", read.LastModified)       // nothing left to delete
+	fmt.Println(errors.Is(err, store.ErrConflict))
+	// Output:
+	// <nil>
+	// true
+}

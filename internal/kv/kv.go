@@ -27,6 +27,8 @@ type Store[K comparable, V any] interface {
 
 	CompareAndSet(key K, value V, revision uint64) (*store.Item[V], error)
 	SetIfUnmodifiedSince(key K, value V, t time.Time) (*store.Item[V], error)
+	CompareAndDelete(key K, revision uint64) error
+	DeleteIfUnmodifiedSince(key K, t time.Time) error
 	GetMany(keys []K) (map[K]*store.Item[V], error)
 	SetMany(items map[K]V) error
 	Stats() (store.Stats, error)
