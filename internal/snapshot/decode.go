@@ -26,11 +26,13 @@ type Record[K comparable, V any] struct {
 // returns its header and its items in the order they were written.
 //
 // It reads exactly the snapshot and nothing after it, so a caller that
-// expects r to end there checks that itself. It reads in pieces of at most
-// the block size Encode writes, and its buffers grow only as bytes arrive:
-// a corrupt length costs no more memory than the input holds. Every block's
-// checksum is checked before its bytes are parsed or handed to c, so a
-// damaged or truncated input never reaches the codec.
+// expects r to end there checks that itself; it reads whole blocks, so r
+// needs no buffering. Its buffers grow only as bytes arrive: a corrupt
+// length costs no more memory than the input holds. When r can tell its
+// size (a regular *os.File, a bytes.Reader), the records are allocated
+// once instead of grown. Every block's checksum is checked before its
+// bytes are parsed or handed to c, so a damaged or truncated input never
+// reaches the codec.
 //
 // Decode checks, and refuses with an error matching ErrCorrupt: the magic,
 // the version (1 to Version), the checksums, every length, that the codec
@@ -44,8 +46,9 @@ type Record[K comparable, V any] struct {
 //
 // A codec that cannot decode the keys or values of a checksummed block
 // (say, gob finding a type not registered) makes Decode return its error
-// wrapped, which does not match ErrCorrupt: the bytes are the ones the
-// encoder wrote, so the fault lies with the reading side's types or codec.
+// wrapped, which does not match ErrCorrupt: the checksum says the bytes
+// are the ones the encoder wrote, so the fault lies with the reading
+// side's types or codec.
 // A read error other than an early end of r is returned wrapped.
 //
 // On error the records are nil; the Header is the snapshot's when its
@@ -149,7 +152,8 @@ func (d *decoder) header() (Header, error) {
 	if err := d.fill(p[len(magic):]); err != nil {
 		return Header{}, err
 	}
-	if v := binary.LittleEndian.Uint16(p[len(magic):]); v == 0 || v > Version {
+	v := binary.LittleEndian.Uint16(p[len(magic):])
+	if v == 0 || v > Version {
 		return Header{}, corruptf(int64(len(magic)), "format version %d; this build reads 1 to %d", v, Version)
 	}
 	n := binary.LittleEndian.Uint32(p[len(magic)+2:])
@@ -163,13 +167,14 @@ func (d *decoder) header() (Header, error) {
 	if err := d.checksum("header"); err != nil {
 		return Header{}, err
 	}
-	return parseHeaderBody(body, prefixSize)
+	return parseHeaderBody(int(v), body, prefixSize)
 }
 
 // decodeBlocks reads the blocks up to and including the end marker.
 func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, size int64) ([]Record[K, V], error) {
 	var (
 		records []Record[K, V]
+		stream  Decoder // the codec's decoder for the current stream
 		keys    []K
 		vals    []V
 		prevRev uint64
@@ -208,6 +213,19 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, size int6
 		}
 		at := blockAt + 4 // where the payload starts, for errors
 		cur := cursor{buf: payload}
+		switch payload[0] {
+		case streamNew:
+			if stream, err = newStream(c); err != nil {
+				return nil, err
+			}
+		case streamContinue:
+			if stream == nil {
+				return nil, corruptf(at, "first block continues a codec stream")
+			}
+		default:
+			return nil, corruptf(at, "bad codec stream flag %d", payload[0])
+		}
+		cur.pos++
 		n64, ok := cur.uvarint()
 		if !ok || n64 == 0 || n64 > uint64(h.Count-len(records)) || n64 > uint64(len(payload)/minRecordSize) {
 			return nil, corruptf(at, "bad item count %d in block", n64)
@@ -243,10 +261,10 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, size int6
 			prevRev, prevLM = rev, lm
 			records = append(records, Record[K, V]{Item: messages.Item[V]{LastModified: lm, Revision: rev, ExpiresAt: exp}})
 		}
-		if keys, err = decodeColumn(&cur, c, keys, n, at, "keys"); err != nil {
+		if keys, err = decodeColumn(&cur, c, stream, keys, n, at, "keys"); err != nil {
 			return nil, err
 		}
-		if vals, err = decodeColumn(&cur, c, vals, n, at, "values"); err != nil {
+		if vals, err = decodeColumn(&cur, c, stream, vals, n, at, "values"); err != nil {
 			return nil, err
 		}
 		if !cur.done() {
@@ -293,7 +311,7 @@ func grow[T any](s []T, n, total int) []T {
 // decodeColumn decodes the next length-prefixed codec field of a block
 // into scratch, which it reuses when big enough, and checks that it holds
 // n elements.
-func decodeColumn[T any](cur *cursor, c Codec, scratch []T, n int, at int64, what string) ([]T, error) {
+func decodeColumn[T any](cur *cursor, c Codec, dec Decoder, scratch []T, n int, at int64, what string) ([]T, error) {
 	data, ok := cur.column()
 	if !ok {
 		return scratch, corruptf(at+int64(cur.pos), "bad length of %s", what)
@@ -306,7 +324,7 @@ func decodeColumn[T any](cur *cursor, c Codec, scratch []T, n int, at int64, wha
 		scratch = scratch[:n]
 		clear(scratch)
 	}
-	if err := unmarshal(c, data, &scratch); err != nil {
+	if err := decodeWith(c, dec, data, &scratch); err != nil {
 		return scratch, fmt.Errorf("lastmodstore: snapshot block at byte %d: decoding %d %s with codec %q: %w", at-4, n, what, c.Name(), err)
 	}
 	if len(scratch) != n {
@@ -315,13 +333,26 @@ func decodeColumn[T any](cur *cursor, c Codec, scratch []T, n int, at int64, wha
 	return scratch, nil
 }
 
-// unmarshal calls c.Unmarshal, turning a panic into an error: the input
+// decodeWith calls dec.Decode, turning a panic into an error: the input
 // made the codec fail, so it is treated as corrupt.
-func unmarshal(c Codec, data []byte, v any) (err error) {
+func decodeWith(c Codec, dec Decoder, data []byte, v any) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("%w: codec %q panicked: %v", ErrCorrupt, c.Name(), p)
 		}
 	}()
-	return c.Unmarshal(data, v)
+	return dec.Decode(data, v)
+}
+
+// newStream returns a new Decoder of c.
+func newStream(c Codec) (dec Decoder, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%w: codec %q panicked starting a decoder: %v", ErrCorrupt, c.Name(), p)
+		}
+	}()
+	if dec = c.NewDecoder(); dec == nil {
+		return nil, invalidf("codec %q returned a nil Decoder", c.Name())
+	}
+	return dec, nil
 }

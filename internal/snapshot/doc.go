@@ -55,6 +55,8 @@
 //
 // A block payload holds the next n items in modification order:
 //
+//	byte     codec stream: 1 if the block starts a new stream of the codec,
+//	         0 if it continues the previous block's (the first block is 1)
 //	uvarint  n, 1 or more
 //	n times, one per item:
 //	  uvarint  revision delta, 1 or more: the item's Revision minus the previous
@@ -65,10 +67,13 @@
 //	uint32   K, then K bytes: the codec's encoding of a []KeyType of the n keys
 //	uint32   L, then L bytes: the codec's encoding of a []ValueType of the n values
 //
-// and nothing more. Each block stands alone — its deltas start afresh and its
-// codec bytes are a complete encoding (gob's type information included) — so
-// a block can be decoded without the ones before it. Encode makes blocks of
-// about 256 KiB and at most 16384 items.
+// and nothing more. A codec stream is what one Encoder produced, column after
+// column: with gob, one gob stream, in which each type is described the first
+// time it is sent, so a block that continues a stream is decoded only after
+// the blocks before it. Everything else in a block — its metadata, whose
+// deltas start afresh — stands alone. Encode makes blocks of about 256 KiB
+// and at most 16384 items, and starts a new stream only in the first block
+// and after splitting a block that outgrew MaxBlock.
 //
 // A time is a uvarint tag, sometimes followed by more:
 //

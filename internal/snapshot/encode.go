@@ -69,8 +69,11 @@ func Encode[K comparable, V any](w io.Writer, c Codec, revision uint64, lastModi
 		err := e.block(items[i : i+m])
 		if err == errBlockTooBig {
 			if m == 1 {
-				return invalidf("item %d encodes to more than MaxBlock (%d) bytes", i, MaxBlock)
+				return invalidf("item %d encodes to more than MaxBlock (%d) bytes", i, blockLimit)
 			}
+			// The codec's stream has taken in what is now thrown away, so
+			// the retry starts a new one.
+			e.stream = nil
 			n = m / 2
 			continue
 		}
@@ -120,18 +123,27 @@ var errBlockTooBig = errors.New("block too big")
 
 // encoder holds what Encode reuses from block to block.
 type encoder[K comparable, V any] struct {
-	w     io.Writer
-	codec Codec
-	crc   uint32 // CRC-32C of every byte written so far
-	buf   []byte // the block being built
-	keys  []K
-	vals  []V
+	w      io.Writer
+	codec  Codec
+	stream Encoder // the codec's encoder; nil until a block starts one
+	crc    uint32  // CRC-32C of every byte written so far
+	buf    []byte  // the block being built
+	keys   []K
+	vals   []V
 }
 
 // block builds in e.buf the whole block for items: length, payload and
 // checksum.
-func (e *encoder[K, V]) block(items []messages.Entry[K, V]) error {
+func (e *encoder[K, V]) block(items []messages.Entry[K, V]) (err error) {
 	b := append(e.buf[:0], 0, 0, 0, 0) // the payload length, set below
+	if e.stream == nil {
+		if e.stream, err = e.newStream(); err != nil {
+			return err
+		}
+		b = append(b, streamNew)
+	} else {
+		b = append(b, streamContinue)
+	}
 	b = binary.AppendUvarint(b, uint64(len(items)))
 	var rev uint64
 	var lm time.Time
@@ -146,7 +158,6 @@ func (e *encoder[K, V]) block(items []messages.Entry[K, V]) error {
 		e.keys = append(e.keys, it.Key)
 		e.vals = append(e.vals, it.Item.Value)
 	}
-	var err error
 	if b, err = e.appendCodec(b, &e.keys, "keys"); err != nil {
 		return err
 	}
@@ -154,12 +165,25 @@ func (e *encoder[K, V]) block(items []messages.Entry[K, V]) error {
 		return err
 	}
 	e.buf = b
-	if len(b)-4 > MaxBlock {
+	if len(b)-4 > blockLimit {
 		return errBlockTooBig
 	}
 	binary.LittleEndian.PutUint32(b, uint32(len(b)-4))
 	e.buf = binary.LittleEndian.AppendUint32(b, crc32.Update(e.crc, castagnoli, b))
 	return nil
+}
+
+// newStream returns a new Encoder of the codec.
+func (e *encoder[K, V]) newStream() (enc Encoder, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = invalidf("codec %q panicked starting an encoder: %v", e.codec.Name(), p)
+		}
+	}()
+	if enc = e.codec.NewEncoder(); enc == nil {
+		return nil, invalidf("codec %q returned a nil Encoder", e.codec.Name())
+	}
+	return enc, nil
 }
 
 // appendCodec appends the codec's encoding of the slice v points to,
@@ -172,11 +196,11 @@ func (e *encoder[K, V]) appendCodec(b []byte, v any, what string) (_ []byte, err
 	}()
 	lenAt := len(b)
 	b = append(b, 0, 0, 0, 0)
-	if b, err = e.codec.AppendMarshal(b, v); err != nil {
+	if b, err = e.stream.Encode(b, v); err != nil {
 		return nil, fmt.Errorf("encoding %s with codec %q: %w", what, e.codec.Name(), err)
 	}
 	n := len(b) - lenAt - 4
-	if n > MaxBlock {
+	if n > blockLimit {
 		return nil, errBlockTooBig
 	}
 	binary.LittleEndian.PutUint32(b[lenAt:], uint32(n))

@@ -16,7 +16,8 @@ var (
 	ErrCorrupt = errors.New("lastmodstore: corrupt snapshot")
 	// ErrInvalid is matched by the error Encode and Decode return for
 	// arguments they cannot work with: a nil writer, reader or codec, a
-	// codec name out of range, or items Encode cannot write as a snapshot
+	// codec name out of range or a codec that returns a nil Encoder or
+	// Decoder, or items Encode cannot write as a snapshot
 	// Decode would accept (a nil item, items out of modification order, a
 	// header revision or LastModified that does not cover its items, an
 	// item too large for a block).

@@ -16,6 +16,10 @@ const Version = 1
 // Decode refuses a block that claims more.
 const MaxBlock = 1 << 30
 
+// blockLimit is MaxBlock for Encode; tests lower it to reach the paths a
+// gigabyte item would.
+var blockLimit = MaxBlock
+
 const (
 	// magic opens every snapshot. Like PNG's signature, the first byte has
 	// the high bit set and the CR LF, SUB and LF after the name catch a copy
@@ -45,6 +49,13 @@ const (
 
 // castagnoli is CRC-32C, which amd64 and arm64 compute in hardware.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// The first byte of a block payload says whether the block starts a new
+// stream of the codec or continues the previous block's.
+const (
+	streamContinue = 0
+	streamNew      = 1
+)
 
 // Time tags: see the package documentation.
 const (

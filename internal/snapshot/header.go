@@ -43,10 +43,11 @@ func appendHeader(dst []byte, h *Header) []byte {
 	return binary.LittleEndian.AppendUint32(dst, crc32.Checksum(dst, castagnoli))
 }
 
-// parseHeaderBody parses a header body whose checksum has been checked.
-// off is the body's offset in the input, for errors.
-func parseHeaderBody(body []byte, off int64) (Header, error) {
-	h := Header{Version: Version}
+// parseHeaderBody parses the body of a header of the given version whose
+// checksum has been checked. off is the body's offset in the input, for
+// errors.
+func parseHeaderBody(version int, body []byte, off int64) (Header, error) {
+	h := Header{Version: version}
 	c := cursor{buf: body}
 	var names [3][]byte
 	for i := range names {

@@ -118,23 +118,40 @@ func rel(d time.Duration) []byte {
 }
 
 // block returns a payload of the given metadata with keys and values
-// gob-encoded.
+// gob-encoded, starting a new gob stream.
 func block[K, V any](ms []meta, keys []K, vals []V) []byte {
-	p := binary.AppendUvarint(nil, uint64(len(ms)))
+	p := []byte{streamNew}
+	p = binary.AppendUvarint(p, uint64(len(ms)))
 	for _, m := range ms {
 		p = binary.AppendUvarint(p, m.revDelta)
 		p = append(p, m.lm...)
 		p = append(p, m.exp...)
 	}
+	enc := Gob{}.NewEncoder()
 	for _, v := range []any{&keys, &vals} {
-		enc, err := Gob{}.AppendMarshal(nil, v)
-		if err != nil {
+		lenAt := len(p)
+		p = append(p, 0, 0, 0, 0)
+		var err error
+		if p, err = enc.Encode(p, v); err != nil {
 			panic(err)
 		}
-		p = binary.LittleEndian.AppendUint32(p, uint32(len(enc)))
-		p = append(p, enc...)
+		binary.LittleEndian.PutUint32(p[lenAt:], uint32(len(p)-lenAt-4))
 	}
 	return p
+}
+
+// blocks returns the payloads of snap's blocks.
+func blocks(snap []byte) [][]byte {
+	var ps [][]byte
+	pos := prefixSize + int(binary.LittleEndian.Uint32(snap[prefixSize-4:])) + 4
+	for {
+		size := int(binary.LittleEndian.Uint32(snap[pos:]))
+		if size == 0 {
+			return ps
+		}
+		ps = append(ps, snap[pos+4:pos+4+size])
+		pos += 4 + size + 4
+	}
 }
 
 // header returns the header Encode would write for K and V with the gob

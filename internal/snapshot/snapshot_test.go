@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing/iotest"
 	"time"
 
@@ -285,9 +286,14 @@ var _ = Describe("a snapshot", func() {
 		one := func(rev uint64) []meta { return []meta{{revDelta: rev, lm: abs(t0), exp: []byte{0}}} }
 
 		It("is accepted when valid, so the refusals below are for what they name", func() {
-			_, rs, err := Decode[string, int](bytes.NewReader(forge(header[string, int](1, 5, t0), block(one(5), []string{"a"}, []int{1}))), Gob{})
+			snap := forge(header[string, int](2, 7, t0.Add(1)), block(one(5), []string{"a"}, []int{1}),
+				block([]meta{{7, abs(t0.Add(1)), []byte{0}}}, []string{"b"}, []int{2}))
+			_, rs, err := Decode[string, int](bytes.NewReader(snap), Gob{})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(rs).To(Equal([]Record[string, int]{{Key: "a", Item: messages.Item[int]{Value: 1, LastModified: t0, Revision: 5}}}))
+			Expect(rs).To(Equal([]Record[string, int]{
+				{Key: "a", Item: messages.Item[int]{Value: 1, LastModified: t0, Revision: 5}},
+				{Key: "b", Item: messages.Item[int]{Value: 2, LastModified: t0.Add(1), Revision: 7}},
+			}))
 		})
 
 		DescribeTable("is refused as corrupt",
@@ -327,7 +333,7 @@ var _ = Describe("a snapshot", func() {
 				forge(header[string, int](1, 5, t0.Add(1)), block([]meta{{1, abs(t0), []byte{0}}, {1, rel(1), []byte{0}}}, []string{"a", "b"}, []int{1, 2})),
 				"bad item count 2"),
 			Entry("a block of no items",
-				forge(header[string, int](0, 5, t0), []byte{0}),
+				forge(header[string, int](0, 5, t0), []byte{streamNew, 0}),
 				"bad item count 0"),
 			Entry("a header counting more items than revisions",
 				forge(header[string, int](6, 5, t0)),
@@ -347,6 +353,12 @@ var _ = Describe("a snapshot", func() {
 			Entry("bytes after the values",
 				forge(header[string, int](1, 5, t0), append(block(one(5), []string{"a"}, []int{1}), 0)),
 				"1 unread bytes in block"),
+			Entry("a first block that continues a codec stream",
+				forge(header[string, int](1, 5, t0), append([]byte{streamContinue}, block(one(5), []string{"a"}, []int{1})[1:]...)),
+				"first block continues a codec stream"),
+			Entry("an unknown codec stream flag",
+				forge(header[string, int](1, 5, t0), append([]byte{2}, block(one(5), []string{"a"}, []int{1})[1:]...)),
+				"bad codec stream flag 2"),
 			Entry("a block longer than MaxBlock",
 				reseal(append(appendHeader(nil, &Header{Codec: "gob", KeyType: "string", ValueType: "int", Count: 1, Revision: 1}),
 					0, 0, 0, 0x40+1, 0, 0, 0, 0)),
@@ -422,6 +434,44 @@ var _ = Describe("a snapshot", func() {
 			Expect(Encode(failingWriter{err: boom}, Gob{}, rev, lm, es)).To(MatchError(boom))
 		})
 
+		Describe("with blocks limited to 4 KiB", func() {
+			BeforeEach(func() {
+				blockLimit = 4 << 10
+				DeferCleanup(func() { blockLimit = MaxBlock })
+			})
+
+			It("splits a block that outgrows the limit, starting a new codec stream", func() {
+				// 16 small items set the pace; the next 64 are too big to
+				// fit 64 to a block.
+				es := entries(80, strconv.Itoa, func(i int) string {
+					if i < firstBlockItems {
+						return "small"
+					}
+					return strings.Repeat("x", 500)
+				})
+				snap := encode(Gob{}, es)
+				var flags []byte
+				for _, p := range blocks(snap) {
+					Expect(len(p)).To(BeNumerically("<=", blockLimit))
+					flags = append(flags, p[0])
+				}
+				Expect(flags[0]).To(Equal(byte(streamNew)))
+				Expect(bytes.Count(flags[1:], []byte{streamNew})).To(BeNumerically(">", 0), "a split block starts a new stream")
+				Expect(bytes.Count(flags[1:], []byte{streamContinue})).To(BeNumerically(">", 0), "other blocks continue one")
+				_, rs, err := Decode[string, string](bytes.NewReader(snap), Gob{})
+				Expect(err).NotTo(HaveOccurred())
+				Expect(asEntries(rs)).To(Equal(es))
+			})
+
+			It("refuses an item bigger than a block", func() {
+				es := entries(3, strconv.Itoa, func(i int) string { return strings.Repeat("x", i*3000) })
+				rev, lm := last(es)
+				err := Encode(io.Discard, Gob{}, rev, lm, es)
+				Expect(err).To(MatchError(ErrInvalid))
+				Expect(err).To(MatchError(ContainSubstring("item 2 encodes to more than MaxBlock")))
+			})
+		})
+
 		It("leaves the items as they were", func() {
 			want := entries(5, strconv.Itoa, func(i int) int { return i })
 			encode(Gob{}, es)
@@ -430,28 +480,35 @@ var _ = Describe("a snapshot", func() {
 	})
 })
 
-// failingCodec is the gob codec under another name, whose Unmarshal fails
-// with err or panics.
+// failingCodec is the gob codec under another name, whose decoder fails
+// with err, or whose encoder and decoder panic.
 type failingCodec struct {
 	name   string
 	err    error
 	panics bool
 }
 
-func (c failingCodec) Name() string { return c.name }
+func (c failingCodec) Name() string        { return c.name }
+func (c failingCodec) NewEncoder() Encoder { return failingStream{c, Gob{}.NewEncoder()} }
+func (c failingCodec) NewDecoder() Decoder { return failingStream{c, nil} }
 
-func (c failingCodec) AppendMarshal(dst []byte, v any) ([]byte, error) {
-	if c.panics {
-		panic("marshal")
-	}
-	return Gob{}.AppendMarshal(dst, v)
+type failingStream struct {
+	failingCodec
+	enc Encoder
 }
 
-func (c failingCodec) Unmarshal(data []byte, v any) error {
-	if c.panics {
-		panic("unmarshal")
+func (s failingStream) Encode(dst []byte, v any) ([]byte, error) {
+	if s.panics {
+		panic("encode")
 	}
-	return c.err
+	return s.enc.Encode(dst, v)
+}
+
+func (s failingStream) Decode([]byte, any) error {
+	if s.panics {
+		panic("decode")
+	}
+	return s.err
 }
 
 // failingWriter fails every write.
