@@ -171,7 +171,7 @@ func (d *decoder) header() (Header, error) {
 }
 
 // decodeBlocks reads the blocks up to and including the end marker.
-func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, size int64) ([]Record[K, V], error) {
+func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, hint int64) ([]Record[K, V], error) {
 	var (
 		records []Record[K, V]
 		stream  Decoder // the codec's decoder for the current stream
@@ -183,8 +183,8 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, size int6
 	checkKeys := hashkey.MayPanic(reflect.TypeFor[K]())
 	// When the reader knows its size, the items it can hold bound the
 	// header's count, and the records are allocated once instead of grown.
-	if size >= 0 {
-		records = make([]Record[K, V], 0, min(int64(h.Count), size/minRecordSize))
+	if hint >= 0 {
+		records = make([]Record[K, V], 0, min(int64(h.Count), hint/minRecordSize))
 	}
 	for {
 		blockAt := d.off
