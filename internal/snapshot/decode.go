@@ -180,7 +180,7 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, hint int6
 		prevRev uint64
 		prevLM  time.Time
 	)
-	checkKeys := hashkey.MayPanic(reflect.TypeFor[K]())
+	checkKeys := hashkey.NeedsCheck(reflect.TypeFor[K]())
 	// When the reader knows its size, the items it can hold bound the
 	// header's count, and the records are allocated once instead of grown.
 	if hint >= 0 {
@@ -271,8 +271,8 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, hint int6
 			return nil, corruptf(at+int64(cur.pos), "%d unread bytes in block", len(payload)-cur.pos)
 		}
 		for i := range n {
-			if checkKeys && !hashkey.Hashable(keys[i]) {
-				return nil, corruptf(at, "key of item %d is of an unhashable type %T", first+i, keys[i])
+			if checkKeys && !hashkey.Valid(keys[i]) {
+				return nil, corruptf(at, "key of item %d (%T) is no valid key: unhashable, or holds a NaN", first+i, keys[i])
 			}
 			records[first+i].Key = keys[i]
 			records[first+i].Item.Value = vals[i]
