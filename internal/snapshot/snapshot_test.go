@@ -392,7 +392,14 @@ var _ = Describe("a snapshot", func() {
 			snap := forge(header[any, int](1, 5, t0), block(one(5), []any{[]byte("slice")}, []int{1}))
 			_, _, err := Decode[any, int](bytes.NewReader(snap), Gob{})
 			Expect(err).To(MatchError(ErrCorrupt))
-			Expect(err).To(MatchError(ContainSubstring("unhashable type []uint8")))
+			Expect(err).To(MatchError(ContainSubstring("([]uint8) is no valid key")))
+		})
+
+		It("refuses a key holding a NaN, which no map can find again", func() {
+			snap := forge(header[any, int](1, 5, t0), block(one(5), []any{math.NaN()}, []int{1}))
+			_, _, err := Decode[any, int](bytes.NewReader(snap), Gob{})
+			Expect(err).To(MatchError(ErrCorrupt))
+			Expect(err).To(MatchError(ContainSubstring("(float64) is no valid key")))
 		})
 	})
 
