@@ -14,11 +14,12 @@ import (
 // given revision (its etcd mod_revision), where revision 0 means the key
 // must be absent or expired (create only). It returns the new item.
 //
-// It is one etcd transaction: If(mod_revision = revision, and the item
-// live by this client's clock) Then(Put) Else(Get); for revision 0,
-// If(create_revision = 0) Then(Put) Else(a nested transaction that writes
-// over an expired item, or reads the live one). So it takes one round
-// trip, and the cluster decides it atomically.
+// It is one etcd transaction, so the cluster decides it atomically:
+// If(mod_revision = revision, and the item live by this client's clock)
+// Then(Put) Else(Get); for revision 0, If(create_revision = 0) Then(Put)
+// Else(Get). One round trip, except for a create over an expired item the
+// cluster has not removed yet: that takes a second transaction, conditional
+// on the expired item's revision.
 //
 // When the item has changed — another revision, a key absent or expired
 // for a revision > 0, a key present for revision 0, a revision no item has
@@ -39,34 +40,44 @@ func (s *Store[V]) CompareAndSet(key string, value V, revision uint64) (*store.I
 	}
 	k := s.key(key)
 	now := time.Now().UnixNano()
-	var resp *clientv3.TxnResponse
-	err = s.withLease(c.ctx, h, func(opts ...clientv3.OpOption) (err error) {
-		put := clientv3.OpPut(k, string(env), opts...)
-		txn := s.cli.Txn(c.ctx)
-		if revision == 0 {
-			overExpired := clientv3.OpTxn(
-				[]clientv3.Cmp{clientv3.Compare(clientv3.Value(k), "<", liveGuard(now))},
-				[]clientv3.Op{put}, []clientv3.Op{clientv3.OpGet(k)})
-			txn = txn.If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).Then(put).Else(overExpired)
-		} else {
-			txn = txn.If(isLiveAt(k, revision, now)...).Then(put).Else(clientv3.OpGet(k))
+	guard := isLiveAt(k, revision, now)
+	if revision == 0 {
+		guard = []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(k), "=", 0)}
+	}
+	for {
+		var resp *clientv3.TxnResponse
+		err = s.withLease(c.ctx, h, func(opts ...clientv3.OpOption) (err error) {
+			resp, err = s.cli.Txn(c.ctx).If(guard...).
+				Then(clientv3.OpPut(k, string(env), opts...)).Else(clientv3.OpGet(k)).Commit()
+			return err
+		})
+		if err != nil {
+			return nil, clusterErr("compare-and-set", key, err)
 		}
-		resp, err = txn.Commit()
-		return err
-	})
-	if err != nil {
-		return nil, clusterErr("compare-and-set", key, err)
+		if resp.Succeeded {
+			s.stats.writes.Add(1)
+			return newItem(value, h, resp.Header.Revision), nil
+		}
+		kvs := resp.Responses[0].GetResponseRange().Kvs
+		if revision != 0 {
+			return nil, s.conflict(kvs, now)
+		}
+		if len(kvs) == 0 {
+			// The expired item a try aimed at was removed in between: a
+			// plain create again.
+			guard = []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(k), "=", 0)}
+			continue
+		}
+		cur, _, err := s.decodeHeader(kvs[0])
+		if err != nil {
+			return nil, err
+		}
+		if !cur.expired(now) {
+			return nil, s.conflict(kvs, now)
+		}
+		// Expired, not yet removed: write over that item, and only it.
+		guard = []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(k), "=", kvs[0].ModRevision)}
 	}
-	written, current := resp.Succeeded, resp.Responses
-	if !written && revision == 0 {
-		nested := resp.Responses[0].GetResponseTxn()
-		written, current = nested.Succeeded, nested.Responses
-	}
-	if !written {
-		return nil, s.conflict(current[0].GetResponseRange().Kvs, now)
-	}
-	s.stats.writes.Add(1)
-	return newItem(value, h, resp.Header.Revision), nil
 }
 
 // isLiveAt is the guard of a write conditional on key k's item: it is at
