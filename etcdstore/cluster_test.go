@@ -1,12 +1,14 @@
 package etcdstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -133,16 +135,29 @@ func (c *cluster) launch(i int) error {
 	return nil
 }
 
+// waitReady waits until member i serves clients. Ready is not enough: the
+// member starts its client servers in goroutines of its own after it, and
+// a spec's leak check must not take them for its own.
 func (c *cluster) waitReady(i int) error {
 	m := c.members[i]
 	select {
 	case <-m.etcd.Server.ReadyNotify():
-		return nil
 	case err := <-m.etcd.Err():
 		return fmt.Errorf("%s: %w", m.name, err)
 	case <-time.After(readyIn):
 		return fmt.Errorf("%s not ready within %v", m.name, readyIn)
 	}
+	cli, err := c.clientOf(i)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), readyIn)
+	defer cancel()
+	if _, err := cli.Get(ctx, "ready", clientv3.WithSerializable()); err != nil {
+		return fmt.Errorf("%s does not serve: %w", m.name, err)
+	}
+	return nil
 }
 
 // stop stops member i, as a crash would for its clients: its
@@ -167,10 +182,16 @@ func (c *cluster) restart(i int) error {
 }
 
 // stopAll stops every member; startAll starts them all again.
+//
+// A member waits up to its request timeout (6s here) for the streams its
+// clients still have open, watches among them, before it closes them: the
+// members of a cluster under load are therefore stopped all at once.
 func (c *cluster) stopAll() {
+	var wg sync.WaitGroup
 	for i := range c.members {
-		c.stop(i)
+		wg.Go(func() { c.stop(i) })
 	}
+	wg.Wait()
 }
 
 func (c *cluster) startAll() error {
@@ -189,9 +210,13 @@ func (c *cluster) startAll() error {
 	return nil
 }
 
-// close stops the cluster and removes its data.
+// close stops the cluster and removes its data. Its members are stopped
+// one by one: with no client left, a member stops at once, but members
+// stopped together wait for one another to take the leadership.
 func (c *cluster) close() {
-	c.stopAll()
+	for i := range c.members {
+		c.stop(i)
+	}
 	_ = os.RemoveAll(c.dir)
 }
 

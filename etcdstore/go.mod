@@ -5,6 +5,7 @@ go 1.26.0
 replace github.com/lastmodstore/lastmodstore => ../
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/lastmodstore/lastmodstore v0.0.0-00010101000000-000000000000
 	github.com/onsi/ginkgo/v2 v2.34.0
 	github.com/onsi/gomega v1.44.0
