@@ -8,12 +8,13 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 )
 
 // cluster is an embedded etcd cluster on 127.0.0.1, its members in one
@@ -31,6 +32,7 @@ type member struct {
 	dir       string
 	peerURL   url.URL
 	clientURL url.URL
+	proxy     *proxy      // what the tests' clients connect to
 	etcd      *embed.Etcd // nil while stopped
 }
 
@@ -62,6 +64,12 @@ func newCluster(n int) (*cluster, error) {
 			peerURL:   url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i])},
 			clientURL: url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])},
 		})
+	}
+	for _, m := range c.members {
+		if m.proxy, err = newProxy(m.clientURL.Host); err != nil {
+			c.close()
+			return nil, err
+		}
 	}
 	for i := range c.members {
 		if err := c.launch(i); err != nil {
@@ -132,6 +140,7 @@ func (c *cluster) launch(i int) error {
 		return fmt.Errorf("start %s: %w", m.name, err)
 	}
 	m.etcd = e
+	m.proxy.heal()
 	return nil
 }
 
@@ -160,10 +169,12 @@ func (c *cluster) waitReady(i int) error {
 	return nil
 }
 
-// stop stops member i, as a crash would for its clients: its
-// connections close.
+// stop stops member i as a crash would for its clients: their
+// connections drop at once. Cutting them first also spares the member's
+// graceful stop its wait (up to 6s) for the streams they held open.
 func (c *cluster) stop(i int) {
 	if m := c.members[i]; m.etcd != nil {
+		m.proxy.partition()
 		m.etcd.Close()
 		m.etcd = nil
 	}
@@ -181,17 +192,16 @@ func (c *cluster) restart(i int) error {
 	return c.waitReady(i)
 }
 
-// stopAll stops every member; startAll starts them all again.
-//
-// A member waits up to its request timeout (6s here) for the streams its
-// clients still have open, watches among them, before it closes them: the
-// members of a cluster under load are therefore stopped all at once.
+// stopAll stops every member: their clients lose them all at once, then
+// the members stop one by one (stopped together, each would wait for
+// another to take its leadership).
 func (c *cluster) stopAll() {
-	var wg sync.WaitGroup
-	for i := range c.members {
-		wg.Go(func() { c.stop(i) })
+	for _, m := range c.members {
+		m.proxy.partition()
 	}
-	wg.Wait()
+	for i := range c.members {
+		c.stop(i)
+	}
 }
 
 func (c *cluster) startAll() error {
@@ -210,20 +220,22 @@ func (c *cluster) startAll() error {
 	return nil
 }
 
-// close stops the cluster and removes its data. Its members are stopped
-// one by one: with no client left, a member stops at once, but members
-// stopped together wait for one another to take the leadership.
+// close stops the cluster and removes its data.
 func (c *cluster) close() {
-	for i := range c.members {
-		c.stop(i)
+	c.stopAll()
+	for _, m := range c.members {
+		if m.proxy != nil {
+			m.proxy.close()
+		}
 	}
 	_ = os.RemoveAll(c.dir)
 }
 
+// endpoints are the members' proxies.
 func (c *cluster) endpoints() []string {
 	var eps []string
 	for _, m := range c.members {
-		eps = append(eps, m.clientURL.String())
+		eps = append(eps, "http://"+m.proxy.addr())
 	}
 	return eps
 }
@@ -233,15 +245,22 @@ func (c *cluster) client() (*clientv3.Client, error) {
 	return newClient(c.endpoints()...)
 }
 
-// clientOf returns a client of member i alone.
+// clientOf returns a client of member i alone, through its proxy.
 func (c *cluster) clientOf(i int) (*clientv3.Client, error) {
-	return newClient(c.members[i].clientURL.String())
+	return newClient("http://" + c.members[i].proxy.addr())
 }
 
+// newClient returns a client of endpoints. It reconnects after at most
+// half a second: gRPC's default backoff grows to two minutes, longer than
+// a test should wait for a member it has started again.
 func newClient(endpoints ...string) (*clientv3.Client, error) {
 	return clientv3.New(clientv3.Config{
 		Endpoints:   endpoints,
 		DialTimeout: 5 * time.Second,
 		Logger:      zap.NewNop(),
+		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 20 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 500 * time.Millisecond},
+			MinConnectTimeout: time.Second,
+		})},
 	})
 }
