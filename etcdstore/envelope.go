@@ -79,9 +79,10 @@ func (h header) expired(now int64) bool {
 // liveGuard is the value an envelope compares greater than exactly when its
 // item is live at now: its first eight bytes are above now. Every envelope
 // is longer than eight bytes, so one whose ExpiresAt is exactly now+1 still
-// compares greater; one whose ExpiresAt is now compares smaller.
+// compares greater; one whose ExpiresAt is now compares smaller. A clock
+// before 1970 counts as 1970: no item can have expired then.
 func liveGuard(now int64) string {
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], uint64(now)+1)
+	binary.BigEndian.PutUint64(b[:], uint64(max(now, 0))+1)
 	return string(b[:])
 }
