@@ -356,3 +356,38 @@ func ExampleWithCodec() {
 	fmt.Println(item.Value)
 	// Output: 42
 }
+
+func ExampleStore_IsRunning() {
+	s, stop := exampleStore()
+	defer stop()
+	fmt.Println(s.IsRunning())
+	_ = s.Shutdown()
+	fmt.Println(s.IsRunning())
+	// Output:
+	// true
+	// false
+}
+
+func ExampleJSON() {
+	b, _ := etcdstore.JSON[map[string]int]().Encode(map[string]int{"a": 1})
+	v, _ := etcdstore.JSON[map[string]int]().Decode(b)
+	fmt.Println(string(b), v["a"])
+	// Output: {"a":1} 1
+}
+
+// A watcher that may fall far behind gets a bigger buffer; past it, its
+// watch ends with ErrWatchLagging rather than hold anything up.
+func ExampleWithWatchBuffer() {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: sharedEndpoints()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer cli.Close()
+	_, err = etcdstore.New[int](cli, etcdstore.Config{Prefix: "example/buffer/"}, etcdstore.WithWatchBuffer[int](0))
+	fmt.Println(errors.Is(err, store.ErrInvalidConfig))
+	s, _ := etcdstore.New[int](cli, etcdstore.Config{Prefix: "example/buffer/"}, etcdstore.WithWatchBuffer[int](1<<16))
+	fmt.Println(s != nil)
+	// Output:
+	// true
+	// true
+}

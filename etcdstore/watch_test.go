@@ -153,7 +153,7 @@ var _ = Describe("Watch through a dropped connection", func() {
 		writerCli := must(c.clientOf(1))
 		atTeardown(func() { _ = writerCli.Close() })
 		prefix := newPrefix()
-		watcher := running[int](watcherCli, etcdstore.Config{Prefix: prefix})
+		watcher := running[int](watcherCli, etcdstore.Config{Prefix: prefix, RequestTimeout: time.Second})
 		writer := running[int](writerCli, etcdstore.Config{Prefix: prefix})
 
 		w, _ := watch(watcher)
@@ -177,6 +177,9 @@ var _ = Describe("Watch through a dropped connection", func() {
 		By("the member cut off from the watcher, running on")
 		c.members[0].proxy.partition()
 		write(60, 90)
+		err := errOf(watcher.Get("k0"))
+		Expect(err).To(MatchError(etcdstore.ErrCluster), "the cut-off client's calls fail within their timeout")
+		Expect(err).To(MatchError(context.DeadlineExceeded))
 		c.members[0].proxy.heal()
 		write(90, 100)
 		Expect(nextN(w, 40)).To(Equal(want[60:]))
