@@ -72,3 +72,26 @@ func TestLiveGuardAtTheEdges(t *testing.T) {
 		t.Error("an item that never expires is not live at the end of time")
 	}
 }
+
+func TestClockIsStrictlyIncreasingAndAboveWhatItObserved(t *testing.T) {
+	var c clock
+	last := c.next()
+	for range 1000 {
+		n := c.next()
+		if n <= last {
+			t.Fatalf("next %d after %d", n, last)
+		}
+		last = n
+	}
+	// An item written by a clock an hour ahead: what this store writes
+	// after reading it is later still.
+	ahead := last + int64(3600e9)
+	c.observe(ahead)
+	if n := c.next(); n <= ahead {
+		t.Fatalf("next %d is not after the observed %d", n, ahead)
+	}
+	c.observe(last) // the past changes nothing
+	if n := c.next(); n <= ahead+1 {
+		t.Fatalf("next %d went back after observing the past", n)
+	}
+}
