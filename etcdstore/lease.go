@@ -42,7 +42,10 @@ func newLeases(l clientv3.Lease) *leases {
 // forExpiry returns a lease that outlives expires (Unix nanoseconds), and
 // its bucket's second for drop.
 func (l *leases) forExpiry(ctx context.Context, expires int64) (clientv3.LeaseID, int64, error) {
-	sec := (expires + int64(time.Second) - 1) / int64(time.Second)
+	sec := expires / int64(time.Second)
+	if expires%int64(time.Second) != 0 {
+		sec++ // rounded up without overflowing near the end of time
+	}
 	l.mu.Lock()
 	b := l.buckets[sec]
 	mine := b == nil

@@ -1,6 +1,7 @@
 package etcdstore_test
 
 import (
+	"math"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -75,6 +76,15 @@ var _ = Describe("expiry by lease", func() {
 		// its expiry.
 		ttl := must(cli.TimeToLive(bg, leaseOf(cli, prefix, "a")))
 		Expect(time.Now().Add(time.Duration(ttl.TTL) * time.Second)).To(BeTemporally(">=", at.Add(-time.Second)))
+	})
+
+	It("gives the longest TTL a lease that long, and an ExpiresAt at the end of time (2262)", func() {
+		s := running[int](cli, etcdstore.Config{Prefix: prefix})
+		Expect(s.SetWithTTL("k", 1, time.Duration(math.MaxInt64))).To(Succeed())
+		item := must(s.Get("k"))
+		Expect(item.ExpiresAt).To(Equal(time.Unix(0, math.MaxInt64)))
+		ttl := must(cli.TimeToLive(bg, leaseOf(cli, prefix, "k")))
+		Expect(time.Duration(ttl.TTL) * time.Second).To(BeNumerically(">", 200*365*24*time.Hour))
 	})
 
 	It("gets a new lease when the cluster no longer has the one the store shared", func() {
