@@ -307,6 +307,8 @@ var _ = Describe("beyond the seed", func() {
 			Expect(m).To(HaveKey("new2"))
 			Expect(s.ModifiedSince(time.Time{})).To(HaveLen(3))
 			Expect(s.ModifiedSince(time.Now().Add(time.Hour))).To(BeEmpty())
+			Expect(s.ModifiedSince(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC))).To(BeEmpty())
+			Expect(s.ModifiedSince(time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC))).To(HaveLen(3))
 		})
 	})
 

@@ -160,8 +160,8 @@ func (s *Store[V]) ModifiedSince(t time.Time) (map[string]*store.Item[V], error)
 	if t.IsZero() {
 		return s.List()
 	}
-	since := t.UnixNano()
-	return s.collect(func(h header) bool { return h.modified > since })
+	// UnixNano is undefined outside 1678–2262: compare as times there.
+	return s.collect(func(h header) bool { return time.Unix(0, h.modified).After(t) })
 }
 
 func (s *Store[V]) collect(keep func(header) bool) (map[string]*store.Item[V], error) {
