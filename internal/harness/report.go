@@ -175,7 +175,7 @@ func writeWorkload(b *strings.Builder, rep report, wl workload, ratios map[cellK
 			}
 			row = append(row, metrics(r)...)
 			if ratio, ok := ratios[k][d.Name]; ok {
-				row = append(row, fmt.Sprintf("%.2f", ratio))
+				row = append(row, fmtRatio(ratio))
 			}
 			t.add(row...)
 		}
@@ -245,27 +245,57 @@ func spreadOf(ratios map[cellKey]map[string]float64, workload, design string) sp
 
 // writeSummary writes, per workload and design, the geometric mean of the
 // design's ratio to the baseline over the workload's cells, and their
-// range.
+// range: beside the mean for one or two designs, in a table of its own
+// for more, which would not fit a line.
 func writeSummary(b *strings.Builder, rep report, ratios map[cellKey]map[string]float64) {
-	fmt.Fprintf(b, "\nsummary — ops/s ÷ %s ops/s per workload: geometric mean over its cells (lowest … highest)\n", rep.baseline)
-	t := table{left: 1}
-	head := []string{"workload"}
-	for _, d := range rep.compared() {
-		head = append(head, d.Name+"/"+rep.baseline)
-	}
-	t.add(head...)
-	for _, wl := range rep.workloads {
-		row := []string{wl.name}
-		for _, d := range rep.compared() {
-			if s := spreadOf(ratios, wl.name, d.Name); s.n > 0 {
-				row = append(row, fmt.Sprintf("%.2f (%.2f … %.2f)", s.mean, s.lo, s.hi))
-			} else {
-				row = append(row, dash)
-			}
+	compared := rep.compared()
+	inline := len(compared) <= 2
+	summary := func(cell func(spread) string) {
+		t := table{left: 1}
+		head := []string{"workload"}
+		for _, d := range compared {
+			head = append(head, d.Name+"/"+rep.baseline)
 		}
-		t.add(row...)
+		t.add(head...)
+		for _, wl := range rep.workloads {
+			row := []string{wl.name}
+			for _, d := range compared {
+				if s := spreadOf(ratios, wl.name, d.Name); s.n > 0 {
+					row = append(row, cell(s))
+				} else {
+					row = append(row, dash)
+				}
+			}
+			t.add(row...)
+		}
+		t.write(b, "  ")
 	}
-	t.write(b, "  ")
+	mean := func(s spread) string { return fmtRatio(s.mean) }
+	span := func(s spread) string { return fmtRatio(s.lo) + " … " + fmtRatio(s.hi) }
+	if inline {
+		fmt.Fprintf(b, "\nsummary — ops/s ÷ %s ops/s per workload: geometric mean over its cells (lowest … highest)\n", rep.baseline)
+		summary(func(s spread) string { return mean(s) + " (" + span(s) + ")" })
+		return
+	}
+	fmt.Fprintf(b, "\nsummary — ops/s ÷ %s ops/s per workload: geometric mean over its cells\n", rep.baseline)
+	summary(mean)
+	fmt.Fprintf(b, "\nthe same ratios, lowest … highest over the cells\n")
+	summary(span)
+}
+
+// fmtRatio formats a ratio to two decimals — one from 10 up, none from 100
+// up — and to two significant digits where two decimals would round it to
+// nothing.
+func fmtRatio(r float64) string {
+	switch {
+	case r >= 100:
+		return fmt.Sprintf("%.0f", r)
+	case r >= 10:
+		return fmt.Sprintf("%.1f", r)
+	case r < 0.1 && r > 0:
+		return fmt.Sprintf("%.2g", r)
+	}
+	return fmt.Sprintf("%.2f", r)
 }
 
 // table lays out rows in columns: the first left columns aligned left, the

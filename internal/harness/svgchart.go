@@ -96,7 +96,7 @@ func writeSVG(w io.Writer, rep report) error {
 	if len(rep.compared()) > 0 {
 		fmt.Fprintf(&head, `<text x="%d" y="%.1f" font-size="12" fill="#333">The numbers are ops/s ÷ %s ops/s in the same cell: `+
 			`<tspan fill="%s" font-weight="600">green</tspan>, faster than %[3]s; `+
-			`<tspan fill="%s" font-weight="600">red</tspan>, slower.</text>`+"\n", margin, y, esc(rep.baseline), fasterColour, slowerColour)
+			`<tspan fill="%[5]s" font-weight="600">red</tspan>, slower.</text>`+"\n", margin, y, esc(rep.baseline), fasterColour, slowerColour)
 	}
 	headH := int(y) + 25
 	height := headH + rows*(panelH+gap) + margin - gap
@@ -245,7 +245,7 @@ func (c chart) label(b *strings.Builder, p panel, cell map[string]result, cx, bx
 		if ratio < 1 {
 			colour = slowerColour
 		}
-		return fmt.Sprintf("%.2f", ratio), colour
+		return fmtRatio(ratio), colour
 	}
 	if len(ratios) == 1 {
 		r := cell[p.bars[ratios[0]].name]
