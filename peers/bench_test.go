@@ -142,6 +142,7 @@ func benchStoreSet(b *testing.B, cfg store.Config) {
 // BenchmarkGet reads prefilled keys, from GOMAXPROCS goroutines.
 func BenchmarkGet(b *testing.B) {
 	b.Run("actor", func(b *testing.B) { benchStoreGet(b, store.Config{}) })
+	b.Run("actor-lockfree", func(b *testing.B) { benchStoreGet(b, store.Config{LockFreeReads: true}) })
 	b.Run("mutex", func(b *testing.B) {
 		s := openMutexStore(b)
 		b.RunParallel(func(pb *testing.PB) {
@@ -231,6 +232,7 @@ func BenchmarkGet(b *testing.B) {
 // BenchmarkSet writes over prefilled keys, from GOMAXPROCS goroutines.
 func BenchmarkSet(b *testing.B) {
 	b.Run("actor", func(b *testing.B) { benchStoreSet(b, store.Config{}) })
+	b.Run("actor-lockfree", func(b *testing.B) { benchStoreSet(b, store.Config{LockFreeReads: true}) })
 	b.Run("mutex", func(b *testing.B) {
 		s := openMutexStore(b)
 		b.RunParallel(func(pb *testing.PB) {

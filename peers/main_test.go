@@ -19,7 +19,7 @@ func TestRunHelpListsEveryDesign(t *testing.T) {
 	if err := run([]string{"-h"}, io.Discard, &stderr); err != nil {
 		t.Fatalf("run(-h) = %v, want nil: the program is not valid", err)
 	}
-	if !strings.Contains(stderr.String(), `(default "actor,mutex,otter,go-cache,ttlcache,golang-lru,sync.Map,xsync")`) {
+	if !strings.Contains(stderr.String(), `(default "actor,actor-lockfree,mutex,otter,go-cache,ttlcache,golang-lru,sync.Map,xsync")`) {
 		t.Errorf("the usage does not default to every design:\n%s", stderr.String())
 	}
 }

@@ -36,8 +36,8 @@ func TestRunHelpListsTheDesigns(t *testing.T) {
 	if err := run([]string{"-h"}, io.Discard, &stderr); err != nil {
 		t.Fatalf("run(-h) = %v, want nil", err)
 	}
-	if !strings.Contains(stderr.String(), `(default "actor,mutex")`) {
-		t.Errorf("the usage does not default to both designs:\n%s", stderr.String())
+	if !strings.Contains(stderr.String(), `(default "actor,actor-lockfree,mutex")`) {
+		t.Errorf("the usage does not default to the three designs:\n%s", stderr.String())
 	}
 }
 
@@ -67,13 +67,13 @@ func TestRunEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
 	}
-	for _, want := range []string{"\nread-only — ", "\nchannel floor — ", "actor Get ns/op", "\nsummary — ", "actor/mutex"} {
+	for _, want := range []string{"\nread-only — ", "\nchannel floor — ", "actor Get ns/op", "\nsummary — ", "actor/mutex", "actor-lockfree/mutex"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the tables have no %q:\n%s", want, stdout.String())
 		}
 	}
-	if got := strings.Count(stderr.String(), "ops/s"); got != 3 {
-		t.Errorf("%d progress lines, want 3 (the floor and both designs):\n%s", got, stderr.String())
+	if got := strings.Count(stderr.String(), "ops/s"); got != 4 {
+		t.Errorf("%d progress lines, want 4 (the floor and the three designs):\n%s", got, stderr.String())
 	}
 
 	data, err := os.ReadFile(jsonPath)
@@ -91,8 +91,9 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("implausible result %+v", r)
 		}
 	}
-	if !designs["actor"] || !designs["mutex"] || !designs["echo"] || len(rep.Ratios) != 1 || rep.Ratios[0].Design != "actor" {
-		t.Errorf("JSON has designs %v and ratios %+v, want actor, mutex, echo and actor's ratio", designs, rep.Ratios)
+	if !designs["actor"] || !designs["actor-lockfree"] || !designs["mutex"] || !designs["echo"] ||
+		len(rep.Ratios) != 2 || rep.Ratios[0].Design != "actor" || rep.Ratios[1].Design != "actor-lockfree" {
+		t.Errorf("JSON has designs %v and ratios %+v, want actor, actor-lockfree, mutex, echo and both actor ratios", designs, rep.Ratios)
 	}
 	if svg, err := os.ReadFile(svgPath); err != nil || !bytes.HasPrefix(svg, []byte("<svg ")) {
 		t.Errorf("the SVG file: %v, starts %.20q", err, svg)
