@@ -127,8 +127,10 @@ func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
 // expired item, from the read index the owner publishes (Config.ReadIndex).
 // Unlike everything else about the owner, any goroutine may call it at any
 // time, whether Run is running or not: it only loads, never blocks, and
-// sees every change whose request was answered before it began.
-func (o *Owner[K, V]) Read(key K) (item *messages.Item[V], stale bool) {
+// sees every change whose request was answered before it began. ok is
+// false when it overlapped a change to several keys at once, which it
+// cannot show whole: the caller must then ask the owner (OpGet).
+func (o *Owner[K, V]) Read(key K) (item *messages.Item[V], stale, ok bool) {
 	return o.table.Read(key)
 }
 

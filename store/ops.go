@@ -84,13 +84,18 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 // index the owner publishes, sending no message. An expired item it finds
 // is removed by the owner, as a Get through the owner would, so that it is
 // counted and its eviction callback runs now rather than at the next
-// sweep; that is the only case that waits for the owner.
+// sweep. That, and a Get that overlaps a change to several keys at once (a
+// SetMany, a write that evicts), which it cannot show whole, are the only
+// cases that wait for the owner.
 func (s *Store[K, V]) readGet(key K) (*Item[V], error) {
 	r := s.current.Load()
 	if r == nil || r.gate.closed() {
 		return nil, ErrNotRunning
 	}
-	item, stale := s.owner.Read(key)
+	item, stale, ok := s.owner.Read(key)
+	if !ok {
+		return s.ownerGet(r, key) // overlapped a SetMany or an eviction: the owner answers at one instant
+	}
 	if item != nil {
 		s.hits.Inc()
 		return item, nil
@@ -102,6 +107,19 @@ func (s *Store[K, V]) readGet(key K) (*Item[V], error) {
 		}
 	}
 	return nil, ErrNotFound
+}
+
+// ownerGet is Get as a message to the owner of r, which counts the hit or
+// miss itself.
+func (s *Store[K, V]) ownerGet(r *run[K, V], key K) (*Item[V], error) {
+	rep, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpGet, Key: key})
+	if err != nil {
+		return nil, err
+	}
+	if rep.Status == messages.StatusNotFound {
+		return nil, ErrNotFound
+	}
+	return rep.Item, nil
 }
 
 // Delete removes the item stored under key. It returns ErrNotFound when the

@@ -75,6 +75,12 @@ type Table[K comparable, V any] struct {
 	baseNano int64
 	skew     atomic.Int64
 	monotone bool // base and skew are in use: Config.Clock is nil
+	// batches is odd while the table's user changes several keys in one
+	// step — a SetMany, a write that evicts — which Read must show whole
+	// or not at all: a Read that sees it odd, or changed across its probe,
+	// was not at one instant, and says so. Written by the table's user
+	// only; Read only loads it.
+	batches atomic.Uint64
 }
 
 // New returns an empty table.
@@ -167,16 +173,27 @@ func (t *Table[K, V]) Peek(key K) (item *messages.Item[V], stale bool) {
 // read index, never blocks, never allocates, counts nothing. It sees every
 // change that returned before it began. It needs Config.ReadIndex.
 //
+// A change to several keys in one step (a SetMany, a write that evicts)
+// must be seen whole or not at all: a Read that overlaps one cannot tell
+// which, and reports ok false, for its caller to ask the table's user.
+//
 // Like the table's own checks, it takes the time as the clock, but never
 // earlier than the latest write, and reads the clock only for an item that
 // can expire. With the real clock it reads the monotonic clock alone
 // (time.Since, about half the cost of time.Now) and adds the wall clock's
 // offset as the table last saw it: a step of the wall clock reaches Read
 // with the table's next look at the clock, at its next change or sweep.
-func (t *Table[K, V]) Read(key K) (item *messages.Item[V], stale bool) {
+func (t *Table[K, V]) Read(key K) (item *messages.Item[V], stale, ok bool) {
+	b := t.batches.Load()
+	if b&1 != 0 {
+		return nil, false, false // a batch under way: not one instant
+	}
 	e := t.index.get(key)
+	if t.batches.Load() != b {
+		return nil, false, false // a batch began (and maybe ended) meanwhile
+	}
 	if e == nil {
-		return nil, false
+		return nil, false, true
 	}
 	if exp := e.item.ExpiresAt; !exp.IsZero() {
 		var now int64
@@ -189,10 +206,10 @@ func (t *Table[K, V]) Read(key K) (item *messages.Item[V], stale bool) {
 			now = last
 		}
 		if now >= expiryKey(exp) {
-			return nil, true
+			return nil, true, true
 		}
 	}
-	return &e.item, false
+	return &e.item, false, true
 }
 
 // Expire removes key's item if it has expired.
@@ -223,6 +240,10 @@ func (t *Table[K, V]) GetMany(keys []K, items []*messages.Item[V]) {
 // does not fit is rejected (ok false), or makes room by evicting the oldest.
 func (t *Table[K, V]) Set(key K, value V, ttl time.Duration) (item *messages.Item[V], ok bool) {
 	old := t.live(key)
+	if old == nil && t.mayEvict(1) {
+		t.beginBatch()
+		defer t.endBatch()
+	}
 	if old == nil && !t.roomFor(1) {
 		return nil, false
 	}
@@ -239,11 +260,27 @@ func (t *Table[K, V]) CompareAndSet(key K, value V, ttl time.Duration, revision 
 		return nil, messages.StatusConflict
 	case old != nil && old.item.Revision != revision:
 		return &old.item, messages.StatusConflict
-	case old == nil && !t.roomFor(1):
+	}
+	if old == nil && t.mayEvict(1) {
+		t.beginBatch()
+		defer t.endBatch()
+	}
+	if old == nil && !t.roomFor(1) {
 		return nil, messages.StatusFull
 	}
 	return t.write(key, value, ttl, old), messages.StatusOK
 }
+
+// mayEvict reports whether making room for n new keys may evict items,
+// with a read index to keep consistent: the evictions and the write that
+// needs the room are then one batch for Read.
+func (t *Table[K, V]) mayEvict(n int) bool {
+	return t.index != nil && t.evictOldest && t.maxSize > 0 && len(t.items)+n > t.maxSize
+}
+
+// beginBatch and endBatch bracket a change to several keys; see batches.
+func (t *Table[K, V]) beginBatch() { t.batches.Add(1) }
+func (t *Table[K, V]) endBatch()   { t.batches.Add(1) }
 
 // SetIfUnmodifiedSince writes like Set if there is a live item that was not
 // modified after since. Otherwise it returns the current item (nil when
@@ -292,6 +329,10 @@ func (t *Table[K, V]) DeleteIfUnmodifiedSince(key K, since time.Time) (item *mes
 // SetMany writes keys[i] = values[i] for every i, or nothing when the new
 // keys do not all fit. keys must be distinct.
 func (t *Table[K, V]) SetMany(keys []K, values []V, ttl time.Duration) (ok bool) {
+	if t.index != nil && len(keys) > 1 || t.mayEvict(len(keys)) {
+		t.beginBatch()
+		defer t.endBatch()
+	}
 	olds := make([]*entry[K, V], len(keys))
 	added := 0
 	for i, key := range keys {

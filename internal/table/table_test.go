@@ -261,7 +261,8 @@ var _ = Describe("table", func() {
 				}
 				for _, k := range keys {
 					item, stale := tab.Peek(k)
-					got, gotStale := tab.Read(k)
+					got, gotStale, ok := tab.Read(k)
+					Expect(ok).To(BeTrue(), "no batch is under way between two changes")
 					Expect(got).To(BeIdenticalTo(item), "step %d, key %s", step, k)
 					Expect(gotStale).To(Equal(stale), "step %d, key %s", step, k)
 				}
@@ -270,6 +271,36 @@ var _ = Describe("table", func() {
 				}
 			}
 			checkIndexes(tab)
+		})
+	})
+
+	Describe("read index batches", func() {
+		// Observe runs inside each change, so a Read from it sees what a
+		// reader on another goroutine could see half way through.
+		readsDuring := func(tab *Table[string, int], change func()) (oks []bool) {
+			tab.Observe(func(messages.Event[string, int]) {
+				_, _, ok := tab.Read("a")
+				oks = append(oks, ok)
+			})
+			change()
+			tab.Observe(nil)
+			return oks
+		}
+
+		It("refuses to answer for a SetMany under way, which it could show half done", func() {
+			tab = newTab(Config{ReadIndex: true})
+			Expect(readsDuring(tab, func() { tab.SetMany([]string{"a", "b"}, []int{1, 2}, 0) })).To(Equal([]bool{false, false}))
+			_, _, ok := tab.Read("a")
+			Expect(ok).To(BeTrue(), "after it")
+		})
+
+		It("refuses to answer for a write that evicts, and answers for one that does not", func() {
+			tab = newTab(Config{ReadIndex: true, MaxSize: 1, EvictOldest: true})
+			Expect(readsDuring(tab, func() { tab.Set("a", 1, 0) })).To(Equal([]bool{true}), "a plain write is one change")
+			Expect(readsDuring(tab, func() { tab.Set("b", 2, 0) })).To(Equal([]bool{false, false}), "evict a, write b")
+			Expect(readsDuring(tab, func() { tab.SetMany([]string{"c"}, []int{3}, 0) })).To(Equal([]bool{false, false}))
+			Expect(readsDuring(tab, func() { tab.CompareAndSet("d", 4, 0, 0) })).To(Equal([]bool{false, false}))
+			Expect(readsDuring(tab, func() { tab.Set("d", 5, 0) })).To(Equal([]bool{true}), "an update evicts nothing")
 		})
 	})
 
