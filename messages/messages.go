@@ -34,26 +34,28 @@ type Op uint8
 
 // The operations the owner understands.
 const (
-	OpGet                  Op = iota + 1 // look up Key
-	OpSet                                // write Key = Value, expiring after TTL when TTL > 0
-	OpDelete                             // remove Key
-	OpSize                               // count the live items
-	OpList                               // snapshot every live item into Args.Entries
-	OpClear                              // remove every item
-	OpSweep                              // remove at most Args.Limit expired items
-	OpStop                               // stop after every request sent before; has no Reply
-	OpCompareAndSet                      // OpSet if Key's revision is Revision (0: Key is absent)
-	OpSetIfUnmodifiedSince               // OpSet if Key is present and not modified after Args.Since
-	OpModifiedSince                      // snapshot the live items modified after Args.Since into Args.Entries
-	OpGetMany                            // look up Args.Keys into Args.Items
-	OpSetMany                            // write Args.Keys = Args.Values, all or nothing
-	OpWatch                              // add Args.Watch as a watcher
-	OpUnwatch                            // end Args.Watch with Args.Err
-	OpStats                              // fill Args.Stats
-	OpTakeEvicted                        // move the pending eviction notices into Args.Events
-	OpExpire                             // remove Key's item if it has expired
-	OpCompareAndDelete                   // OpDelete if Key's revision is Revision
-	OpDeleteIfUnmodifiedSince            // OpDelete if Key is present and not modified after Args.Since
+	OpGet                     Op = iota + 1 // look up Key
+	OpSet                                   // write Key = Value, expiring after TTL when TTL > 0
+	OpDelete                                // remove Key
+	OpSize                                  // count the live items
+	OpList                                  // snapshot every live item into Args.Entries
+	OpClear                                 // remove every item
+	OpSweep                                 // remove at most Args.Limit expired items
+	OpStop                                  // stop after every request sent before; has no Reply
+	OpCompareAndSet                         // OpSet if Key's revision is Revision (0: Key is absent)
+	OpSetIfUnmodifiedSince                  // OpSet if Key is present and not modified after Args.Since
+	OpModifiedSince                         // snapshot the live items modified after Args.Since into Args.Entries
+	OpGetMany                               // look up Args.Keys into Args.Items
+	OpSetMany                               // write Args.Keys = Args.Values, all or nothing
+	OpWatch                                 // add Args.Watch as a watcher
+	OpUnwatch                               // end Args.Watch with Args.Err
+	OpStats                                 // fill Args.Stats
+	OpTakeEvicted                           // move the pending eviction notices into Args.Events
+	OpExpire                                // remove Key's item if it has expired
+	OpCompareAndDelete                      // OpDelete if Key's revision is Revision
+	OpDeleteIfUnmodifiedSince               // OpDelete if Key is present and not modified after Args.Since
+	OpSnapshot                              // snapshot the live items into Args.Entries, the counters into Args.Revision and Args.LastModified
+	OpLoad                                  // replace the whole content with Args.Content; the replaced one comes back in it
 )
 
 // Request is one message to the owner. It is passed by value, so sending it
@@ -91,6 +93,14 @@ type Args[K comparable, V any] struct {
 	Err     error         // OpUnwatch: why the watch ends
 	Stats   Stats         // OpStats answer
 	Events  []Event[K, V] // OpTakeEvicted answer
+	// Revision and LastModified answer OpSnapshot: the store's revision
+	// counter and latest LastModified at the instant of Entries.
+	Revision     uint64
+	LastModified time.Time
+	// Content is OpLoad's argument, a whole content prepared off the
+	// owner by the table it holds, and its answer, the content replaced.
+	// It is opaque here: the protocol knows nothing of the table's types.
+	Content any
 }
 
 // Status is the outcome of a Request.
