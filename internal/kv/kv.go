@@ -4,6 +4,7 @@ package kv
 
 import (
 	"context"
+	"io"
 	"iter"
 	"time"
 
@@ -34,6 +35,11 @@ type Store[K comparable, V any] interface {
 	Stats() (store.Stats, error)
 	All() iter.Seq2[K, *store.Item[V]]
 	Keys() iter.Seq[K]
+
+	Save(w io.Writer) error
+	Load(r io.Reader) error
+	SaveFile(path string) error
+	LoadFile(path string) error
 }
 
 // Opener makes a store of one design; both designs' New fit it.
