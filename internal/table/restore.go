@@ -14,13 +14,18 @@ import (
 // The errors Prepare returns, for errors.Is.
 var (
 	// ErrInconsistent is matched by the error Prepare returns for records
-	// no table could have held: a key twice, or revisions or LastModified
-	// out of order.
+	// no table could have held: a key twice, revisions or LastModified
+	// out of order, or a revision counter close to wrapping around.
 	ErrInconsistent = errors.New("records no table could hold")
 	// ErrTooMany is matched by the error Prepare returns for more live
 	// records than MaxSize when the table rejects new keys when full.
 	ErrTooMany = errors.New("more items than MaxSize")
 )
+
+// maxRevision bounds the revision counter Prepare accepts: no store writes
+// 2^63 times (a billion writes a second for three centuries), and a
+// counter that wrapped around would make revisions go backwards.
+const maxRevision = 1 << 63
 
 // Content is a whole content of a table: its map, modification order,
 // expiry index, read index and counters. Prepare builds one off the
@@ -63,9 +68,14 @@ func (t *Table[K, V]) Snapshot() (entries []messages.Entry[K, V], revision uint6
 // When more records are live than MaxSize allows, Prepare keeps the
 // newest MaxSize of them under EvictOldest, as writing them one by one
 // would, and otherwise returns an error matching ErrTooMany. Records out
-// of order, or two live records of one key, return an error matching
-// ErrInconsistent. An expired record is skipped, whatever its key.
+// of order, two live records of one key, or a revision above 2^63 (which
+// no store reaches, and past which the counter could wrap around) return
+// an error matching ErrInconsistent. An expired record is skipped,
+// whatever its key.
 func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], revision uint64, last time.Time) (*Content[K, V], error) {
+	if revision > maxRevision {
+		return nil, fmt.Errorf("%w: revision counter %d would wrap around", ErrInconsistent, revision)
+	}
 	now := t.clock().Round(0)
 	live, i := 0, 0
 	var prevRev uint64

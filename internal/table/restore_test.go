@@ -3,6 +3,7 @@ package table
 import (
 	"fmt"
 	"iter"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -195,6 +196,13 @@ var _ = Describe("loading a content", func() {
 		Entry("a revision past the counter", func(r []record) []record { r[2].item.Revision = 101; return r }),
 		Entry("a LastModified past the counter", func(r []record) []record { r[2].item.LastModified = start.Add(1); return r }),
 	)
+
+	It("refuses a revision counter that would wrap around", func() {
+		_, err := load(nil, math.MaxUint64, start)
+		Expect(err).To(MatchError(ErrInconsistent))
+		_, err = load(nil, 1<<63, start)
+		Expect(err).NotTo(HaveOccurred())
+	})
 
 	It("loads a key twice when all but one of its records have expired", func() {
 		records := recordsOf(start.Add(-time.Hour), 1, 0, "a", "b", "a")
