@@ -16,8 +16,8 @@ import (
 // takes the items and counters under the read lock, and encodes them
 // after releasing it.
 func (s *Store[K, V]) Save(w io.Writer) error {
-	if s == nil {
-		return store.ErrNotRunning
+	if !s.IsRunning() {
+		return store.ErrNotRunning // whatever the arguments
 	}
 	if w == nil {
 		return fmt.Errorf("%w: Save to a nil io.Writer", store.ErrNilArgument)
@@ -66,14 +66,11 @@ func (s *Store[K, V]) snapshot() (*taken[K, V], error) {
 // from r; see store.Store.Load. It reads the snapshot and builds the new
 // content with no lock held, and takes the write lock only to swap it in.
 func (s *Store[K, V]) Load(r io.Reader) error {
-	if s == nil {
-		return store.ErrNotRunning
+	if !s.IsRunning() {
+		return store.ErrNotRunning // whatever the arguments, and before reading what would be thrown away
 	}
 	if r == nil {
 		return fmt.Errorf("%w: Load from a nil io.Reader", store.ErrNilArgument)
-	}
-	if !s.IsRunning() {
-		return store.ErrNotRunning
 	}
 	h, records, err := snapshot.Decode[K, V](r, s.opts.Codec)
 	if err != nil {

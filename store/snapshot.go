@@ -26,13 +26,13 @@ import (
 // place (through a pointer, a map or a slice it holds) must not be
 // changed during a Save.
 //
-// Save returns ErrNilArgument for a nil w, ErrNotRunning when the store is
-// not running, and the codec's or w's error, wrapped, when encoding or
+// Save returns ErrNotRunning when the store is not running, whatever w;
+// ErrNilArgument for a nil w; and the codec's or w's error, wrapped, when encoding or
 // writing fails (gob's, for a value whose type was not registered). After
 // an error w may have received part of a snapshot, which Load refuses.
 func (s *Store[K, V]) Save(w io.Writer) error {
-	if s == nil {
-		return ErrNotRunning
+	if !s.IsRunning() {
+		return ErrNotRunning // whatever the arguments
 	}
 	if w == nil {
 		return fmt.Errorf("%w: Save to a nil io.Writer", ErrNilArgument)
@@ -111,22 +111,20 @@ func (s *Store[K, V]) snapshot() (*messages.Args[K, V], error) {
 // Config.LockFreeReads, a Get that starts after Load returns sees the new
 // content.
 //
-// Load returns ErrNilArgument for a nil r; an error matching
+// Load returns ErrNotRunning when the store is not running, whatever r,
+// and then reads nothing; ErrNilArgument for a nil r; an error matching
 // ErrCorruptSnapshot for input that is not a snapshot this store can load
 // (truncated, damaged, foreign, of a newer version, of other types or
 // another codec, or holding a key twice); the codec's error when it
 // cannot decode checksummed keys or values (gob's, for a type not
 // registered); r's error, wrapped, when reading fails; and ErrNotRunning
-// when the store is not running, before or after reading.
+// when the store stopped while Load was reading.
 func (s *Store[K, V]) Load(r io.Reader) error {
-	if s == nil {
-		return ErrNotRunning
+	if !s.IsRunning() {
+		return ErrNotRunning // whatever the arguments, and before reading what would be thrown away
 	}
 	if r == nil {
 		return fmt.Errorf("%w: Load from a nil io.Reader", ErrNilArgument)
-	}
-	if !s.IsRunning() {
-		return ErrNotRunning // before reading what would be thrown away
 	}
 	h, records, err := snapshot.Decode[K, V](r, s.opts.Codec)
 	if err != nil {
