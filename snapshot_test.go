@@ -21,6 +21,7 @@ import (
 	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/internal/snapshot"
 	"github.com/lastmodstore/lastmodstore/messages"
+	"github.com/lastmodstore/lastmodstore/mutexstore"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -62,8 +63,29 @@ func snContent(s intStore) map[string]snItem {
 	return out
 }
 
+// Both in-process designs save and load.
+var (
+	_ kv.SnapshotStore[string, int] = (*store.Store[string, int])(nil)
+	_ kv.SnapshotStore[string, int] = (*mutexstore.Store[string, int])(nil)
+)
+
+// snStore is a store of either design, with its Save and Load.
+type snStore = kv.SnapshotStore[string, int]
+
+// snOf returns s with its Save and Load: every design of the suite has
+// them.
+func snOf[K comparable, V any](s kv.Store[K, V]) kv.SnapshotStore[K, V] {
+	return s.(kv.SnapshotStore[K, V])
+}
+
+// snRunning is running for a store with Save and Load.
+func snRunning[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.SnapshotStore[K, V] {
+	GinkgoHelper()
+	return snOf(running(d, cfg, opts...))
+}
+
 // snSave returns the snapshot of s.
-func snSave[K comparable, V any](s kv.Store[K, V]) []byte {
+func snSave[K comparable, V any](s kv.SnapshotStore[K, V]) []byte {
 	GinkgoHelper()
 	var buf bytes.Buffer
 	Expect(s.Save(&buf)).To(Succeed())
@@ -97,9 +119,9 @@ func snStateOf(s intStore) snState {
 // snFilled returns a running store of design d holding items of every
 // kind: plain, with a TTL, overwritten (so revisions have gaps), deleted
 // (so the counter is past the items).
-func snFilled(d design, cfg store.Config, opts ...store.Option[string, int]) intStore {
+func snFilled(d design, cfg store.Config, opts ...store.Option[string, int]) snStore {
 	GinkgoHelper()
-	s := running(d, cfg, opts...)
+	s := snRunning(d, cfg, opts...)
 	Expect(s.Set("a", 1)).To(Succeed())
 	Expect(s.SetWithTTL("b", 2, time.Hour)).To(Succeed())
 	Expect(s.Set("c", 3)).To(Succeed())
@@ -151,12 +173,12 @@ type snUser struct {
 // error; the files they name are in *dir.
 func snapshotOps(dir *string) []operation {
 	return []operation{
-		{name: "Save", call: func(s intStore) error { return s.Save(io.Discard) }},
-		{name: "Save to a nil writer", call: func(s intStore) error { return s.Save(nil) }},
-		{name: "Load", call: func(s intStore) error { return s.Load(bytes.NewReader(nil)) }},
-		{name: "Load from a nil reader", call: func(s intStore) error { return s.Load(nil) }},
-		{name: "SaveFile", call: func(s intStore) error { return s.SaveFile(filepath.Join(*dir, "s.snap")) }},
-		{name: "LoadFile", call: func(s intStore) error { return s.LoadFile(filepath.Join(*dir, "s.snap")) }},
+		{name: "Save", call: func(s intStore) error { return snOf(s).Save(io.Discard) }},
+		{name: "Save to a nil writer", call: func(s intStore) error { return snOf(s).Save(nil) }},
+		{name: "Load", call: func(s intStore) error { return snOf(s).Load(bytes.NewReader(nil)) }},
+		{name: "Load from a nil reader", call: func(s intStore) error { return snOf(s).Load(nil) }},
+		{name: "SaveFile", call: func(s intStore) error { return snOf(s).SaveFile(filepath.Join(*dir, "s.snap")) }},
+		{name: "LoadFile", call: func(s intStore) error { return snOf(s).LoadFile(filepath.Join(*dir, "s.snap")) }},
 	}
 }
 
@@ -169,7 +191,7 @@ func snapshotSpecs(d design) {
 				from := snFilled(d, store.Config{})
 				want := snContent(from)
 				Expect(want).To(HaveLen(3))
-				into := running[string, int](to, store.Config{})
+				into := snRunning[string, int](to, store.Config{})
 				Expect(into.Set("old", 9)).To(Succeed())
 
 				Expect(into.Load(bytes.NewReader(snSave(from)))).To(Succeed())
@@ -185,10 +207,10 @@ func snapshotSpecs(d design) {
 
 		It("keeps values of interface type whose types are registered with gob", func() {
 			gob.Register(snUser{})
-			from := running[string, any](d, store.Config{})
+			from := snRunning[string, any](d, store.Config{})
 			Expect(from.Set("u", snUser{Name: "ann", Age: 7})).To(Succeed())
 			Expect(from.Set("n", 3)).To(Succeed())
-			into := running[string, any](d, store.Config{})
+			into := snRunning[string, any](d, store.Config{})
 			Expect(into.Load(bytes.NewReader(snSave(from)))).To(Succeed())
 			Expect(must(into.Get("u")).Value).To(Equal(snUser{Name: "ann", Age: 7}))
 			Expect(must(into.Get("n")).Value).To(Equal(3))
@@ -196,7 +218,7 @@ func snapshotSpecs(d design) {
 
 		It("fails with gob's error, not as corrupt, to save a value of a type gob was not told of", func() {
 			type secret struct{ X int }
-			from := running[string, any](d, store.Config{})
+			from := snRunning[string, any](d, store.Config{})
 			Expect(from.Set("s", secret{1})).To(Succeed())
 			err := from.Save(io.Discard)
 			Expect(err).To(MatchError(ContainSubstring("type not registered")))
@@ -206,7 +228,7 @@ func snapshotSpecs(d design) {
 		It("round trips with the JSON codec, and refuses a gob snapshot with it", func() {
 			opt := store.WithCodec[string, int](store.JSONCodec{})
 			from := snFilled(d, store.Config{}, opt)
-			into := running(d, store.Config{}, opt)
+			into := snRunning(d, store.Config{}, opt)
 			Expect(into.Load(bytes.NewReader(snSave(from)))).To(Succeed())
 			Expect(snContent(into)).To(Equal(snContent(from)))
 
@@ -216,7 +238,7 @@ func snapshotSpecs(d design) {
 
 		It("saves and loads an empty store", func() {
 			into := snFilled(d, store.Config{})
-			Expect(into.Load(bytes.NewReader(snSave(running[string, int](d, store.Config{}))))).To(Succeed())
+			Expect(into.Load(bytes.NewReader(snSave(snRunning[string, int](d, store.Config{}))))).To(Succeed())
 			Expect(into.Size()).To(BeZero())
 		})
 	})
@@ -224,7 +246,7 @@ func snapshotSpecs(d design) {
 	Describe("counters", func() {
 		It("go on past the snapshot's revision and LastModified when they are ahead", func() {
 			ahead := time.Now().Add(time.Hour)
-			into := running[string, int](d, store.Config{})
+			into := snRunning[string, int](d, store.Config{})
 			Expect(into.Set("x", 1)).To(Succeed())
 			// Revision 100 and a LastModified an hour ahead, as a store
 			// on a faster clock could have written.
@@ -237,7 +259,7 @@ func snapshotSpecs(d design) {
 		})
 
 		It("go on past the store's own when they are ahead of the snapshot's", func() {
-			into := running[string, int](d, store.Config{})
+			into := snRunning[string, int](d, store.Config{})
 			for i := range 50 {
 				Expect(into.Set("x", i)).To(Succeed())
 			}
@@ -251,7 +273,7 @@ func snapshotSpecs(d design) {
 		})
 
 		It("stay as they were in Stats, but for Items", func() {
-			into := running[string, int](d, store.Config{})
+			into := snRunning[string, int](d, store.Config{})
 			Expect(into.Set("x", 1)).To(Succeed())
 			Expect(into.Get("x")).Error().NotTo(HaveOccurred())
 			Expect(into.Get("y")).Error().To(MatchError(store.ErrNotFound))
@@ -267,13 +289,13 @@ func snapshotSpecs(d design) {
 
 	Describe("all or nothing", func() {
 		var (
-			into   intStore
+			into   snStore
 			before snState
 			snap   []byte
 		)
 		BeforeEach(func() {
 			snap = snSave(snFilled(d, store.Config{}))
-			into = running[string, int](d, store.Config{})
+			into = snRunning[string, int](d, store.Config{})
 			Expect(into.Set("kept", 1)).To(Succeed())
 			Expect(into.Set("kept", 2)).To(Succeed())
 			Expect(into.Get("kept")).Error().NotTo(HaveOccurred())
@@ -318,7 +340,7 @@ func snapshotSpecs(d design) {
 				return future
 			}),
 			Entry("a snapshot of other value types", func() []byte {
-				other := running[string, string](d, store.Config{})
+				other := snRunning[string, string](d, store.Config{})
 				Expect(other.Set("a", "x")).To(Succeed())
 				return snSave(other)
 			}),
@@ -329,7 +351,7 @@ func snapshotSpecs(d design) {
 		)
 
 		It("refuses more live items than MaxSize under RejectWhenFull with ErrStoreFull, and changes nothing", func() {
-			into = running[string, int](d, store.Config{MaxSize: 2})
+			into = snRunning[string, int](d, store.Config{MaxSize: 2})
 			Expect(into.Set("kept", 1)).To(Succeed())
 			Expect(into.Set("kept", 2)).To(Succeed())
 			Expect(into.Get("kept")).Error().NotTo(HaveOccurred())
@@ -350,7 +372,7 @@ func snapshotSpecs(d design) {
 
 	It("keeps the newest MaxSize items under EvictOldest, with no eviction callback nor count", func() {
 		evicted := make(chan string, 10)
-		into := running(d, store.Config{MaxSize: 2, Eviction: store.EvictOldest},
+		into := snRunning(d, store.Config{MaxSize: 2, Eviction: store.EvictOldest},
 			store.WithOnEvict(func(k string, _ *store.Item[int], _ store.EvictReason) { evicted <- k }))
 		Expect(into.Set("old", 1)).To(Succeed())
 		from := snFilled(d, store.Config{}) // b, c, a in modification order
@@ -363,7 +385,7 @@ func snapshotSpecs(d design) {
 	})
 
 	It("replaces everything in one step, so a Get right after it sees the loaded items and only them", func() {
-		from := running[string, int](d, store.Config{})
+		from := snRunning[string, int](d, store.Config{})
 		want := map[string]int{}
 		for i := range 300 {
 			k := fmt.Sprintf("k%03d", i)
@@ -371,7 +393,7 @@ func snapshotSpecs(d design) {
 			want[k] = i
 		}
 		snap := snSave(from)
-		into := running[string, int](d, store.Config{})
+		into := snRunning[string, int](d, store.Config{})
 		for i := range 300 {
 			Expect(into.Set(fmt.Sprintf("old%03d", i), i)).To(Succeed())
 		}
@@ -385,7 +407,7 @@ func snapshotSpecs(d design) {
 	})
 
 	It("is one instant: concurrent SetMany batches are never torn, and the counter matches the content", func() {
-		s := running[string, int](d, store.Config{})
+		s := snRunning[string, int](d, store.Config{})
 		const writers, batch = 4, 10
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -434,7 +456,7 @@ func snapshotSpecs(d design) {
 	})
 
 	It("serves Gets from other goroutines while it loads", func() {
-		s := running[string, int](d, store.Config{})
+		s := snRunning[string, int](d, store.Config{})
 		keys := make([]string, 100)
 		for i := range keys {
 			keys[i] = fmt.Sprintf("k%d", i)
@@ -442,7 +464,7 @@ func snapshotSpecs(d design) {
 		}
 		snaps := make([][]byte, 0, 2)
 		for g := 1; g <= 2; g++ {
-			src := running[string, int](d, store.Config{})
+			src := snRunning[string, int](d, store.Config{})
 			for _, k := range keys {
 				Expect(src.Set(k, g)).To(Succeed())
 			}
@@ -481,7 +503,7 @@ func snapshotSpecs(d design) {
 		It("saves to a file and loads it back", func() {
 			from := snFilled(d, store.Config{})
 			Expect(from.SaveFile(path)).To(Succeed())
-			into := running[string, int](d, store.Config{})
+			into := snRunning[string, int](d, store.Config{})
 			Expect(into.LoadFile(path)).To(Succeed())
 			Expect(snContent(into)).To(Equal(snContent(from)))
 			Expect(snFiles(dir)).To(HaveExactElements("store.snap"))
@@ -491,7 +513,7 @@ func snapshotSpecs(d design) {
 			Expect(snFilled(d, store.Config{}).SaveFile(path)).To(Succeed())
 			good := must(os.ReadFile(path))
 
-			failing := running(d, store.Config{}, store.WithCodec[string, int](snFailingCodec{}))
+			failing := snRunning(d, store.Config{}, store.WithCodec[string, int](snFailingCodec{}))
 			for i := range 2000 { // more than the first block's items
 				Expect(failing.Set(fmt.Sprint(i), i)).To(Succeed())
 			}
@@ -505,7 +527,7 @@ func snapshotSpecs(d design) {
 			f := must(os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0))
 			must(f.Write([]byte{0}))
 			Expect(f.Close()).To(Succeed())
-			into := running[string, int](d, store.Config{})
+			into := snRunning[string, int](d, store.Config{})
 			Expect(into.Set("kept", 1)).To(Succeed())
 			Expect(into.LoadFile(path)).To(MatchError(store.ErrCorruptSnapshot))
 			Expect(slices.Collect(into.Keys())).To(HaveExactElements("kept"))
@@ -611,7 +633,7 @@ func actorSnapshotSpecs() {
 func TestLoadSkipsExpiredItems(t *testing.T) {
 	inBubblePerDesign(t, func(t *testing.T, d design) {
 		g := NewWithT(t)
-		from := startInBubble[string, int](t, d, store.Config{})
+		from := snOf(startInBubble[string, int](t, d, store.Config{}))
 		g.Expect(from.SetWithTTL("minute", 1, time.Minute)).To(Succeed())
 		g.Expect(from.SetWithTTL("hour", 2, time.Hour)).To(Succeed())
 		g.Expect(from.Set("forever", 3)).To(Succeed())
@@ -624,7 +646,7 @@ func TestLoadSkipsExpiredItems(t *testing.T) {
 		g.Expect(err).NotTo(HaveOccurred())
 		g.Expect(records).To(HaveLen(3))
 
-		into := startInBubble[string, int](t, d, store.Config{})
+		into := snOf(startInBubble[string, int](t, d, store.Config{}))
 		time.Sleep(time.Minute - 2*time.Second - time.Nanosecond) // "minute" is 1ns from expiring
 		g.Expect(into.Load(bytes.NewReader(snap))).To(Succeed())
 		g.Expect(slices.Collect(into.Keys())).To(HaveExactElements("minute", "hour", "forever"))

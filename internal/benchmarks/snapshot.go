@@ -16,11 +16,21 @@ import (
 // load.
 const SnapshotItems = 1_000_000
 
+// startSnapshots is Start for a store with Snapshots.
+func startSnapshots(b *testing.B, open Opener) kv.SnapshotStore[string, int] {
+	b.Helper()
+	s, ok := Start(b, open, store.Config{}).(kv.SnapshotStore[string, int])
+	if !ok {
+		b.Skip("the store has no Save and Load")
+	}
+	return s
+}
+
 // snapshotOf returns a started store of SnapshotItems items and its
 // snapshot.
-func snapshotOf(b *testing.B, open Opener) (kv.Store[string, int], []byte) {
+func snapshotOf(b *testing.B, open Opener) (kv.SnapshotStore[string, int], []byte) {
 	b.Helper()
-	s := Start(b, open, store.Config{})
+	s := startSnapshots(b, open)
 	prefill(b, s, SnapshotItems)
 	var buf bytes.Buffer
 	if err := s.Save(&buf); err != nil {
@@ -53,7 +63,7 @@ func Save(b *testing.B, open Opener) {
 // other items, which it replaces.
 func Load(b *testing.B, open Opener) {
 	_, snap := snapshotOf(b, open)
-	into := Start(b, open, store.Config{})
+	into := startSnapshots(b, open)
 	prefill(b, into, SnapshotItems)
 	b.SetBytes(int64(len(snap)))
 	b.ReportAllocs()
