@@ -24,7 +24,11 @@ import (
 //
 // A reader compares its hash's 7 bits with all seven bytes at once and
 // looks only at the slots that match, so a miss usually costs one load of
-// one control word, and a hit one slot and the entry.
+// one control word, and a hit one slot and the entry. Storing a slot's
+// pointer is the instant a key comes, changes or goes; control bytes are
+// set so that they never hide a slot whose pointer a reader could see:
+// made full before the pointer is stored, made deleted after it is
+// cleared.
 //
 // A slot never goes back to empty while its table is published, and a
 // present key never moves: put replaces the entry in place, del leaves a
@@ -83,7 +87,8 @@ const groupSlots = 7
 // no one else stores.
 type indexGroup[K comparable, V any] struct {
 	// ctrl holds one control byte per slot, slot j in byte j (the low
-	// byte first); byte 7 is unused and stays 0.
+	// byte first); byte 7 is unused and stays 0. The writer replaces the
+	// whole word to change one byte: it is the only one storing it.
 	ctrl uint64
 	// slots hold *entry[K, V] or nil; unsafe.Pointer only because
 	// sync/atomic has no generic function for a plain pointer field.
@@ -109,7 +114,7 @@ const (
 	// table, and a miss visited 1.6 groups on average, costing it twice
 	// what a hit did; at 5/8 a table that full grows, and a miss visits
 	// about 1.0 group at 10^4 keys and 1.13 at 10^6, where the table is
-	// the same size either way (ixbench, in the README).
+	// the same size either way (BenchmarkIndexGet).
 	maxUsedNum, maxUsedDen = 5, 8
 
 	// minIndexGroups is the size of an empty index (56 slots): small
@@ -149,7 +154,8 @@ func newIndexTable[K comparable, V any](groups int) *indexTable[K, V] {
 // maps use for K, so it agrees with == on every comparable type (+0 and
 // -0, interfaces, structs, arrays) and does not allocate for keys without
 // pointers or strings. A string fast path (maphash.String behind a type
-// test) measured slower, not faster (BenchmarkHash).
+// test) measured within half a nanosecond of it, either way from run to
+// run (BenchmarkHash): not worth a second path.
 func (ix *readIndex[K, V]) hash(key K) uint64 {
 	return maphash.Comparable(ix.seed, key)
 }
@@ -171,10 +177,10 @@ func (ix *readIndex[K, V]) get(key K) *entry[K, V] {
 		grp := &t.groups[g&t.mask]
 		ctrl := atomic.LoadUint64(&grp.ctrl)
 		for m := matchTag(ctrl, tag); m != 0; m &= m - 1 {
-			// The writer stores a slot before its control byte, so the
-			// slot holds the entry the byte was set for, or a later one
-			// if the key was deleted meanwhile, which the comparison
-			// then rejects (missing a deleted key is right).
+			// ctrl may be stale: the slot may hold another key by now,
+			// which the comparison rejects, or nothing. The slot store is
+			// the instant a key comes or goes (see put and del), so an
+			// entry found here is found by every get that starts later.
 			e := (*entry[K, V])(atomic.LoadPointer(&grp.slots[bits.TrailingZeros64(m)>>3]))
 			if e != nil && e.hash == h && e.key == key {
 				return e
@@ -242,9 +248,14 @@ func (ix *readIndex[K, V]) put(e *entry[K, V]) {
 		ix.used++
 	}
 	ix.live++
-	// Slot before control byte: a reader that sees the byte sees e.
-	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e))
+	// Control byte first, then the slot: storing e is the instant the key
+	// comes. The other order would let a reader holding a stale control
+	// word, whose byte for this slot still matched a deleted key with the
+	// same tag, find e before the byte is set, and a reader starting after
+	// it, with the fresh word still marking a tombstone, miss e: a write
+	// seen and then unseen.
 	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, tagOf(h)))
+	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e))
 }
 
 // setCtrl returns ctrl with slot j's byte set to c.
@@ -260,8 +271,10 @@ func (ix *readIndex[K, V]) del(key K) bool {
 	if !found {
 		return false
 	}
+	// The slot first, the instant the key goes; then the byte, so probes
+	// skip the slot.
+	atomic.StorePointer(&grp.slots[j], nil)
 	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, ctrlDeleted))
-	atomic.StorePointer(&grp.slots[j], nil) // so the entry can be collected
 	ix.live--
 	if len(t.groups) > minIndexGroups && 8*ix.live <= groupSlots*len(t.groups) {
 		ix.rebuild(ix.live)
@@ -279,7 +292,10 @@ func (ix *readIndex[K, V]) clear() {
 // rebuild publishes a new table holding the present keys and no
 // tombstones, sized so that n keys use at most half of its slots. Writer
 // only. The old table is not written again, so readers still on it keep a
-// consistent view of the moment before the rebuild.
+// consistent view of the moment before the rebuild. It reads every
+// entry's cached hash, a cache miss each, so it costs about 50 ms at 573k
+// keys on the 2-core machine (BenchmarkIndexGrow): a pause for the writer
+// only.
 func (ix *readIndex[K, V]) rebuild(n int) {
 	groups := minIndexGroups
 	for 2*n > groupSlots*groups {

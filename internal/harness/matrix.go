@@ -1,42 +1,10 @@
-package main
+package harness
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-
-	"github.com/lastmodstore/lastmodstore/internal/kv"
-	"github.com/lastmodstore/lastmodstore/mutexstore"
-	"github.com/lastmodstore/lastmodstore/store"
 )
-
-// design is one way to build the store.
-type design struct {
-	name string
-	open kv.Opener[string, int]
-}
-
-// designs are the designs compared, the actor design first: the ratios are
-// actor over mutex.
-var designs = []design{
-	{"actor", func(cfg store.Config, opts ...store.Option[string, int]) (kv.Store[string, int], error) {
-		return store.New(cfg, opts...)
-	}},
-	{"mutex", func(cfg store.Config, opts ...store.Option[string, int]) (kv.Store[string, int], error) {
-		return mutexstore.New(cfg, opts...)
-	}},
-}
-
-func designByName(name string) (design, error) {
-	for _, d := range designs {
-		if d.name == name {
-			return d, nil
-		}
-	}
-	return design{}, fmt.Errorf("unknown design %q", name)
-}
 
 // The workload and design of the channel floor's results.
 const (
@@ -74,23 +42,41 @@ func distsFor(cfg config, w workload) []string {
 	return []string{"uniform", "zipf"}
 }
 
+// designsFor returns the designs of cfg that offer what w needs.
+func designsFor(cfg config, w workload) []Design {
+	var out []Design
+	for _, d := range cfg.designs {
+		if d.supports(w) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 // runner measures a matrix and keeps its results.
 type runner struct {
 	cfg      config
 	progress io.Writer
 	total    int // measurements to make
 	done     int
-	turn     bool // whether the designs of the next cell run in reverse order
+	turn     int // which design of the next cell runs first
 	results  []result
+	width    int // of the longest design name, for the progress lines
 }
 
-// runMatrix measures the channel floor, then every cell cfg selects, the
-// designs of a cell back to back, writing a line to progress as each
-// measurement ends.
-func runMatrix(cfg config, progress io.Writer) ([]result, error) {
-	r := &runner{cfg: cfg, progress: progress, total: len(cfg.goroutines)}
+// runMatrix measures the channel floor when p has one, then every cell cfg
+// selects, the designs of a cell back to back, writing a line to progress
+// as each measurement ends.
+func runMatrix(p Program, cfg config, progress io.Writer) ([]result, error) {
+	r := &runner{cfg: cfg, progress: progress, width: len(floorDesign)}
+	if p.Floor != "" {
+		r.total = len(cfg.goroutines)
+	}
 	for _, w := range cfg.workloads {
-		r.total += len(cfg.keys) * len(distsFor(cfg, w)) * len(cfg.goroutines) * len(cfg.designs)
+		r.total += len(cfg.keys) * len(distsFor(cfg, w)) * len(cfg.goroutines) * len(designsFor(cfg, w))
+	}
+	for _, d := range cfg.designs {
+		r.width = max(r.width, len(d.Name))
 	}
 	for i, n := range cfg.keys {
 		names := keyNames(n)
@@ -101,7 +87,7 @@ func runMatrix(cfg config, progress io.Writer) ([]result, error) {
 			}
 			return keysets[dist]
 		}
-		if i == 0 {
+		if i == 0 && p.Floor != "" {
 			if err := r.floor(stream("uniform"), n); err != nil {
 				return nil, err
 			}
@@ -132,41 +118,42 @@ func (r *runner) floor(ks *keyset, keys int) error {
 }
 
 // workload measures w in every distribution and goroutine count on a fresh
-// store of each design, prefilled with names.
+// cache of each design that offers what w needs, prefilled with names.
 func (r *runner) workload(w workload, names []string, stream func(string) *keyset) (err error) {
-	stores := make([]kv.Store[string, int], len(r.cfg.designs))
+	designs := designsFor(r.cfg, w)
+	caches := make([]Cache, len(designs))
 	defer func() {
-		for _, s := range stores {
-			if s != nil {
-				err = errors.Join(err, s.Shutdown())
+		for _, c := range caches {
+			if c != nil {
+				err = errors.Join(err, c.Close())
 			}
 		}
 	}()
-	for i, d := range r.cfg.designs {
-		if stores[i], err = openFilled(d, names); err != nil {
-			return fmt.Errorf("open %s: %w", d.name, err)
+	for i, d := range designs {
+		if caches[i], err = openFilled(d, names); err != nil {
+			return fmt.Errorf("open %s: %w", d.Name, err)
 		}
 	}
 	for _, dist := range distsFor(r.cfg, w) {
 		ks := stream(dist)
-		ops := make([]op, len(stores))
-		for i, s := range stores {
-			ops[i] = w.bind(s, ks)
+		ops := make([]op, len(caches))
+		for i, c := range caches {
+			ops[i] = w.bind(c, ks)
 		}
 		for _, g := range r.cfg.goroutines {
-			cell := make([]result, len(stores))
-			// Whichever design runs second may inherit the first one's
-			// garbage to collect; taking turns spreads that evenly.
-			order := []int{0, 1}[:len(stores)]
-			if r.turn = !r.turn; r.turn {
-				slices.Reverse(order)
-			}
-			for _, i := range order {
+			cell := make([]result, len(caches))
+			// Whichever design runs after another may inherit its garbage
+			// to collect; each cell starting with the next design spreads
+			// that evenly.
+			first := r.turn % len(caches)
+			r.turn++
+			for j := range caches {
+				i := (first + j) % len(caches)
 				m, err := measure(ops[i], g, w.step, r.cfg.duration)
 				if err != nil {
-					return fmt.Errorf("%s, %s, %d goroutines: %w", r.cfg.designs[i].name, dist, g, err)
+					return fmt.Errorf("%s, %s, %d goroutines: %w", designs[i].Name, dist, g, err)
 				}
-				cell[i] = newResult(w.name, dist, len(names), g, r.cfg.designs[i].name, m)
+				cell[i] = newResult(w.name, dist, len(names), g, designs[i].Name, m)
 				r.report(cell[i])
 			}
 			r.results = append(r.results, cell...)
@@ -178,33 +165,43 @@ func (r *runner) workload(w workload, names []string, stream func(string) *keyse
 // report writes a progress line for res.
 func (r *runner) report(res result) {
 	r.done++
-	fmt.Fprintf(r.progress, "[%*d/%d] %-13s %-7s %3s g=%-4d %-5s %7s ops/s  p99 %s\n",
+	fmt.Fprintf(r.progress, "[%*d/%d] %-13s %-7s %3s g=%-4d %-*s %7s ops/s  p99 %s\n",
 		len(fmt.Sprint(r.total)), r.done, r.total, res.Workload, res.Dist, keysLabel(res.Keys),
-		res.Goroutines, res.Design, si(res.OpsPerSec), fmtNs(res.P99Ns))
+		res.Goroutines, r.width, res.Design, si(res.OpsPerSec), fmtNs(res.P99Ns))
 }
 
-// openFilled opens and starts a store of design d and writes names into it,
-// in batches so that both designs fill fast.
-func openFilled(d design, names []string) (kv.Store[string, int], error) {
-	s, err := d.open(store.Config{})
+// prefillChunk is the batch size a Batcher is filled with: big enough to
+// fill fast, small enough that no one call holds a design for long.
+const prefillChunk = 10_000
+
+// openFilled opens a cache of design d and writes names into it, name i
+// with the value i: in batches where d has them, one by one where not.
+// Either way every design starts from the same items.
+func openFilled(d Design, names []string) (Cache, error) {
+	c, err := d.open()
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Start(context.Background()); err != nil {
-		return nil, err
+	b, ok := c.(Batcher)
+	if !ok {
+		for i, name := range names {
+			if err := c.Set(name, i); err != nil {
+				return c, err
+			}
+		}
+		return c, nil
 	}
-	const chunk = 10_000
-	batch := make(map[string]int, chunk)
+	batch := make(map[string]int, min(prefillChunk, len(names)))
 	for i, name := range names {
 		batch[name] = i
-		if len(batch) == chunk || i == len(names)-1 {
-			if err := s.SetMany(batch); err != nil {
-				return s, err
+		if len(batch) == prefillChunk || i == len(names)-1 {
+			if err := b.SetMany(batch); err != nil {
+				return c, err
 			}
 			clear(batch)
 		}
 	}
-	return s, nil
+	return c, nil
 }
 
 func newResult(workload, dist string, keys, g int, design string, m measurement) result {

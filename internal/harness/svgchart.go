@@ -1,4 +1,4 @@
-package main
+package harness
 
 import (
 	"encoding/xml"
@@ -10,30 +10,30 @@ import (
 	"unicode/utf8"
 )
 
-// The chart's colours: one per design, and two for the ratio's verdict.
+// The chart's colours, beside the designs' own: the channel floor's, and
+// two for the ratio's verdict.
 const (
-	actorColour  = "#3b6fb6"
-	mutexColour  = "#e0883a"
 	floorColour  = "#9a9a9a"
 	fasterColour = "#2e7d32"
 	slowerColour = "#b3261e"
 )
 
-// The chart's geometry, in pixels. A pair is the bars of the designs in one
-// cell; a group is the pairs of one goroutine count; a panel is a workload.
+// The chart's geometry, in pixels. A set is the bars of the designs in one
+// cell; a group is the sets of one goroutine count; a panel is a workload.
 const (
-	barW     = 13
-	pairW    = 2*barW + 10
-	groupPad = 12
-	plotH    = 150
-	axisW    = 48 // the decade labels, left of a plot
-	titleH   = 30 // a panel's title, above its plot
-	headH    = 126
-	margin   = 24
-	gap      = 20 // between panels
-	minWidth = 980
-	maxWidth = 1300
-	charW    = 7 // the width of a character of 12px text, generously
+	barW      = 13
+	setPad    = 10 // between the sets of a group
+	groupPad  = 12
+	plotH     = 150
+	axisW     = 48 // the decade labels, left of a plot
+	titleH    = 30 // a panel's title, above its plot
+	labelRoom = 26 // above a plot whose bars carry upright ratios
+	legendH   = 20 // a line of the legend
+	margin    = 24
+	gap       = 20 // between panels
+	minWidth  = 980
+	maxWidth  = 1300
+	charW     = 7 // the width of a character of 12px text, generously
 )
 
 // series is a design as the chart shows it.
@@ -43,29 +43,62 @@ type series struct{ name, colour string }
 type panel struct {
 	workload string
 	title    string
-	variants []cellKey // key count and distribution of each pair in a group
+	variants []cellKey // key count and distribution of each set in a group
 	gs       []int     // the goroutine count of each group
-	bars     []series  // the bars of a pair
+	bars     []series  // the bars of a set
 }
+
+// setW returns the width of a set of p's bars.
+func (p panel) setW() int { return len(p.bars)*barW + setPad }
 
 // chart is the whole picture: its panels, on one scale.
 type chart struct {
 	panels    []panel
 	cells     map[cellKey]map[string]result // by cell, then design
+	baseline  string
 	scale     logScale
-	multiKeys bool // more than one key count was measured: pairs say which
+	multiKeys bool // more than one key count was measured: sets say which
+	upright   bool // some set carries more than one ratio, each upright over its bar
 	panelW    int
 }
 
 // writeSVG draws, per workload, the designs' throughput side by side: a
-// group of bars per goroutine count, a pair per key distribution, on one
-// log scale for all panels, with actor/mutex over every pair.
+// group of bars per goroutine count, a set per key distribution, on one
+// log scale for all panels, with each design's ratio to the baseline over
+// its bar, or over the set when it is the only one.
 func writeSVG(w io.Writer, rep report) error {
 	c := newChart(rep)
 	cols := max(1, min(len(c.panels), (maxWidth-2*margin+gap)/(c.panelW+gap)))
 	rows := (len(c.panels) + cols - 1) / cols
-	panelH := titleH + plotH + c.labelsH()
+	panelH := c.plotTop() + plotH + c.labelsH()
 	width := max(minWidth, 2*margin+cols*c.panelW+(cols-1)*gap)
+
+	legend := []series{}
+	for _, d := range rep.designs {
+		legend = append(legend, series{d.Name + ": " + d.About, d.Colour})
+	}
+	if len(rep.of(floorWorkload)) > 0 {
+		legend = append(legend, series{"channel floor: an echo actor", floorColour})
+	}
+	var head strings.Builder
+	y := 81.5
+	x := float64(margin)
+	for _, s := range legend {
+		w := 17 + float64(utf8.RuneCountInString(s.name))*charW
+		if x > margin && x+w > float64(width-margin) {
+			x, y = margin, y+legendH
+		}
+		fmt.Fprintf(&head, `<rect x="%.0f" y="%.1f" width="12" height="12" rx="2" fill="%s"/>`+"\n", x, y-10.5, s.colour)
+		text(&head, x+17, y, `font-size="12" fill="#333"`, s.name)
+		x += w + 22
+	}
+	y += legendH
+	if len(rep.compared()) > 0 {
+		fmt.Fprintf(&head, `<text x="%d" y="%.1f" font-size="12" fill="#333">The numbers are ops/s ÷ %s ops/s in the same cell: `+
+			`<tspan fill="%s" font-weight="600">green</tspan>, faster than %[3]s; `+
+			`<tspan fill="%[5]s" font-weight="600">red</tspan>, slower.</text>`+"\n", margin, y, esc(rep.baseline), fasterColour, slowerColour)
+	}
+	headH := int(y) + 25
 	height := headH + rows*(panelH+gap) + margin - gap
 
 	var b strings.Builder
@@ -73,24 +106,10 @@ func writeSVG(w io.Writer, rep report) error {
 		`font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif">
 <rect width="100%%" height="100%%" fill="#ffffff"/>
 `, width, height, width, height)
-	text(&b, margin, 36, `font-size="20" font-weight="600" fill="#222"`,
-		"lastmodstore: actor design vs mutex design, throughput per workload")
+	text(&b, margin, 36, `font-size="20" font-weight="600" fill="#222"`, rep.title+", throughput per workload")
 	text(&b, margin, 57, `font-size="12" fill="#555"`, fmt.Sprintf(
 		"%s · %v per cell · ops/s of all goroutines together, log scale · g = goroutines", rep.machine, rep.duration))
-	x := float64(margin)
-	for _, s := range []series{
-		{"actor: package store, one goroutine owns the map", actorColour},
-		{"mutex: package mutexstore, sync.RWMutex", mutexColour},
-		{"channel floor: an echo actor", floorColour},
-	} {
-		fmt.Fprintf(&b, `<rect x="%.0f" y="71" width="12" height="12" rx="2" fill="%s"/>`+"\n", x, s.colour)
-		text(&b, x+17, 81.5, `font-size="12" fill="#333"`, s.name)
-		x += 17 + float64(utf8.RuneCountInString(s.name))*charW + 22
-	}
-	fmt.Fprintf(&b, `<text x="%d" y="101" font-size="12" fill="#333">The number over a pair is actor/mutex ops/s: `+
-		`<tspan fill="%s" font-weight="600">green</tspan>, the actor design is faster; `+
-		`<tspan fill="%s" font-weight="600">red</tspan>, it is slower.</text>`+"\n", margin, fasterColour, slowerColour)
-
+	b.WriteString(head.String())
 	for i, p := range c.panels {
 		c.draw(&b, p, float64(margin+i%cols*(c.panelW+gap)), float64(headH+i/cols*(panelH+gap)))
 	}
@@ -101,14 +120,9 @@ func writeSVG(w io.Writer, rep report) error {
 
 // newChart lays out the panels of rep.
 func newChart(rep report) chart {
-	c := chart{cells: map[cellKey]map[string]result{}}
+	c := chart{cells: rep.byCell(), baseline: rep.baseline}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range rep.results {
-		k := keyOf(r)
-		if c.cells[k] == nil {
-			c.cells[k] = map[string]result{}
-		}
-		c.cells[k][r.Design] = r
 		lo, hi = min(lo, r.OpsPerSec), max(hi, r.OpsPerSec)
 		c.multiKeys = c.multiKeys || r.Keys != rep.results[0].Keys
 	}
@@ -116,12 +130,20 @@ func newChart(rep report) chart {
 	if c.scale.hi <= c.scale.lo { // one value, a power of ten
 		c.scale.hi = c.scale.lo + 1
 	}
-	for _, name := range append(rep.workloads(), floorWorkload) {
-		p := panel{workload: name, title: name, bars: []series{{"actor", actorColour}, {"mutex", mutexColour}}}
-		if name == floorWorkload {
+	for _, cell := range rep.ratios() {
+		c.upright = c.upright || len(cell) > 1
+	}
+	floor := workload{name: floorWorkload}
+	for _, wl := range append(slices.Clone(rep.workloads), floor) {
+		p := panel{workload: wl.name, title: wl.name}
+		if wl.name == floorWorkload {
 			p.title, p.bars = "channel floor: a bare echo actor", []series{{floorDesign, floorColour}}
+		} else {
+			for _, d := range rep.offering(wl) {
+				p.bars = append(p.bars, series{d.Name, d.Colour})
+			}
 		}
-		for _, r := range rep.of(name) {
+		for _, r := range rep.of(wl.name) {
 			if v := (cellKey{dist: r.Dist, keys: r.Keys}); !slices.Contains(p.variants, v) {
 				p.variants = append(p.variants, v)
 			}
@@ -132,10 +154,19 @@ func newChart(rep report) chart {
 		if len(p.gs) > 0 {
 			c.panels = append(c.panels, p)
 			// Every panel is as wide as the widest, so that bars line up.
-			c.panelW = max(c.panelW, axisW+len(p.gs)*(len(p.variants)*pairW+2*groupPad))
+			c.panelW = max(c.panelW, axisW+len(p.gs)*(len(p.variants)*p.setW()+2*groupPad))
 		}
 	}
 	return c
+}
+
+// plotTop is the height above a plot: the panel's title, and room for
+// upright ratios over the tallest bars.
+func (c chart) plotTop() int {
+	if c.upright {
+		return titleH + labelRoom
+	}
+	return titleH
 }
 
 // labelsH is the height of the labels under a plot.
@@ -149,7 +180,7 @@ func (c chart) labelsH() int {
 // draw draws p with its top left corner at (px, py).
 func (c chart) draw(b *strings.Builder, p panel, px, py float64) {
 	text(b, px, py+16, `font-size="14" font-weight="600" fill="#222"`, p.title)
-	x0, base := px+axisW, py+titleH+plotH
+	x0, base := px+axisW, py+float64(c.plotTop())+plotH
 	plotW := float64(c.panelW - axisW)
 	for e := c.scale.lo; e <= c.scale.hi; e++ {
 		y := base - c.scale.height(math.Pow(10, e))
@@ -162,22 +193,24 @@ func (c chart) draw(b *strings.Builder, p panel, px, py float64) {
 		text(b, x0-6, y+3.5, `font-size="10" fill="#777" text-anchor="end"`, fmt.Sprintf("%.0f%s", v, suffix))
 	}
 	groupW := plotW / float64(len(p.gs))
+	setW := float64(p.setW())
 	for gi, g := range p.gs {
 		gx := x0 + float64(gi)*groupW
-		left := gx + (groupW-float64(len(p.variants)*pairW))/2
+		left := gx + (groupW-float64(len(p.variants))*setW)/2
 		for vi, v := range p.variants {
-			cx := left + float64(vi*pairW) + pairW/2 // the pair's centre
+			cx := left + float64(vi)*setW + setW/2 // the set's centre
 			cell := c.cells[cellKey{p.workload, v.dist, v.keys, g}]
+			bx := cx - float64(len(p.bars)*barW)/2 // the left of the first bar
 			for bi, s := range p.bars {
 				if r, ok := cell[s.name]; ok {
 					h := c.scale.height(r.OpsPerSec)
 					fmt.Fprintf(b, `<rect x="%.1f" y="%.1f" width="%d" height="%.1f" fill="%s"><title>%s</title></rect>`+"\n",
-						cx-float64(len(p.bars)*barW)/2+float64(bi*barW), base-h, barW-1, h, s.colour,
+						bx+float64(bi*barW), base-h, barW-1, h, s.colour,
 						esc(fmt.Sprintf("%s · %s · %s keys · g=%d · %s: %s ops/s, p50 %s, p99 %s", r.Workload, r.Dist,
 							keysLabel(r.Keys), g, r.Design, si(r.OpsPerSec), fmtNs(r.P50Ns), fmtNs(r.P99Ns))))
 				}
 			}
-			c.label(b, cell, cx, base)
+			c.label(b, p, cell, cx, bx, base)
 			text(b, cx, base+12, `font-size="10" fill="#555" text-anchor="middle"`, shortDist(v.dist))
 			if c.multiKeys {
 				text(b, cx, base+23, `font-size="10" fill="#555" text-anchor="middle"`, keysLabel(v.keys))
@@ -188,25 +221,45 @@ func (c chart) draw(b *strings.Builder, p panel, px, py float64) {
 	}
 }
 
-// label writes over the bars of cell, centred on cx: actor/mutex when both
-// designs ran, the echo's ops/s for the channel floor.
-func (c chart) label(b *strings.Builder, cell map[string]result, cx, base float64) {
+// label writes the numbers over the bars of cell, a set centred on cx
+// whose first bar starts at bx: the echo's ops/s for the channel floor;
+// else each design's ratio to the baseline, over the set when there is one
+// ratio, upright over each bar when there are more.
+func (c chart) label(b *strings.Builder, p panel, cell map[string]result, cx, bx, base float64) {
 	if e, ok := cell[floorDesign]; ok {
 		text(b, cx, base-c.scale.height(e.OpsPerSec)-4, `font-size="9.5" fill="#555" text-anchor="middle"`, si(e.OpsPerSec))
 		return
 	}
-	a, hasActor := cell["actor"]
-	m, hasMutex := cell["mutex"]
-	if !hasActor || !hasMutex {
+	m, ok := cell[c.baseline]
+	if !ok {
 		return
 	}
-	ratio, colour := a.OpsPerSec/m.OpsPerSec, fasterColour
-	if ratio < 1 {
-		colour = slowerColour
+	var ratios []int // the bars that carry one
+	for bi, s := range p.bars {
+		if _, ok := cell[s.name]; ok && s.name != c.baseline {
+			ratios = append(ratios, bi)
+		}
 	}
-	top := base - max(c.scale.height(a.OpsPerSec), c.scale.height(m.OpsPerSec))
-	text(b, cx, top-4, fmt.Sprintf(`font-size="9.5" font-weight="600" fill="%s" text-anchor="middle"`, colour),
-		fmt.Sprintf("%.2f", ratio))
+	verdict := func(r result) (string, string) {
+		ratio, colour := r.OpsPerSec/m.OpsPerSec, fasterColour
+		if ratio < 1 {
+			colour = slowerColour
+		}
+		return fmtRatio(ratio), colour
+	}
+	if len(ratios) == 1 {
+		r := cell[p.bars[ratios[0]].name]
+		s, colour := verdict(r)
+		top := base - max(c.scale.height(r.OpsPerSec), c.scale.height(m.OpsPerSec))
+		text(b, cx, top-4, fmt.Sprintf(`font-size="9.5" font-weight="600" fill="%s" text-anchor="middle"`, colour), s)
+		return
+	}
+	for _, bi := range ratios {
+		r := cell[p.bars[bi].name]
+		s, colour := verdict(r)
+		x, y := bx+float64(bi*barW)+barW/2+3, base-c.scale.height(r.OpsPerSec)-3
+		text(b, x, y, fmt.Sprintf(`font-size="9.5" font-weight="600" fill="%s" transform="rotate(-90 %.1f %.1f)"`, colour, x, y), s)
+	}
 }
 
 // logScale maps ops/s to heights, between two powers of ten.
@@ -232,7 +285,7 @@ func esc(s string) string {
 	return b.String()
 }
 
-// shortDist is a distribution's name where a pair of bars is narrow.
+// shortDist is a distribution's name where a set of bars is narrow.
 func shortDist(dist string) string {
 	if dist == "uniform" {
 		return "unif"

@@ -1,11 +1,10 @@
-package main
+package harness
 
 import (
 	"errors"
 	"fmt"
 	"strconv"
 
-	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -13,14 +12,15 @@ import (
 // stream.
 type op func(p int) error
 
-// A workload is a mix of operations on a store.
+// A workload is a mix of operations on a cache.
 type workload struct {
 	name  string
-	about string // what one operation does, for the table's heading
-	step  int    // stream positions one operation consumes: its batch size
-	// bind returns the operation on s over ks, building first, untimed,
-	// whatever it reads.
-	bind func(s kv.Store[string, int], ks *keyset) op
+	about string     // what one operation does, for the table's heading
+	step  int        // stream positions one operation consumes: its batch size
+	needs Capability // what a design must offer to run it
+	// bind returns the operation on c over ks, building first, untimed,
+	// whatever it reads. c offers what the workload needs.
+	bind func(c Cache, ks *keyset) op
 }
 
 // batchSizes are the keys per call of the batch workloads. Each divides
@@ -64,12 +64,12 @@ func workloadByName(name string) (workload, error) {
 // mix gets and sets single keys, writing at the stream positions whose
 // roll is below writePercent.
 func mix(name, about string, writePercent uint8) workload {
-	return workload{name: name, about: about, step: 1, bind: func(s kv.Store[string, int], ks *keyset) op {
+	return workload{name: name, about: about, step: 1, bind: func(c Cache, ks *keyset) op {
 		return func(p int) error {
 			if ks.rolls[p] < writePercent {
-				return s.Set(ks.keys[p], p)
+				return c.Set(ks.keys[p], p)
 			}
-			_, err := s.Get(ks.keys[p])
+			_, err := c.Get(ks.keys[p])
 			return err
 		}
 	}}
@@ -80,10 +80,11 @@ func getMany(n int) workload {
 		name:  "getmany-" + strconv.Itoa(n),
 		about: "GetMany of " + keyCount(n) + "; one op is one call",
 		step:  n,
-		bind: func(s kv.Store[string, int], ks *keyset) op {
+		needs: Batches,
+		bind: func(c Cache, ks *keyset) op {
+			b := c.(Batcher)
 			return func(p int) error {
-				_, err := s.GetMany(ks.keys[p : p+n])
-				return err
+				return b.GetMany(ks.keys[p : p+n])
 			}
 		},
 	}
@@ -105,7 +106,9 @@ func setMany(n int) workload {
 		name:  "setmany-" + strconv.Itoa(n),
 		about: "SetMany of " + keyCount(n) + " (fewer when a skewed batch repeats one); one op is one call",
 		step:  n,
-		bind: func(s kv.Store[string, int], ks *keyset) op {
+		needs: Batches,
+		bind: func(c Cache, ks *keyset) op {
+			b := c.(Batcher)
 			// SetMany takes a map. Building one per call would add the same
 			// cost to both designs and blur the difference between them,
 			// so the maps are built here and cycled.
@@ -117,7 +120,7 @@ func setMany(n int) workload {
 				}
 			}
 			return func(p int) error {
-				return s.SetMany(batches[p/n%len(batches)])
+				return b.SetMany(batches[p/n%len(batches)])
 			}
 		},
 	}
@@ -130,15 +133,17 @@ func conditional() workload {
 		name:  "conditional",
 		about: "Get, then CompareAndSet on the revision read, again on conflict: one counter increment",
 		step:  1,
-		bind: func(s kv.Store[string, int], ks *keyset) op {
+		needs: Revisions,
+		bind: func(c Cache, ks *keyset) op {
+			v := c.(Versioned)
 			return func(p int) error {
 				key := ks.keys[p]
 				for {
-					cur, err := s.Get(key)
+					value, revision, err := v.GetRevision(key)
 					if err != nil {
 						return err
 					}
-					_, err = s.CompareAndSet(key, cur.Value+1, cur.Revision)
+					err = v.CompareAndSet(key, value+1, revision)
 					if !errors.Is(err, store.ErrConflict) {
 						return err
 					}

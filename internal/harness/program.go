@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+)
+
+// Program is what sets one comparison program apart from another: its
+// name and words, its registry of designs, and its defaults. Everything
+// else — the flags, the workloads, the measuring, the report — is the
+// harness's, the same for every program.
+type Program struct {
+	// Name is the command's name, in its usage and its error lines.
+	Name string
+	// Title is the first line of the tables and the chart's heading.
+	Title string
+	// About is the paragraph of the usage that says what the program
+	// measures.
+	About string
+	// Designs is the registry: every design the program can measure, in
+	// the order of the tables. -designs chooses among them; all by default.
+	Designs []Design
+	// Baseline names the design whose ops/s every other design's is
+	// divided by, in the tables, the summary, the chart and the JSON.
+	Baseline string
+	// Workloads names the workloads measured when -workloads is not given;
+	// nil means every workload.
+	Workloads []string
+	// Floor names the design whose Get is set against the channel floor, a
+	// bare echo actor measured before the workloads; empty measures no
+	// floor.
+	Floor string
+}
+
+// check reports what in p cannot work: no name, a registry with a nameless
+// or unopenable design or two of one name, a baseline or floor design that
+// is not in it.
+func (p Program) check() error {
+	if p.Name == "" {
+		return errors.New("the program has no name")
+	}
+	if err := checkDesigns(p.Designs); err != nil {
+		return err
+	}
+	names := designNames(p.Designs)
+	if !slices.Contains(names, p.Baseline) {
+		return fmt.Errorf("the baseline %q is not a design", p.Baseline)
+	}
+	if p.Floor != "" && !slices.Contains(names, p.Floor) {
+		return fmt.Errorf("the floor's design %q is not a design", p.Floor)
+	}
+	return nil
+}
+
+// Run runs p with the command-line arguments args: it measures the matrix
+// they select and writes a table per workload to stdout, progress and
+// usage to stderr, and the JSON and SVG files asked for. It returns nil
+// for -h, a *UsageError for a bad command line, and otherwise the first
+// error of a design, a measurement or a file.
+func Run(p Program, args []string, stdout, stderr io.Writer) error {
+	if err := p.check(); err != nil {
+		return fmt.Errorf("%s: %w", p.Name, err)
+	}
+	p.Designs = slices.Clone(p.Designs)
+	for i := range p.Designs {
+		p.Designs[i].Colour = p.Designs[i].colour(i)
+	}
+	cfg, err := parseFlags(p, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	rep := report{
+		title: p.Title, machine: thisMachine(), duration: cfg.duration, seed: cfg.seed,
+		designs: cfg.designs, baseline: p.Baseline, workloads: cfg.workloads, floor: p.Floor,
+	}
+	if rep.results, err = runMatrix(p, cfg, stderr); err != nil {
+		return err
+	}
+	if err := writeTables(stdout, rep); err != nil {
+		return err
+	}
+	if cfg.jsonPath != "" {
+		if err := writeFile(cfg.jsonPath, rep, writeJSON); err != nil {
+			return err
+		}
+	}
+	if cfg.svgPath != "" {
+		if err := writeFile(cfg.svgPath, rep, writeSVG); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeFile creates path and writes rep to it with write.
+func writeFile(path string, rep report, write func(io.Writer, report) error) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(f, rep); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}

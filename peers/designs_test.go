@@ -1,0 +1,104 @@
+package main
+
+import (
+	"errors"
+	"strconv"
+	"sync"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/lastmodstore/lastmodstore/internal/harness"
+)
+
+func TestMain(m *testing.M) {
+	// A peer's Close that left a goroutine behind fails the run here.
+	goleak.VerifyTestMain(m)
+}
+
+// open opens a cache of d, closed when the test ends.
+func open(t *testing.T, d harness.Design) harness.Cache {
+	t.Helper()
+	c, err := d.Open()
+	if err != nil {
+		t.Fatalf("open %s: %v", d.Name, err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close %s: %v", d.Name, err)
+		}
+	})
+	return c
+}
+
+func TestEveryDesignFindsWhatWasSet(t *testing.T) {
+	for _, d := range program().Designs {
+		t.Run(d.Name, func(t *testing.T) {
+			c := open(t, d)
+			if err := c.Set("a", 1); err != nil {
+				t.Fatalf("Set: %v", err)
+			}
+			if err := c.Set("a", 2); err != nil {
+				t.Fatalf("Set over it: %v", err)
+			}
+			if got, err := c.Get("a"); err != nil || got != 2 {
+				t.Errorf("Get(a) = %d, %v; want 2, nil", got, err)
+			}
+		})
+	}
+}
+
+func TestEveryPeerMissesWithErrMissing(t *testing.T) {
+	for _, d := range peers() {
+		t.Run(d.Name, func(t *testing.T) {
+			if _, err := open(t, d).Get("absent"); !errors.Is(err, harness.ErrMissing) {
+				t.Errorf("Get(absent) = %v, want ErrMissing", err)
+			}
+		})
+	}
+}
+
+// TestEveryDesignKeepsConcurrentWrites writes disjoint keys from several
+// goroutines at once, and reads them all back: what the workloads rely on
+// when they run a design from many goroutines.
+func TestEveryDesignKeepsConcurrentWrites(t *testing.T) {
+	const writers, each = 4, 250
+	for _, d := range program().Designs {
+		t.Run(d.Name, func(t *testing.T) {
+			c := open(t, d)
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			for w := range writers {
+				wg.Go(func() {
+					for i := range each {
+						if err := c.Set(strconv.Itoa(w*each+i), w*each+i); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatalf("Set: %v", err)
+			}
+			for i := range writers * each {
+				if got, err := c.Get(strconv.Itoa(i)); err != nil || got != i {
+					t.Fatalf("Get(%d) = %d, %v; want %d", i, got, err, i)
+				}
+			}
+		})
+	}
+}
+
+func TestPeersOfferOnlyTheSingleKeyWorkloads(t *testing.T) {
+	for _, d := range peers() {
+		c := open(t, d)
+		_, batches := c.(harness.Batcher)
+		_, versioned := c.(harness.Versioned)
+		if d.Offers != 0 || batches || versioned {
+			t.Errorf("%s offers %b, is a Batcher: %v, Versioned: %v; want none", d.Name, d.Offers, batches, versioned)
+		}
+	}
+}

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/lastmodstore/lastmodstore/internal/harness"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		var usage *harness.UsageError
+		if errors.As(err, &usage) {
+			os.Exit(2) // the harness has explained it, with the usage, on stderr
+		}
+		fmt.Fprintln(os.Stderr, "peers:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the comparison with the command-line arguments args; see
+// harness.Run.
+func run(args []string, stdout, stderr io.Writer) error {
+	return harness.Run(program(), args, stdout, stderr)
+}
+
+// program is lastmodstore's designs and the peers, by default on the
+// workloads every one of them offers.
+func program() harness.Program {
+	return harness.Program{
+		Name:  "peers",
+		Title: "lastmodstore and its peers side by side",
+		About: "peers measures lastmodstore's designs against otter, go-cache, ttlcache,\n" +
+			"golang-lru's expirable LRU, sync.Map and xsync's Map, cell by cell, with\n" +
+			"cmd/compare's harness, and prints a table per workload (go doc .).",
+		Designs:   append(harness.InProcess(), peers()...),
+		Baseline:  harness.Baseline,
+		Workloads: []string{"read-only", "read-heavy", "balanced", "write-only"},
+	}
+}
