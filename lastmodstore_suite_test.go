@@ -57,12 +57,14 @@ var _ = Describe("lastmodstore", func() {
 		Describe(d.name, func() {
 			Describe("Store", func() { storeSpecs(d) })
 			Describe("Beyond the seed", func() { beyondSpecs(d) })
+			Describe("Snapshots", func() { snapshotSpecs(d) })
 		})
 	}
 
 	Describe("actor design only", func() {
 		Describe("Store", actorStoreSpecs)
 		Describe("Beyond the seed", actorBeyondSpecs)
+		Describe("Snapshots", actorSnapshotSpecs)
 	})
 })
 

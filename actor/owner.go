@@ -224,6 +224,12 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		req.Args.Events = o.TakeEvicted()
 	case messages.OpExpire:
 		t.Expire(req.Key)
+	case messages.OpSnapshot:
+		req.Args.Entries, req.Args.Revision, req.Args.LastModified = t.Snapshot()
+	case messages.OpLoad:
+		// Watchers hear the load; with none, announcing it would only
+		// cost the owner a walk of every item.
+		req.Args.Content = t.Install(req.Args.Content.(*table.Content[K, V]), len(o.watchers) > 0)
 	}
 	return messages.Reply[K, V]{}
 }

@@ -54,6 +54,8 @@ const (
 	OpExpire                                // remove Key's item if it has expired
 	OpCompareAndDelete                      // OpDelete if Key's revision is Revision
 	OpDeleteIfUnmodifiedSince               // OpDelete if Key is present and not modified after Args.Since
+	OpSnapshot                              // snapshot the live items into Args.Entries, the counters into Args.Revision and Args.LastModified
+	OpLoad                                  // replace the whole content with Args.Content; the replaced one comes back in it
 )
 
 // Request is one message to the owner. It is passed by value, so sending it
@@ -91,6 +93,14 @@ type Args[K comparable, V any] struct {
 	Err     error         // OpUnwatch: why the watch ends
 	Stats   Stats         // OpStats answer
 	Events  []Event[K, V] // OpTakeEvicted answer
+	// Revision and LastModified answer OpSnapshot: the store's revision
+	// counter and latest LastModified at the instant of Entries.
+	Revision     uint64
+	LastModified time.Time
+	// Content is OpLoad's argument, a whole content prepared off the
+	// owner by the table it holds, and its answer, the content replaced.
+	// It is opaque here: the protocol knows nothing of the table's types.
+	Content any
 }
 
 // Status is the outcome of a Request.

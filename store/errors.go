@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/snapshot"
 	"github.com/lastmodstore/lastmodstore/supervisor"
 )
 
@@ -45,7 +46,19 @@ var (
 	// when the owner panicked. The supervisor restarts the owner with its
 	// state; whether the interrupted request took effect is unknown.
 	ErrPanicked = errors.New("lastmodstore: owner panicked during the request")
+	// ErrNilArgument is returned for a nil argument an operation cannot
+	// do without, such as the writer given to Save or the reader given to
+	// Load; the wrapping error names it.
+	ErrNilArgument = errors.New("lastmodstore: nil argument")
 )
+
+// ErrCorruptSnapshot is matched by the error Load and LoadFile return for
+// input that is not a snapshot this store can load: truncated, damaged
+// (a checksum, length or record that does not add up), foreign (not a
+// snapshot, or one of other key or value types or another codec), of a
+// newer format version, holding a key twice, or followed by more bytes
+// (LoadFile). The store is then left exactly as it was.
+var ErrCorruptSnapshot = snapshot.ErrCorrupt
 
 // ErrStopTimeout is matched by the error Shutdown returns when an eviction
 // callback was still running when the stop timeout (WithStopTimeout)

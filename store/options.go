@@ -26,6 +26,9 @@ type Settings[K comparable, V any] struct {
 	// (WithRestartLimit); zero means the supervisor's default.
 	MaxRestarts   int
 	RestartPeriod time.Duration
+	// Codec encodes the keys and values of snapshots (WithCodec); the
+	// default is GobCodec.
+	Codec Codec
 }
 
 // The defaults of the options.
@@ -38,7 +41,7 @@ const (
 // error matching ErrInvalidConfig for an option given a bad value; nil
 // options are skipped.
 func Resolve[K comparable, V any](opts ...Option[K, V]) (Settings[K, V], error) {
-	s := Settings[K, V]{StopTimeout: defaultStopTimeout, WatchBuffer: defaultWatchBuffer}
+	s := Settings[K, V]{StopTimeout: defaultStopTimeout, WatchBuffer: defaultWatchBuffer, Codec: GobCodec{}}
 	for _, o := range opts {
 		if o == nil {
 			continue

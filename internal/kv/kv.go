@@ -4,6 +4,7 @@ package kv
 
 import (
 	"context"
+	"io"
 	"iter"
 	"time"
 
@@ -34,6 +35,24 @@ type Store[K comparable, V any] interface {
 	Stats() (store.Stats, error)
 	All() iter.Seq2[K, *store.Item[V]]
 	Keys() iter.Seq[K]
+}
+
+// Snapshots is saving a store's content and loading it back, which both
+// in-process designs have. It is not part of Store because a store that
+// keeps its state elsewhere (etcdstore, over etcd) satisfies Store
+// without it.
+type Snapshots interface {
+	Save(w io.Writer) error
+	Load(r io.Reader) error
+	SaveFile(path string) error
+	LoadFile(path string) error
+}
+
+// SnapshotStore is a Store with Snapshots: store.Store and
+// mutexstore.Store.
+type SnapshotStore[K comparable, V any] interface {
+	Store[K, V]
+	Snapshots
 }
 
 // Opener makes a store of one design; both designs' New fit it.

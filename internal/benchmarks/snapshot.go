@@ -1,0 +1,135 @@
+package benchmarks
+
+import (
+	"bytes"
+	"io"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/internal/kv"
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// SnapshotItems is the size of the store the snapshot benchmarks save and
+// load.
+const SnapshotItems = 1_000_000
+
+// startSnapshots is Start for a store with Snapshots.
+func startSnapshots(b *testing.B, open Opener) kv.SnapshotStore[string, int] {
+	b.Helper()
+	s, ok := Start(b, open, store.Config{}).(kv.SnapshotStore[string, int])
+	if !ok {
+		b.Skip("the store has no Save and Load")
+	}
+	return s
+}
+
+// snapshotOf returns a started store of SnapshotItems items and its
+// snapshot.
+func snapshotOf(b *testing.B, open Opener) (kv.SnapshotStore[string, int], []byte) {
+	b.Helper()
+	s := startSnapshots(b, open)
+	prefill(b, s, SnapshotItems)
+	var buf bytes.Buffer
+	if err := s.Save(&buf); err != nil {
+		b.Fatal(err)
+	}
+	return s, buf.Bytes()
+}
+
+// reportItems adds the items/s metric; b.SetBytes gives MB/s.
+func reportItems(b *testing.B) {
+	b.ReportMetric(float64(SnapshotItems)*float64(b.N)/b.Elapsed().Seconds(), "items/s")
+}
+
+// Save saves a store of 1M items (string keys, int values, gob) to memory.
+func Save(b *testing.B, open Opener) {
+	s, snap := snapshotOf(b, open)
+	buf := bytes.NewBuffer(make([]byte, 0, len(snap)))
+	b.SetBytes(int64(len(snap)))
+	b.ReportAllocs()
+	for b.Loop() {
+		buf.Reset()
+		if err := s.Save(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportItems(b)
+}
+
+// Load loads a snapshot of 1M items from memory into a store holding 1M
+// other items, which it replaces.
+func Load(b *testing.B, open Opener) {
+	_, snap := snapshotOf(b, open)
+	into := startSnapshots(b, open)
+	prefill(b, into, SnapshotItems)
+	b.SetBytes(int64(len(snap)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := into.Load(bytes.NewReader(snap)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportItems(b)
+}
+
+// GetDuringSave times every Get of a live key while a store of 1M items
+// saves itself (to io.Discard) on another goroutine, one Save per
+// iteration, and reports the mean (as ns/op), the 99.9th percentile and
+// the worst (p99.9-ns, max-ns): how long the step that takes the snapshot
+// holds a reader up.
+func GetDuringSave(b *testing.B, open Opener) {
+	s, _ := snapshotOf(b, open)
+	getDuring(b, s, func() error { return s.Save(io.Discard) })
+}
+
+// GetDuringLoad is GetDuringSave for a Load of 1M items.
+func GetDuringLoad(b *testing.B, open Opener) {
+	s, snap := snapshotOf(b, open)
+	getDuring(b, s, func() error { return s.Load(bytes.NewReader(snap)) })
+}
+
+// fillKeys are keys prefill writes.
+var fillKeys = func() []string {
+	keys := make([]string, 1000)
+	for i := range keys {
+		keys[i] = "fill:" + strconv.Itoa(i)
+	}
+	return keys
+}()
+
+func getDuring(b *testing.B, s kv.Store[string, int], work func() error) {
+	lat := make([]time.Duration, 0, 1<<20)
+	done := make(chan error, 1)
+	for b.Loop() {
+		go func() { done <- work() }()
+		for i := 0; ; i++ {
+			select {
+			case err := <-done:
+				if err != nil {
+					b.Fatal(err)
+				}
+			default:
+				t0 := time.Now()
+				if _, err := s.Get(fillKeys[i%len(fillKeys)]); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+				continue
+			}
+			break
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	var total time.Duration
+	for _, d := range lat {
+		total += d
+	}
+	b.ReportMetric(float64(total)/float64(len(lat)), "ns/op")
+	b.ReportMetric(float64(lat[len(lat)*999/1000]), "p99.9-ns")
+	b.ReportMetric(float64(lat[len(lat)-1]), "max-ns")
+	b.ReportMetric(float64(len(lat))/float64(b.N), "gets/op")
+}

@@ -1,0 +1,250 @@
+package table
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math/bits"
+	"time"
+	"unsafe"
+
+	"github.com/lastmodstore/lastmodstore/messages"
+)
+
+// The errors Prepare returns, for errors.Is.
+var (
+	// ErrInconsistent is matched by the error Prepare returns for records
+	// no table could have held: a key twice, revisions or LastModified
+	// out of order, or a revision counter close to wrapping around.
+	ErrInconsistent = errors.New("records no table could hold")
+	// ErrTooMany is matched by the error Prepare returns for more live
+	// records than MaxSize when the table rejects new keys when full.
+	ErrTooMany = errors.New("more items than MaxSize")
+)
+
+// maxRevision bounds the revision counter Prepare accepts: no store writes
+// 2^63 times (a billion writes a second for three centuries), and a
+// counter that wrapped around would make revisions go backwards.
+const maxRevision = 1 << 63
+
+// Content is a whole content of a table: its map, modification order,
+// expiry index, read index and counters. Prepare builds one off the
+// table's user; Install puts it in place in one step and hands back the
+// one it replaced, for Discard. A Content is used once.
+type Content[K comparable, V any] struct {
+	table    *Table[K, V] // the table it was prepared for
+	items    map[K]*entry[K, V]
+	order    orderList[K, V]
+	expiry   expiryHeap[K, V]
+	index    *indexTable[K, V] // nil when the table has no read index
+	revision uint64
+	last     time.Time
+	spent    bool // installed, or handed back by Install
+}
+
+// Len returns the number of items in c.
+func (c *Content[K, V]) Len() int { return len(c.items) }
+
+// Snapshot returns what a snapshot of the table holds, all of one instant:
+// the live items in modification order, as List returns them, the
+// revision counter and the latest LastModified. It only reads.
+func (t *Table[K, V]) Snapshot() (entries []messages.Entry[K, V], revision uint64, last time.Time) {
+	return t.List(), t.revision, t.last
+}
+
+// Prepare builds from records the content that Install puts in place of
+// the table's: every record that has not expired by the clock, under the
+// same keys, with its Value, LastModified, Revision and ExpiresAt. records
+// must be in modification order (Revision and LastModified strictly
+// increasing), and it is ranged over twice; n is how many there are, a
+// capacity hint. revision and last are the counters of the store the
+// records come from; Install moves the table's own past them.
+//
+// Prepare may run on any goroutine, while the table's user goes on with
+// the table: it reads only what New set (the clock, MaxSize, the policy
+// and the read index's hash seed) and builds everything it returns
+// afresh, read index included, so Install costs the user O(1).
+//
+// When more records are live than MaxSize allows, Prepare keeps the
+// newest MaxSize of them under EvictOldest, as writing them one by one
+// would, and otherwise returns an error matching ErrTooMany. Records out
+// of order, two live records of one key, or a revision above 2^63 (which
+// no store reaches, and past which the counter could wrap around) return
+// an error matching ErrInconsistent. An expired record is skipped,
+// whatever its key.
+func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], revision uint64, last time.Time) (*Content[K, V], error) {
+	if revision > maxRevision {
+		return nil, fmt.Errorf("%w: revision counter %d would wrap around", ErrInconsistent, revision)
+	}
+	now := t.clock().Round(0)
+	live, i := 0, 0
+	var prevRev uint64
+	var prevLM time.Time
+	for _, item := range records {
+		lm := item.LastModified.Round(0)
+		if item.Revision == 0 || i > 0 && (item.Revision <= prevRev || !lm.After(prevLM)) {
+			return nil, fmt.Errorf("%w: record %d (revision %d) is not after the one before (revision %d)", ErrInconsistent, i, item.Revision, prevRev)
+		}
+		if item.Revision > revision || lm.After(last) {
+			return nil, fmt.Errorf("%w: record %d (revision %d) is after the store's counters (revision %d)", ErrInconsistent, i, item.Revision, revision)
+		}
+		prevRev, prevLM = item.Revision, lm
+		if !expiredAt(item, now) {
+			live++
+		}
+		i++
+	}
+	skip := 0 // the oldest live records that do not fit
+	if t.maxSize > 0 && live > t.maxSize {
+		if !t.evictOldest {
+			return nil, fmt.Errorf("%w: %d live items, MaxSize %d", ErrTooMany, live, t.maxSize)
+		}
+		skip = live - t.maxSize
+	}
+	c := &Content[K, V]{
+		table:    t,
+		items:    make(map[K]*entry[K, V], live-skip),
+		revision: revision,
+		last:     last.Round(0),
+	}
+	c.order.init()
+	for key, item := range records {
+		if expiredAt(item, now) {
+			continue
+		}
+		if skip > 0 {
+			skip--
+			continue
+		}
+		if _, dup := c.items[key]; dup {
+			return nil, fmt.Errorf("%w: key %v occurs twice", ErrInconsistent, key)
+		}
+		e := &entry[K, V]{item: *item, key: key, heapIndex: notInHeap}
+		e.item.LastModified = e.item.LastModified.Round(0)
+		e.item.ExpiresAt = e.item.ExpiresAt.Round(0)
+		c.items[key] = e
+		c.order.pushBack(e)
+		if !e.item.ExpiresAt.IsZero() {
+			e.heapIndex = len(c.expiry)
+			c.expiry = append(c.expiry, heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e})
+		}
+	}
+	// Heapify in O(n): items of one TTL arrive almost sorted, but not all
+	// items share one.
+	for i := len(c.expiry)/2 - 1; i >= 0; i-- {
+		c.expiry.down(i)
+	}
+	if t.index != nil {
+		c.index = t.index.build(&c.order, len(c.items))
+	}
+	return c, nil
+}
+
+func expiredAt[V any](item *messages.Item[V], now time.Time) bool {
+	return !item.ExpiresAt.IsZero() && !now.Before(item.ExpiresAt)
+}
+
+// Install puts c, which Prepare built for t, in place of t's content in
+// one step, and returns the content it replaced, for Discard. Its cost is
+// O(1), plus one call of the observer per item when announce is set: then
+// the observer hears an EventClear, and an EventPut for each new item in
+// modification order, as if the store had been cleared and the items
+// written. Nothing else is announced: the replaced items are not expired,
+// evicted nor deleted, and are not counted. The counters (Stats) stay as
+// they are, but for Items.
+//
+// The revision counter goes on from the greater of its own and c's, and
+// the latest LastModified is the later of the two, so every later write
+// has a higher revision and a later LastModified than any item held,
+// loaded or not. The read index, if any, is published before Install
+// returns.
+func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
+	if c.table != t || c.spent {
+		panic("table: Install of a content not prepared for this table, or used before")
+	}
+	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
+	old.order.init()
+	old.order.moveFrom(&t.order)
+	t.items, t.expiry = c.items, c.expiry
+	t.order.moveFrom(&c.order)
+	if t.index != nil {
+		t.index.install(c.index, len(c.items))
+	}
+	t.revision = max(t.revision, c.revision)
+	if c.last.After(t.last) {
+		t.last = c.last
+		if t.index != nil {
+			t.lastNano.Store(c.last.UnixNano())
+		}
+	}
+	c.items, c.expiry, c.index, c.spent = nil, nil, nil, true
+	if announce && t.observe != nil {
+		t.observe(messages.Event[K, V]{Kind: messages.EventClear})
+		for e := t.order.front(); e != nil; e = t.order.after(e) {
+			t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: e.key, Item: &e.item})
+		}
+	}
+	return old
+}
+
+// Discard unlinks the entries of a content Install replaced, as Clear
+// does, so that an item a caller still holds keeps only itself alive, not
+// the whole former content. It costs O(n), which is why it is not part of
+// Install: any goroutine may call it once Install has returned, since the
+// table no longer reaches those entries and readers of the read index
+// never look at their links.
+func (c *Content[K, V]) Discard() {
+	for e := c.order.front(); e != nil; e = c.order.front() {
+		c.order.remove(e)
+		e.heapIndex = notInHeap
+	}
+	clear(c.expiry)
+	c.items, c.expiry = nil, nil
+}
+
+// moveFrom moves every entry of from, in order, to l, which must be
+// empty, leaving from empty. Only the ends are relinked: O(1).
+func (l *orderList[K, V]) moveFrom(from *orderList[K, V]) {
+	first, last := from.front(), from.back()
+	if first == nil {
+		l.init()
+		return
+	}
+	l.root.next, first.prev = first, &l.root
+	l.root.prev, last.next = last, &l.root
+	from.init()
+}
+
+// build returns a new table of the index holding the n entries of order,
+// not yet published, and sets each entry's hash. It may run on any
+// goroutine: it reads only the seed, and writes only the new table and
+// entries no reader has seen yet, with plain stores that publishing the
+// table (install) orders before any reader's load.
+func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) *indexTable[K, V] {
+	groups := minIndexGroups
+	for 2*n > groupSlots*groups {
+		groups *= 2
+	}
+	t := newIndexTable[K, V](groups)
+	for e := order.front(); e != nil; e = order.after(e) {
+		e.hash = ix.hash(e.key)
+		for g := e.hash; ; g++ {
+			gr := &t.groups[g&t.mask]
+			if hasEmpty(gr.ctrl) {
+				k := bits.TrailingZeros64(^gr.ctrl&msbs) >> 3 // slots fill in order
+				gr.slots[k] = unsafe.Pointer(e)
+				gr.ctrl = setCtrl(gr.ctrl, k, tagOf(e.hash))
+				break
+			}
+		}
+	}
+	return t
+}
+
+// install publishes t, made by build with n keys, in place of the index's
+// table. Writer only. Readers still walking the old table keep seeing the
+// content before the swap.
+func (ix *readIndex[K, V]) install(t *indexTable[K, V], n int) {
+	ix.cur.Store(t)
+	ix.live, ix.used = n, n
+}
