@@ -75,10 +75,10 @@ var _ = Describe("Owner's snapshots", func() {
 		Expect(old.Len()).To(Equal(1), "the replaced content comes back")
 		old.Discard()
 
-		got, _ := to.Read("b")
+		got, _, _ := to.Read("b")
 		Expect(got).NotTo(BeNil(), "the read index is published before the reply")
 		Expect(*got).To(Equal(*snap.Entries[0].Item))
-		gone, _ := to.Read("old")
+		gone, _, _ := to.Read("old")
 		Expect(gone).To(BeNil())
 		Expect((<-w.C).Kind).To(Equal(messages.EventClear))
 		put := <-w.C

@@ -112,14 +112,14 @@ var _ = Describe("loading a content", func() {
 				Expect(ok).To(BeTrue())
 				Expect(*got).To(Equal(r.item))
 				if readIndex {
-					read, _ := tab.Read(r.key)
+					read, _, _ := tab.Read(r.key)
 					Expect(read).To(BeIdenticalTo(got))
 				}
 			}
 			_, ok := tab.Get("old")
 			Expect(ok).To(BeFalse())
 			if readIndex {
-				read, _ := tab.Read("old")
+				read, _, _ := tab.Read("old")
 				Expect(read).To(BeNil())
 			}
 			Expect(held.Value).To(Equal(1), "an item a caller holds never changes")
@@ -272,7 +272,7 @@ var _ = Describe("loading a content", func() {
 		tab.Set("a", 1, time.Minute)
 		mustInstall(nil, 0, time.Time{})
 		Expect(tab.Size()).To(BeZero())
-		read, _ := tab.Read("a")
+		read, _, _ := tab.Read("a")
 		Expect(read).To(BeNil())
 		item, _ := tab.Set("b", 1, 0)
 		Expect(item.Revision).To(Equal(uint64(2)))
@@ -316,7 +316,7 @@ var _ = Describe("loading a content", func() {
 						default:
 						}
 						floor := installed.Load()
-						item, _ := tab.Read(keys[i%len(keys)])
+						item, _, _ := tab.Read(keys[i%len(keys)])
 						if item == nil || int64(item.Value) < floor {
 							Fail(fmt.Sprintf("key %s: %v, below generation %d", keys[i%len(keys)], item, floor))
 						}
