@@ -24,12 +24,12 @@
 //
 // By default it runs the four single-key workloads over 10^4 keys with
 // uniform and zipf keys (plus hot for read-heavy) from 1, GOMAXPROCS,
-// 4×GOMAXPROCS and 1000 goroutines, 200ms per cell and design: about
-// 70 seconds on two cores. The flags are cmd/compare's (go -C peers run . -h).
+// 4×GOMAXPROCS and 1000 goroutines, 150ms per cell and design: about
+// a minute on two cores, with nine designs. The flags are cmd/compare's (go -C peers run . -h).
 //
 // Usage:
 //
-//	go -C peers run . [-duration 200ms] [-workloads read-only,...]
+//	go -C peers run . [-duration 150ms] [-workloads read-only,...]
 //	    [-goroutines 1,8] [-keys 1e4,1e6] [-dist uniform,zipf,hot]
 //	    [-designs actor,mutex,otter,...] [-json FILE] [-svg FILE] [-full] [-seed N]
 //

@@ -23,8 +23,8 @@
 // key). A cell runs for -duration after a warm-up of a tenth of it.
 //
 // By default: 10^4 keys; uniform and zipf, plus hot for read-heavy; 1,
-// GOMAXPROCS, 4×GOMAXPROCS and 1000 goroutines; 200ms per cell — about a
-// minute on two cores. -full adds 10^6 keys and every distribution for
+// GOMAXPROCS, 4×GOMAXPROCS and 1000 goroutines; 150ms per cell and design —
+// about a minute on two cores. -full adds 10^6 keys and every distribution for
 // every workload, for about three minutes.
 //
 // Reading the tables:
@@ -51,7 +51,7 @@
 //
 // Usage:
 //
-//	go run ./cmd/compare [-duration 200ms] [-workloads read-only,conditional,...]
+//	go run ./cmd/compare [-duration 150ms] [-workloads read-only,conditional,...]
 //	    [-goroutines 1,8] [-keys 1e4,1e6] [-dist uniform,zipf,hot]
 //	    [-designs actor,mutex] [-json FILE] [-svg FILE] [-full] [-seed N]
 package main

@@ -54,7 +54,7 @@ func parseFlags(p Program, args []string, stderr io.Writer) (config, error) {
 		defaultWorkloads = strings.Join(p.Workloads, ", ")
 	}
 	var (
-		duration   = fs.Duration("duration", 200*time.Millisecond, "measured `time` per cell and design, after a warm-up of a tenth of it")
+		duration   = fs.Duration("duration", 150*time.Millisecond, "measured `time` per cell and design, after a warm-up of a tenth of it")
 		workloads  = fs.String("workloads", "", "comma `list` of workloads (default "+defaultWorkloads+"): "+strings.Join(workloadNames(), ", "))
 		goroutines = fs.String("goroutines", joinInts(1, procs, 4*procs, manyGoroutines), "comma `list` of goroutine counts: 1, GOMAXPROCS, 4×GOMAXPROCS and 1000 by default")
 		keys       = fs.String("keys", "1e4", "comma `list` of key counts, each prefilled before its cells")
