@@ -18,7 +18,7 @@ import (
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
-// Linearizability: concurrent histories of Set, Get, Delete,
+// Linearizability: concurrent histories of Set, SetWithTTL, Get, Delete,
 // CompareAndSet, GetMany and SetMany, recorded against both designs from
 // many goroutines at once, are checked with porcupine against a sequential
 // model of the store. Every operation must appear to take effect at one
@@ -72,6 +72,13 @@ import (
 // promises. Histories with GetMany and SetMany, which span keys, are
 // checked whole, over a small key space.
 //
+// Expiry: SetWithTTL writes an item that may expire at any point after its
+// write, as far as the model can tell (it keeps no time: the histories use
+// a TTL short enough that some reads see the item and others do not). The
+// first operation that finds the key without an item is where it expired;
+// from then on it is gone until written again — never seen again, and
+// never gone for one reader while there for a later one.
+//
 // TestLinearizabilityModelBites feeds hand-made histories that break each
 // rule, and a real recorded history with one read corrupted, and requires
 // porcupine to reject them: the model is known to bite.
@@ -102,7 +109,12 @@ const (
 	linGetMany
 	linSetMany
 	linClear
+	linSetTTL // SetWithTTL with a TTL short enough to run out during the history
 )
+
+// linTTL is the TTL of linSetTTL: long enough that some reads see the item,
+// short enough that others find it expired.
+const linTTL = 200 * time.Microsecond
 
 // linInput is an operation's call.
 type linInput struct {
@@ -140,6 +152,10 @@ type linKey struct {
 	// hi 0 meaning no upper bound yet. A known or absent key keeps lo and
 	// hi 0, so that equal states compare equal.
 	rev, lo, hi uint64
+	// expires marks an item written by SetWithTTL: it may expire at any
+	// point from here on, as far as the model knows (it keeps no time).
+	// Once an operation has seen it gone, it is gone until written again.
+	expires bool
 }
 
 // linState is the model's state. It is a comparable value: Step works on
@@ -176,9 +192,18 @@ func (s *linState) learn(k int, rev uint64) bool {
 func (s *linState) observe(k int, r linRead) bool {
 	ks := &s.keys[k]
 	if !r.found {
+		s.expire(k)
 		return !ks.present
 	}
 	return ks.present && ks.value == r.value && s.learn(k, r.rev)
+}
+
+// expire lets an item that may expire do so now: every operation that
+// finds its key without an item may be the first to see it expired.
+func (s *linState) expire(k int) {
+	if s.keys[k].expires {
+		s.keys[k] = linKey{}
+	}
 }
 
 // writeUnknown is a write of key k whose revision is not reported.
@@ -211,12 +236,18 @@ func linStep(s linState, in linInput, out linOutput) (bool, linState) {
 		s.writeUnknown(in.key, in.value)
 		return true, s
 	case linDelete:
+		if !out.found {
+			s.expire(in.key)
+		}
 		if out.found != s.keys[in.key].present {
 			return false, s
 		}
 		s.keys[in.key] = linKey{}
 		return true, s
 	case linCAS:
+		if out.ok && in.rev == 0 || !out.ok && out.rev == 0 {
+			s.expire(in.key) // it found the key without an item
+		}
 		present := s.keys[in.key].present
 		if out.ok {
 			switch {
@@ -244,6 +275,10 @@ func linStep(s linState, in linInput, out linOutput) (bool, linState) {
 		return true, s
 	case linClear:
 		s.keys = [linMaxKeys]linKey{} // floor stays: later writes still get higher revisions
+		return true, s
+	case linSetTTL:
+		s.writeUnknown(in.key, in.value)
+		s.keys[in.key].expires = true
 		return true, s
 	}
 	panic(fmt.Sprintf("unknown operation kind %d", in.kind))
@@ -285,6 +320,9 @@ func linHash(state any) uint64 {
 		mix(k.rev)
 		mix(k.lo)
 		mix(k.hi)
+		if k.expires {
+			mix(1)
+		}
 	}
 	return h
 }
@@ -303,6 +341,8 @@ func linDescribeOperation(input, output any) string {
 		return fmt.Sprintf("Get(%s) → %v", linKeyNames[in.key], out.read)
 	case linSet:
 		return fmt.Sprintf("Set(%s, %d)", linKeyNames[in.key], in.value)
+	case linSetTTL:
+		return fmt.Sprintf("SetWithTTL(%s, %d, %v)", linKeyNames[in.key], in.value, linTTL)
 	case linDelete:
 		if out.found {
 			return fmt.Sprintf("Delete(%s) → ok", linKeyNames[in.key])
@@ -447,8 +487,10 @@ func (c *linClient) next() linInput {
 	switch {
 	case n < 30:
 		return linInput{kind: linGet, key: key}
-	case n < 55:
+	case n < 47:
 		return linInput{kind: linSet, key: key, value: c.value()}
+	case n < 55:
+		return linInput{kind: linSetTTL, key: key, value: c.value()}
 	case n < 70:
 		return linInput{kind: linDelete, key: key}
 	}
@@ -492,6 +534,8 @@ func (c *linClient) do(in linInput) (linOutput, error) {
 		out.read, err = c.read(in.key, item, gerr)
 	case linSet:
 		err = c.s.Set(linKeyNames[in.key], in.value)
+	case linSetTTL:
+		err = c.s.SetWithTTL(linKeyNames[in.key], in.value, linTTL)
 	case linDelete:
 		err = c.s.Delete(linKeyNames[in.key])
 		out.found = err == nil
@@ -861,6 +905,16 @@ func TestLinearizabilityModelBites(t *testing.T) {
 			linOp(0, 0, 10, linSetOf(0, 1), none),
 			linOp(1, 20, 30, linGetOf(0), linSaw(linFound(2, 1))),
 		}},
+		{"an expired item seen again", []porcupine.Operation{
+			linOp(0, 0, 10, linInput{kind: linSetTTL, key: 0, value: 1}, none),
+			linOp(1, 20, 30, linGetOf(0), linSaw(linRead{})),
+			linOp(1, 40, 50, linGetOf(0), linSaw(linFound(1, 1))),
+		}},
+		{"an item without a TTL that expires", []porcupine.Operation{
+			linOp(0, 0, 10, linInput{kind: linSetTTL, key: 0, value: 1}, none),
+			linOp(0, 20, 30, linSetOf(0, 2), none),
+			linOp(1, 40, 50, linGetOf(0), linSaw(linRead{})),
+		}},
 		{"a stale read after a completed write", []porcupine.Operation{
 			linOp(0, 0, 10, linSetOf(0, 1), none),
 			linOp(0, 20, 30, linSetOf(0, 2), none),
@@ -964,6 +1018,12 @@ func TestLinearizabilityModelBites(t *testing.T) {
 		name    string
 		history []porcupine.Operation
 	}{
+		{"an item with a TTL seen, then expired, then written again", []porcupine.Operation{
+			linOp(0, 0, 10, linInput{kind: linSetTTL, key: 0, value: 1}, none),
+			linOp(1, 20, 30, linGetOf(0), linSaw(linFound(1, 1))),
+			linOp(1, 40, 50, linGetOf(0), linSaw(linRead{})),
+			linOp(0, 60, 70, linCASOf(0, 2, 0), linOutput{ok: true, rev: 2}),
+		}},
 		{"a read concurrent with a write sees either value", []porcupine.Operation{
 			linOp(0, 0, 10, linSetOf(0, 1), none),
 			linOp(0, 20, 60, linSetOf(0, 2), none),
