@@ -19,7 +19,7 @@ import (
 )
 
 // Linearizability: concurrent histories of Set, SetWithTTL, Get, Delete,
-// CompareAndSet, GetMany and SetMany, recorded against both designs from
+// CompareAndSet, GetMany, SetMany and Clear, recorded against every design from
 // many goroutines at once, are checked with porcupine against a sequential
 // model of the store. Every operation must appear to take effect at one
 // instant between its call and its return, in an order that the model
