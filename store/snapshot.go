@@ -143,12 +143,7 @@ func (s *Store[K, V]) LoadFile(path string) error {
 	if s == nil || !s.IsRunning() {
 		return ErrNotRunning
 	}
-	var h snapshot.Header
-	var records []snapshot.Record[K, V]
-	err := persist.ReadFile(path, func(r io.Reader) (err error) {
-		h, records, err = snapshot.Decode[K, V](r, s.opts.Codec)
-		return err
-	})
+	h, records, err := persist.DecodeFile[K, V](path, s.opts.Codec)
 	if err != nil {
 		return err
 	}

@@ -57,24 +57,12 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/lastmodstore/lastmodstore/internal/harness"
 )
 
-func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		var usage *harness.UsageError
-		if errors.As(err, &usage) {
-			os.Exit(2) // the harness has explained it, with the usage, on stderr
-		}
-		fmt.Fprintln(os.Stderr, "compare:", err)
-		os.Exit(1)
-	}
-}
+func main() { harness.Main(program()) }
 
 // run runs the comparison with the command-line arguments args; see
 // harness.Run.

@@ -56,6 +56,20 @@ func (p Program) check() error {
 	return nil
 }
 
+// Main runs p with the process's arguments, as the main of its program:
+// it exits with status 2 after a bad command line (Run has printed why,
+// and the usage, on stderr) and 1 after any other error, which it prints.
+func Main(p Program) {
+	if err := Run(p, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		var usage *UsageError
+		if errors.As(err, &usage) {
+			os.Exit(2)
+		}
+		fmt.Fprintf(os.Stderr, "%s: %v\n", p.Name, err)
+		os.Exit(1)
+	}
+}
+
 // Run runs p with the command-line arguments args: it measures the matrix
 // they select and writes a table per workload to stdout, progress and
 // usage to stderr, and the JSON and SVG files asked for. It returns nil

@@ -102,6 +102,16 @@ func syncDir(dir string) {
 	_ = d.Close()
 }
 
+// DecodeFile decodes the snapshot in the file at path with c, as ReadFile
+// reads it: what both designs' LoadFile do before they load.
+func DecodeFile[K comparable, V any](path string, c snapshot.Codec) (h snapshot.Header, records []snapshot.Record[K, V], err error) {
+	err = ReadFile(path, func(r io.Reader) (err error) {
+		h, records, err = snapshot.Decode[K, V](r, c)
+		return err
+	})
+	return h, records, err
+}
+
 // ReadFile opens path and hands it to read, which reads one snapshot from
 // it, then checks that nothing follows the snapshot: bytes after its end
 // marker, which a snapshot file never has, make an error matching
