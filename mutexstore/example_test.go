@@ -90,3 +90,26 @@ func ExampleStore_Shutdown() {
 	// lastmodstore: not running
 	// 1
 }
+
+// The conditional writes and deletes behave as the actor design's: a
+// stale revision or time is a *store.ConflictError carrying the current
+// one.
+func ExampleStore_CompareAndDelete() {
+	s, _ := mutexstore.New[string, string](store.Config{})
+	_ = s.Start(context.Background())
+	defer s.Shutdown()
+
+	_ = s.Set("doc", "draft")
+	read, _ := s.Get("doc")
+	_, _ = s.SetIfUnmodifiedSince("doc", "edited", read.LastModified)
+
+	err := s.CompareAndDelete("doc", read.Revision) // stale: someone edited it
+	var conflict *store.ConflictError
+	fmt.Println(errors.As(err, &conflict))
+	fmt.Println(s.CompareAndDelete("doc", conflict.Revision))
+	fmt.Println(errors.Is(s.DeleteIfUnmodifiedSince("doc", read.LastModified), store.ErrConflict))
+	// Output:
+	// true
+	// <nil>
+	// true
+}

@@ -381,3 +381,16 @@ func ExampleStore_DeleteIfUnmodifiedSince() {
 	// <nil>
 	// true
 }
+
+func ExampleStore_IsRunning() {
+	s, _ := store.New[string, int](store.Config{})
+	fmt.Println(s.IsRunning())
+	_ = s.Start(context.Background())
+	fmt.Println(s.IsRunning())
+	_ = s.Shutdown()
+	fmt.Println(s.IsRunning())
+	// Output:
+	// false
+	// true
+	// false
+}
