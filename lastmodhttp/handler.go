@@ -94,6 +94,11 @@ func (h *handler[V]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	cond, err := parseConditions(r.Header)
 	switch {
 	case errors.Is(err, errMalformed):
+		// A malformed If-Match can match nothing; the current ETag still
+		// tells the client what would.
+		if item, err := h.b.Get(key); err == nil {
+			setValidators(w, item)
+		}
 		httpError(w, http.StatusPreconditionFailed, "malformed If-Match")
 		return
 	case err != nil:
