@@ -439,7 +439,7 @@ func (f failing) List() (map[string]*store.Item[any], error) {
 	return nil, f.err
 }
 func (f failing) CompareAndSet(string, any, uint64) (*store.Item[any], error) { return nil, f.err }
-func (f failing) CompareAndDelete(string, uint64) error                      { return f.err }
+func (f failing) CompareAndDelete(string, uint64) error                       { return f.err }
 
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
