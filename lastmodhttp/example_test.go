@@ -65,7 +65,10 @@ func ExampleNew() {
 	srv := httptest.NewServer(http.StripPrefix("/kv", lastmodhttp.New[int](s)))
 	defer srv.Close()
 
-	resp, _ := http.Get(srv.URL + "/kv/a")
+	resp, err := http.Get(srv.URL + "/kv/a")
+	if err != nil {
+		panic(err)
+	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode, resp.Header.Get("ETag"), resp.Header.Get("Content-Type"), string(body))
@@ -145,7 +148,10 @@ func Example_changeStream() {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/kv/", nil)
 	req.Header.Set("Accept", "text/event-stream")
-	resp, _ := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		panic(err)
+	}
 	defer resp.Body.Close()
 
 	_ = s.Set("a", 1)
