@@ -74,7 +74,7 @@ var _ = Describe("lastmodd", func() {
 		for _, args := range [][]string{
 			{"-eviction", "lru"}, {"-max-body", "0"}, {"-ttl", "soon"}, {"extra"}, {"-ttl", "-1s"},
 		} {
-			Expect(run(context.Background(), args, io.Discard)).NotTo(Succeed(), strings.Join(args, " "))
+			Expect(run(context.Background(), args, io.Discard, io.Discard)).NotTo(Succeed(), strings.Join(args, " "))
 		}
 		c, err := parseFlags([]string{"-eviction", "oldest", "-max-size", "3", "-lock-free-reads"}, io.Discard)
 		Expect(err).NotTo(HaveOccurred())

@@ -20,7 +20,7 @@ import (
 )
 
 func main() {
-	if err := run(context.Background(), os.Args[1:], os.Stdout); err != nil {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "lastmodd:", err)
 		os.Exit(1)
 	}
@@ -78,12 +78,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 
 // run serves until ctx ends or SIGINT or SIGTERM arrives, then stops in
 // order: HTTP server, snapshot, store. It writes the listening address to
-// stdout.
-func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
-	c, err := parseFlags(args, os.Stderr)
+// stdout and flag errors to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	c, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
 	}
+	// Signals are caught from the start, so one that arrives as soon as
+	// the address is printed still stops lastmodd gracefully.
+	stop, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer cancel()
 	s, err := store.New[string, json.RawMessage](c.store, store.WithCodec[string, json.RawMessage](store.JSONCodec{}))
 	if err != nil {
 		return err
@@ -124,8 +128,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 	go func() { served <- srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "lastmodd: listening on http://%s\n", ln.Addr())
 
-	stop, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer cancel()
 	select {
 	case err := <-served:
 		return err
