@@ -17,6 +17,19 @@
 //	GET / (Accept: text/event-stream)
 //	                   the store's changes as Server-Sent Events
 //
+// The empty key cannot be addressed: it is the root, where PUT and DELETE
+// answer 405. Because the key is the unescaped path, "a%2Fb" and "a/b" are
+// the same key.
+//
+// Errors are plain text. What the client sent is answered 4xx: a body
+// over the limit 413, a body the codec cannot decode 400 (nothing is
+// written), a key over the limit or refused by the store 400, another
+// method 405 with Allow, a malformed If-Match 412, a malformed
+// If-None-Match 400, a malformed date in If-Modified-Since or
+// If-Unmodified-Since is ignored. A store that is not running is 503, a
+// full one 507; a write that loses the race for its key 100 times in a
+// row is 503 with Retry-After.
+//
 // Preconditions are evaluated in the order of RFC 9110 §13.2.2 (If-Match,
 // If-Unmodified-Since, If-None-Match, If-Modified-Since) against one item,
 // and a write happens only at the revision they were evaluated at

@@ -12,14 +12,18 @@ import (
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
-// Backend is what the handler needs of a store: reads, the unconditional
-// and conditional writes, and deletes. *store.Store[string, V] and
-// *mutexstore.Store[string, V] satisfy it. Watcher, Resumer and
-// SinceLister are optional further methods the handler uses when the
-// Backend has them.
+// Backend is what the handler needs of a store: reads, the conditional
+// writes and deletes. *store.Store[string, V] and *mutexstore.Store[string,
+// V] satisfy it. Watcher, Resumer and SinceLister are optional further
+// methods the handler uses when the Backend has them.
+//
+// Even an unconditional PUT writes with CompareAndSet, at the revision it
+// has just read: that is how it knows the ETag of the very item it wrote
+// and whether it created the key (201) or replaced it (200), which Set
+// does not say. Set, SetIfUnmodifiedSince and DeleteIfUnmodifiedSince are
+// therefore not needed.
 type Backend[V any] interface {
 	Get(key string) (*store.Item[V], error)
-	Set(key string, value V) error
 	Delete(key string) error
 	List() (map[string]*store.Item[V], error)
 	CompareAndSet(key string, value V, revision uint64) (*store.Item[V], error)

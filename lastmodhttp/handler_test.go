@@ -433,7 +433,6 @@ var _ = Describe("the handler", func() {
 type failing struct{ err error }
 
 func (f failing) Get(string) (*store.Item[any], error) { return nil, f.err }
-func (f failing) Set(string, any) error                { return f.err }
 func (f failing) Delete(string) error                  { return f.err }
 func (f failing) List() (map[string]*store.Item[any], error) {
 	return nil, f.err
