@@ -242,6 +242,9 @@ var _ = Describe("the handler", func() {
 
 			item = put("k", 2.0)
 			Expect(srv.do("DELETE", "/kv/k", "", "If-Unmodified-Since", httpDate(item.LastModified)).status).To(Equal(204))
+			item = put("k", 3.0)
+			Expect(srv.do("DELETE", "/kv/k", "", "If-Match", etag(item), "If-Unmodified-Since", earlier).status).To(Equal(204),
+				"If-Unmodified-Since is ignored when If-Match is present")
 			_, err := st.Get("k")
 			Expect(err).To(MatchError(store.ErrNotFound))
 		})
@@ -293,6 +296,17 @@ var _ = Describe("the handler", func() {
 			}
 			Expect(srv.do("GET", "/kv/?modified-since="+strings.ReplaceAll(httpDate(a.LastModified.Add(-time.Hour)), " ", "%20"), "").body).To(ContainSubstring(`"a"`))
 			Expect(srv.do("GET", "/kv/?modified-since=tuesday", "").status).To(Equal(400))
+		})
+
+		It("answers HEAD with the headers alone, and lists for a client that refuses the stream", func() {
+			put("a", 1.0)
+			h := srv.do("HEAD", "/kv/", "")
+			Expect(h.status).To(Equal(200))
+			Expect(h.body).To(BeEmpty())
+			Expect(h.header.Get("Content-Type")).To(Equal("application/json"))
+			r := srv.do("GET", "/kv/", "", "Accept", "text/event-stream;q=0, application/json")
+			Expect(r.header.Get("Content-Type")).To(Equal("application/json"))
+			Expect(r.body).To(ContainSubstring(`"a"`))
 		})
 	})
 
