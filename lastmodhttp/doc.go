@@ -1,0 +1,50 @@
+// Package lastmodhttp serves a lastmodstore store over HTTP with the
+// conditional requests of RFC 9110 §13: an item's Revision is its strong
+// ETag and its LastModified its Last-Modified date, so clients validate
+// their caches (304 Not Modified) and update without losing each other's
+// writes (412 Precondition Failed).
+//
+// New returns an http.Handler for a Backend, meant to be mounted with
+// http.StripPrefix; what is left of the path, URL-unescaped and without its
+// leading slash, is the key:
+//
+//	GET, HEAD /{key}   the value, ETag and Last-Modified; 304 when the
+//	                   client's copy is current; 404 when missing or expired
+//	PUT /{key}         write; 201 on create, 200 on update; conditional
+//	                   with If-Match, If-None-Match, If-Unmodified-Since
+//	DELETE /{key}      delete; 204; the same preconditions
+//	GET, HEAD /        every item, or those changed after ?modified-since=
+//	GET / (Accept: text/event-stream)
+//	                   the store's changes as Server-Sent Events
+//
+// The empty key cannot be addressed: it is the root, where PUT and DELETE
+// answer 405. Because the key is the unescaped path, "a%2Fb" and "a/b" are
+// the same key.
+//
+// Errors are plain text. What the client sent is answered 4xx: a body
+// over the limit 413, a body the codec cannot decode 400 (nothing is
+// written), a key over the limit or refused by the store 400, another
+// method 405 with Allow, a malformed If-Match 412, a malformed
+// If-None-Match 400, a malformed date in If-Modified-Since or
+// If-Unmodified-Since is ignored. A store that is not running is 503, a
+// full one 507; a write that loses the race for its key 100 times in a
+// row is 503 with Retry-After.
+//
+// Preconditions are evaluated in the order of RFC 9110 §13.2.2 (If-Match,
+// If-Unmodified-Since, If-None-Match, If-Modified-Since) against one item,
+// and a write happens only at the revision they were evaluated at
+// (CompareAndSet, CompareAndDelete), so a precondition that held is still
+// true when the write lands. HTTP dates have one-second precision: two
+// writes within one second share a Last-Modified, and only the ETag tells
+// them apart — use If-Match for optimistic concurrency.
+//
+// The change stream gives each event the revision of its item as its SSE
+// id: the new item's for a put, the removed item's for a delete, expiry or
+// eviction. That id orders puts but is not a unique change id: a delete
+// carries the revision of the put it removed. A store has no way yet to
+// replay changes from a revision (WatchFrom), so a client that reconnects
+// with Last-Event-ID gets an "event: reset" first, meaning changes may have
+// been missed and it should list the store again; a Backend that has
+// WatchFrom (the Resumer interface) is used for resuming as soon as it
+// exists.
+package lastmodhttp

@@ -1,0 +1,319 @@
+package lastmodhttp
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// Backend is what the handler needs of a store: reads, the conditional
+// writes and deletes. *store.Store[string, V] and *mutexstore.Store[string,
+// V] satisfy it. Watcher, Resumer and SinceLister are optional further
+// methods the handler uses when the Backend has them.
+//
+// Even an unconditional PUT writes with CompareAndSet, at the revision it
+// has just read: that is how it knows the ETag of the very item it wrote
+// and whether it created the key (201) or replaced it (200), which Set
+// does not say. Set, SetIfUnmodifiedSince and DeleteIfUnmodifiedSince are
+// therefore not needed.
+type Backend[V any] interface {
+	Get(key string) (*store.Item[V], error)
+	Delete(key string) error
+	List() (map[string]*store.Item[V], error)
+	CompareAndSet(key string, value V, revision uint64) (*store.Item[V], error)
+	CompareAndDelete(key string, revision uint64) error
+}
+
+// SinceLister is a Backend that lists the items modified after a time
+// itself, as store.Store does; for a Backend without it, GET
+// /?modified-since= filters List.
+type SinceLister[V any] interface {
+	ModifiedSince(t time.Time) (map[string]*store.Item[V], error)
+}
+
+// Watcher is a Backend with a change stream, as store.Store has; GET /
+// with Accept: text/event-stream answers 501 Not Implemented for a
+// Backend without it.
+type Watcher[V any] interface {
+	Watch(ctx context.Context) (<-chan store.Event[string, V], error)
+}
+
+// Resumer is a Backend whose change stream can start after a revision, so
+// a client reconnecting with Last-Event-ID misses nothing. No store has it
+// yet; the handler uses it once one does, and until then answers such a
+// client with an "event: reset" first.
+type Resumer[V any] interface {
+	WatchFrom(ctx context.Context, revision uint64) (<-chan store.Event[string, V], error)
+}
+
+// handler serves one Backend; see New.
+type handler[V any] struct {
+	b    Backend[V]
+	opts options
+}
+
+// New returns an http.Handler that serves b as the package documentation
+// describes. Mount it with http.StripPrefix: what is left of the request's
+// path after one leading slash is the key, and an empty rest is the root
+// (the listing and the change stream). The handler is safe for concurrent
+// use; it keeps no state of its own besides its options.
+func New[V any](b Backend[V], opts ...Option) http.Handler {
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt.apply(&o)
+	}
+	return &handler[V]{b: b, opts: o}
+}
+
+// ServeHTTP dispatches on the path (root or key) and the method.
+func (h *handler[V]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	key := strings.TrimPrefix(r.URL.Path, "/")
+	if key == "" {
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			h.root(w, r)
+		default:
+			w.Header().Set("Allow", "GET, HEAD")
+			httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		}
+		return
+	}
+	if len(key) > h.opts.maxKeyBytes {
+		httpError(w, http.StatusBadRequest, "key longer than "+strconv.Itoa(h.opts.maxKeyBytes)+" bytes")
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete:
+	default:
+		w.Header().Set("Allow", "GET, HEAD, PUT, DELETE")
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	cond, err := parseConditions(r.Header)
+	switch {
+	case errors.Is(err, errMalformed):
+		// A malformed If-Match can match nothing; the current ETag still
+		// tells the client what would.
+		if item, err := h.b.Get(key); err == nil {
+			setValidators(w, item)
+		}
+		httpError(w, http.StatusPreconditionFailed, "malformed If-Match")
+		return
+	case err != nil:
+		httpError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead:
+		h.get(w, r, key, cond)
+	case http.MethodPut:
+		h.put(w, r, key, cond)
+	case http.MethodDelete:
+		h.delete(w, key, cond)
+	}
+}
+
+// get serves GET and HEAD of one key.
+func (h *handler[V]) get(w http.ResponseWriter, r *http.Request, key string, cond conditions) {
+	item, err := h.b.Get(key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		storeError(w, err)
+		return
+	}
+	rev, lm := revisionOf(item)
+	switch cond.evaluate(rev, lm, true) {
+	case notModified:
+		setValidators(w, item)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	case failed:
+		setValidators(w, item)
+		httpError(w, http.StatusPreconditionFailed, "precondition failed")
+		return
+	}
+	if item == nil {
+		httpError(w, http.StatusNotFound, "not found")
+		return
+	}
+	body, err := h.opts.codec.Marshal(item.Value)
+	if err != nil {
+		// The value was stored by this process, so failing to encode it
+		// is the server's fault, not the client's.
+		httpError(w, http.StatusInternalServerError, "cannot encode the value: "+err.Error())
+		return
+	}
+	setValidators(w, item)
+	w.Header().Set("Content-Type", h.opts.codec.ContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// maxAttempts bounds how often a write re-reads the item after losing a
+// race for it. Every lost race is another client's write that landed, so
+// the store as a whole always progresses; the bound only keeps one
+// request from looping under a storm of writers to one key.
+const maxAttempts = 100
+
+// put serves PUT. Whatever its preconditions, it reads the current item,
+// evaluates them against it, and writes with CompareAndSet at the
+// revision it read, so the write lands only if nothing changed between;
+// when something did, it starts over. Evaluating every header against one
+// item is what makes combinations (If-Match with If-None-Match, say)
+// atomic too; the price is a Get before each write.
+func (h *handler[V]) put(w http.ResponseWriter, r *http.Request, key string, cond conditions) {
+	if h.opts.requirePrecondition && !cond.guardsWrite() {
+		httpError(w, http.StatusPreconditionRequired, "PUT needs If-Match, If-None-Match or If-Unmodified-Since")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.maxBodyBytes))
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			httpError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(h.opts.maxBodyBytes, 10)+" bytes")
+			return
+		}
+		httpError(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
+		return
+	}
+	var value V
+	if err := h.opts.codec.Unmarshal(body, &value); err != nil {
+		httpError(w, http.StatusBadRequest, "cannot decode the body: "+err.Error())
+		return
+	}
+	for range maxAttempts {
+		current, err := h.b.Get(key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			storeError(w, err)
+			return
+		}
+		rev, lm := revisionOf(current)
+		if cond.evaluate(rev, lm, false) != proceed {
+			setValidators(w, current)
+			httpError(w, http.StatusPreconditionFailed, "precondition failed")
+			return
+		}
+		item, err := h.b.CompareAndSet(key, value, rev)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		setValidators(w, item)
+		status := http.StatusOK
+		if rev == 0 {
+			status = http.StatusCreated
+		}
+		w.WriteHeader(status)
+		return
+	}
+	conflictStorm(w)
+}
+
+// delete serves DELETE: with no precondition a plain Delete, otherwise as
+// put does, with CompareAndDelete at the revision the preconditions held
+// at.
+func (h *handler[V]) delete(w http.ResponseWriter, key string, cond conditions) {
+	if !cond.guardsWrite() {
+		if h.opts.requirePrecondition {
+			httpError(w, http.StatusPreconditionRequired, "DELETE needs If-Match, If-None-Match or If-Unmodified-Since")
+			return
+		}
+		if err := h.b.Delete(key); err != nil {
+			storeError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	for range maxAttempts {
+		current, err := h.b.Get(key)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			storeError(w, err)
+			return
+		}
+		rev, lm := revisionOf(current)
+		if cond.evaluate(rev, lm, false) != proceed {
+			setValidators(w, current)
+			httpError(w, http.StatusPreconditionFailed, "precondition failed")
+			return
+		}
+		if current == nil {
+			// Only If-None-Match can hold for an absent key, and there is
+			// nothing to delete.
+			httpError(w, http.StatusNotFound, "not found")
+			return
+		}
+		err = h.b.CompareAndDelete(key, rev)
+		if errors.Is(err, store.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			storeError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	conflictStorm(w)
+}
+
+// conflictStorm answers a write that lost the race for its key
+// maxAttempts times in a row.
+func conflictStorm(w http.ResponseWriter) {
+	w.Header().Set("Retry-After", "1")
+	httpError(w, http.StatusServiceUnavailable, "too many concurrent writes to this key; retry")
+}
+
+// revisionOf returns an item's revision and LastModified, zero for nil.
+func revisionOf[V any](item *store.Item[V]) (uint64, time.Time) {
+	if item == nil {
+		return 0, time.Time{}
+	}
+	return item.Revision, item.LastModified
+}
+
+// setValidators sets ETag and Last-Modified of item; nothing for nil.
+func setValidators[V any](w http.ResponseWriter, item *store.Item[V]) {
+	if item == nil {
+		return
+	}
+	w.Header().Set("ETag", formatETag(item.Revision))
+	w.Header().Set("Last-Modified", item.LastModified.UTC().Format(http.TimeFormat))
+}
+
+// storeError answers a store error: what the client caused is a 4xx, a
+// store that is not running 503, and only what neither explains 500.
+func storeError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		httpError(w, http.StatusNotFound, "not found")
+	case errors.Is(err, store.ErrInvalidKey):
+		httpError(w, http.StatusBadRequest, "invalid key")
+	case errors.Is(err, store.ErrNotRunning):
+		httpError(w, http.StatusServiceUnavailable, "store not running")
+	case errors.Is(err, store.ErrStoreFull):
+		httpError(w, http.StatusInsufficientStorage, "store full")
+	default:
+		httpError(w, http.StatusInternalServerError, err.Error())
+	}
+}
+
+// httpError writes a plain-text error; unlike http.Error it keeps the
+// ETag and Last-Modified a 412 carries.
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, "lastmodhttp: "+msg+"\n")
+}

@@ -1,0 +1,65 @@
+package lastmodhttp_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+
+	. "github.com/onsi/gomega"
+
+	"github.com/lastmodstore/lastmodstore/lastmodhttp"
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// response is what a spec checks of an HTTP response.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// server is an httptest server with the handler mounted at /kv.
+type server struct {
+	srv    *httptest.Server
+	client *http.Client
+}
+
+func newServer(h http.Handler) *server {
+	mux := http.NewServeMux()
+	mux.Handle("/kv/", http.StripPrefix("/kv", h))
+	srv := httptest.NewServer(mux)
+	return &server{srv: srv, client: srv.Client()}
+}
+
+func (s *server) close() { s.srv.Close() }
+
+// do sends one request; headers come in name, value pairs.
+func (s *server) do(method, path, body string, headers ...string) response {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, s.srv.URL+path, rd)
+	Expect(err).NotTo(HaveOccurred())
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Add(headers[i], headers[i+1])
+	}
+	resp, err := s.client.Do(req)
+	Expect(err).NotTo(HaveOccurred())
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	Expect(err).NotTo(HaveOccurred())
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// startStore starts a store of V that the spec shuts down.
+func startStore[V any](cfg store.Config) *store.Store[string, V] {
+	s, err := store.New[string, V](cfg)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(s.Start(context.Background())).To(Succeed())
+	return s
+}
+
+var _ lastmodhttp.Backend[int] = (*store.Store[string, int])(nil)

@@ -1,0 +1,191 @@
+package lastmodhttp_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.uber.org/goleak"
+
+	"github.com/lastmodstore/lastmodstore/lastmodhttp"
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// sseEvent is one parsed Server-Sent Event.
+type sseEvent struct{ id, event, data string }
+
+// readEvent reads the next event from an SSE body.
+func readEvent(r *bufio.Reader) (sseEvent, error) {
+	var ev sseEvent
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return ev, err
+		}
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" {
+			return ev, nil
+		}
+		name, value, _ := strings.Cut(line, ": ")
+		switch name {
+		case "id":
+			ev.id = value
+		case "event":
+			ev.event = value
+		case "data":
+			ev.data = value
+		}
+	}
+}
+
+// returned wraps h for a server that serves one request, and closes the
+// channel it returns when that request's handler returns, so a spec can
+// wait for the stream's handler to be done.
+func returned(h http.Handler) (http.Handler, <-chan struct{}) {
+	done := make(chan struct{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(done)
+		h.ServeHTTP(w, r)
+	}), done
+}
+
+// resumable is a store that pretends to have WatchFrom, recording the
+// revision asked for.
+type resumable struct {
+	*store.Store[string, any]
+	from chan uint64
+}
+
+func (r resumable) WatchFrom(ctx context.Context, rev uint64) (<-chan store.Event[string, any], error) {
+	r.from <- rev
+	return r.Watch(ctx)
+}
+
+var _ = Describe("the change stream", func() {
+	var (
+		ignore goleak.Option
+		st     *store.Store[string, any]
+	)
+	BeforeEach(func() {
+		ignore = goleak.IgnoreCurrent()
+		st = startStore[any](store.Config{})
+	})
+	AfterEach(func() {
+		_ = st.Shutdown()
+		Expect(goleak.Find(ignore)).To(Succeed())
+	})
+
+	// open starts a stream on a fresh server whose only stream request is
+	// watched by the returned channel; headers come in name, value pairs.
+	open := func(ctx context.Context, b lastmodhttp.Backend[any], headers ...string) (*server, *bufio.Reader, io.Closer, <-chan struct{}) {
+		h, done := returned(lastmodhttp.New(b))
+		srv := newServer(h)
+		req, err := http.NewRequestWithContext(ctx, "GET", srv.srv.URL+"/kv/", nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Accept", "text/event-stream")
+		for i := 0; i+1 < len(headers); i += 2 {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		resp, err := srv.client.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(resp.StatusCode).To(Equal(200))
+		Expect(resp.Header.Get("Content-Type")).To(Equal("text/event-stream"))
+		return srv, bufio.NewReader(resp.Body), resp.Body, done
+	}
+
+	It("streams every change with its revision as id, and ends when the client goes away", func(sctx SpecContext) {
+		ctx, cancel := context.WithCancel(sctx)
+		defer cancel()
+		srv, body, closer, done := open(ctx, st)
+		defer srv.close()
+		defer closer.Close()
+		// A second server writes, so the stream's done channel sees only
+		// the stream.
+		wsrv := newServer(lastmodhttp.New[any](st))
+		defer wsrv.close()
+
+		Expect(wsrv.do("PUT", "/kv/a", `{"n":1}`).status).To(Equal(201))
+		item, _ := st.Get("a")
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("put"))
+		Expect(ev.id).To(Equal("1"))
+		Expect(ev.data).To(MatchJSON(`{"key":"a","value":{"n":1},"revision":1,"lastModified":` + mustJSON(item.LastModified.UTC()) + `}`))
+
+		Expect(wsrv.do("DELETE", "/kv/a", "").status).To(Equal(204))
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("delete"))
+		Expect(ev.id).To(Equal("1"), "a delete carries the removed item's revision")
+
+		Expect(st.SetWithTTL("b", 2.0, time.Millisecond)).To(Succeed())
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("put"))
+		Eventually(func() error { _, err := st.Get("b"); return err }).Should(MatchError(store.ErrNotFound))
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("expire"))
+		Expect(ev.data).To(ContainSubstring(`"key":"b"`))
+
+		Expect(st.Clear()).To(Succeed())
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev).To(Equal(sseEvent{event: "clear", data: "{}"}))
+
+		cancel()
+		Eventually(done).Should(BeClosed(), "the handler returned when the client went away")
+	}, SpecTimeout(20*time.Second))
+
+	It("ends with an end event when the store stops", func(sctx SpecContext) {
+		srv, body, closer, done := open(sctx, st)
+		defer srv.close()
+		defer closer.Close()
+		Expect(st.Shutdown()).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("end"))
+		Expect(ev.data).To(ContainSubstring("store stopped"))
+		_, err = readEvent(body)
+		Expect(err).To(MatchError(io.EOF))
+		Eventually(done).Should(BeClosed())
+	}, SpecTimeout(20*time.Second))
+
+	It("says resume is not possible to a client with Last-Event-ID, then streams live", func(sctx SpecContext) {
+		srv, body, closer, _ := open(sctx, st, "Last-Event-ID", "7")
+		defer srv.close()
+		defer closer.Close()
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("reset"))
+		Expect(ev.data).To(ContainSubstring("resume not supported"))
+		Expect(st.Set("k", 1.0)).To(Succeed())
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("put"))
+	}, SpecTimeout(20*time.Second))
+
+	It("resumes with WatchFrom when the Backend has it", func(sctx SpecContext) {
+		r := resumable{Store: st, from: make(chan uint64, 1)}
+		srv, body, closer, _ := open(sctx, r, "Last-Event-ID", "7")
+		defer srv.close()
+		defer closer.Close()
+		Expect(<-r.from).To(Equal(uint64(7)))
+		Expect(st.Set("k", 1.0)).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("put"), "no reset event first")
+	}, SpecTimeout(20*time.Second))
+
+	It("answers 503 for a stream of a stopped store", func() {
+		Expect(st.Shutdown()).To(Succeed())
+		srv := newServer(lastmodhttp.New[any](st))
+		defer srv.close()
+		Expect(srv.do("GET", "/kv/", "", "Accept", "text/event-stream").status).To(Equal(503))
+	})
+})
