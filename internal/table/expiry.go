@@ -115,3 +115,13 @@ func (h expiryHeap[K, V]) down(i int) bool {
 	}
 	return i > start
 }
+
+// replace puts e, whose expiry is no earlier than old's, in old's slot and
+// sifts it into place.
+func (h expiryHeap[K, V]) replace(old, e *entry[K, V]) {
+	i := old.heapIndex
+	old.heapIndex = notInHeap
+	e.heapIndex = i
+	h[i] = heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e}
+	h.down(i)
+}
