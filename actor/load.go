@@ -8,6 +8,14 @@ import "github.com/lastmodstore/lastmodstore/messages"
 // caller's goroutine, never here.
 func (o *Owner[K, V]) serveLoad(req *messages.Request[K, V]) {
 	o.inHand = req.Reply
+	var ld *load[K, V]
+	if req.Op == messages.OpLoaded {
+		// Taken before anything can panic, so that a panic ends the load
+		// too, answering its waiters, and the next caller loads again.
+		ld = o.loading[req.Key]
+		delete(o.loading, req.Key)
+		defer ld.abandon()
+	}
 	if o.fault != nil {
 		o.fault(req.Op)
 	}
@@ -15,7 +23,7 @@ func (o *Owner[K, V]) serveLoad(req *messages.Request[K, V]) {
 	if req.Op == messages.OpGetOrLoad {
 		rep = o.getOrLoad(req)
 	} else {
-		rep = o.loaded(req)
+		rep = o.loaded(req, ld)
 	}
 	o.inHand = nil // before the send: a reply must never be sent twice
 	req.Reply <- rep
@@ -38,14 +46,12 @@ func (o *Owner[K, V]) getOrLoad(req *messages.Request[K, V]) messages.Reply[K, V
 
 // loaded ends the load of req.Key: it stores the value unless the key
 // changed meanwhile, and gives every waiter the same answer as the loader.
-func (o *Owner[K, V]) loaded(req *messages.Request[K, V]) messages.Reply[K, V] {
-	ld := o.loading[req.Key]
+func (o *Owner[K, V]) loaded(req *messages.Request[K, V], ld *load[K, V]) messages.Reply[K, V] {
 	if ld == nil {
 		// Only a loader of an earlier run could report a key not loading,
 		// and the gate of that run is closed: defensive.
 		return messages.Reply[K, V]{Status: messages.StatusStopped}
 	}
-	delete(o.loading, req.Key)
 	o.loads++
 	var rep messages.Reply[K, V]
 	switch {
@@ -70,7 +76,20 @@ func (o *Owner[K, V]) loaded(req *messages.Request[K, V]) messages.Reply[K, V] {
 		w.Args.Err = req.Args.Err
 		w.Reply <- rep
 	}
+	ld.waiters = nil
 	return rep
+}
+
+// abandon answers with StatusPanicked the waiters of a load whose end the
+// owner did not finish handling (nil ld: none).
+func (ld *load[K, V]) abandon() {
+	if ld == nil {
+		return
+	}
+	for _, w := range ld.waiters {
+		w.Reply <- messages.Reply[K, V]{Status: messages.StatusPanicked}
+	}
+	ld.waiters = nil
 }
 
 // overtake marks the loads ev makes out of date.

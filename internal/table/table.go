@@ -17,9 +17,6 @@ type entry[K comparable, V any] struct {
 	key        K
 	prev, next *entry[K, V] // modification order
 	heapIndex  int          // place in the expiry heap, or notInHeap
-	// ttl is the time-to-live the item was written with (0: never
-	// expires), which Touch slides its expiry by.
-	ttl time.Duration
 	// hash is key's hash in the read index, set by readIndex.put before
 	// it publishes the entry and never changed after, so a rebuild need
 	// not hash the key again.
@@ -267,14 +264,15 @@ func (t *Table[K, V]) Touch(key K) *messages.Item[V] {
 // old's places in the map, the modification order, the expiry heap and the
 // read index: callers may hold old's item, which must never change.
 func (t *Table[K, V]) touch(old *entry[K, V]) *entry[K, V] {
-	if old.ttl <= 0 {
-		return old
+	if old.heapIndex == notInHeap {
+		return old // never expires
 	}
-	exp := t.now().Add(old.ttl)
-	if exp.Equal(old.item.ExpiresAt) {
+	ttl := t.expiry[old.heapIndex].ttl
+	exp := t.now().Add(ttl)
+	if ttl <= 0 || !exp.After(old.item.ExpiresAt) {
 		return old // the clock stood still: nothing to slide
 	}
-	e := &entry[K, V]{item: old.item, key: old.key, ttl: old.ttl, hash: old.hash}
+	e := &entry[K, V]{item: old.item, key: old.key, hash: old.hash}
 	e.item.ExpiresAt = exp
 	t.order.replace(old, e)
 	t.expiry.replace(old, e)
@@ -464,9 +462,8 @@ func (t *Table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V])
 		heapIndex: notInHeap,
 	}
 	if ttl > 0 {
-		e.ttl = ttl
 		e.item.ExpiresAt = e.item.LastModified.Add(ttl)
-		t.expiry.push(e)
+		t.expiry.push(e, ttl)
 	}
 	t.items[key] = e
 	if t.index != nil {
