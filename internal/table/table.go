@@ -244,9 +244,6 @@ func (t *Table[K, V]) Find(key K) *messages.Item[V] {
 	return nil
 }
 
-// Revision returns the revision of the latest write.
-func (t *Table[K, V]) Revision() uint64 { return t.revision }
-
 // Touch sets the live item's expiry to now plus the time-to-live it was
 // written with, and returns the item, or nil when there is no live item.
 // The item keeps its value, LastModified and Revision, and its place in the
