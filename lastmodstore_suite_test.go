@@ -58,6 +58,7 @@ var _ = Describe("lastmodstore", func() {
 			Describe("Store", func() { storeSpecs(d) })
 			Describe("Beyond the seed", func() { beyondSpecs(d) })
 			Describe("Snapshots", func() { snapshotSpecs(d) })
+			Describe("Loader and sliding expiry", func() { loaderSpecs(d) })
 		})
 	}
 

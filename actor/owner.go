@@ -31,6 +31,9 @@ type Config struct {
 	// ReadIndex makes the owner publish every change into a read index as
 	// it makes it, so that Read may look keys up from any goroutine.
 	ReadIndex bool
+	// TouchOnGet makes every OpGet and OpGetMany hit slide the item's
+	// expiry, as OpTouch does.
+	TouchOnGet bool
 }
 
 const defaultMaxPending = 1 << 16
@@ -54,6 +57,21 @@ type Owner[K comparable, V any] struct {
 	pending    []messages.Event[K, V] // expiries and evictions for the callbacks
 	maxPending int
 	link       Link[K, V] // of the Run under way
+
+	// loading holds the keys a GetOrLoad caller is loading, each with the
+	// callers parked behind it; loads and loadErrors count the loads that
+	// ended.
+	loading           map[K]*load[K, V]
+	loads, loadErrors uint64
+}
+
+// load is one key's load under way.
+type load[K comparable, V any] struct {
+	waiters []messages.Request[K, V] // parked OpGetOrLoads, answered when the load ends
+	// overtaken is set when the key is written, deleted or cleared while
+	// it loads: the loaded value is then older than the store's state and
+	// is not stored.
+	overtaken bool
 }
 
 // Link is what one Run of the owner talks through. Each run of a store
@@ -81,6 +99,7 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 			EvictOldest: cfg.EvictOldest,
 			Clock:       cfg.Clock,
 			ReadIndex:   cfg.ReadIndex,
+			TouchOnGet:  cfg.TouchOnGet,
 		}),
 		lagging:    cfg.Lagging,
 		notify:     cfg.Notify,
@@ -117,7 +136,12 @@ func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
 		req := <-mailbox
 		if req.Op == messages.OpStop {
 			o.handOver()
+			o.EndLoads()
 			return nil
+		}
+		if req.Op == messages.OpGetOrLoad || req.Op == messages.OpLoaded {
+			o.serveLoad(&req) // may park the request instead of answering it
+			continue
 		}
 		o.serve(&req)
 	}
@@ -224,6 +248,11 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		req.Args.Events = o.TakeEvicted()
 	case messages.OpExpire:
 		t.Expire(req.Key)
+	case messages.OpTouch:
+		if item := t.Touch(req.Key); item != nil {
+			return messages.Reply[K, V]{Item: item}
+		}
+		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSnapshot:
 		req.Args.Entries, req.Args.Revision, req.Args.LastModified = t.Snapshot()
 	case messages.OpLoad:
@@ -239,12 +268,16 @@ func (o *Owner[K, V]) stats() messages.Stats {
 	st.Dropped = o.dropped
 	st.Watchers = len(o.watchers)
 	st.Pending = len(o.pending)
+	st.Loads, st.LoadErrors = o.loads, o.loadErrors
 	return st
 }
 
 // observe hears every change the table makes and passes it on: to every
 // watcher, and, for expiries and evictions, to the pending notices.
 func (o *Owner[K, V]) observe(ev messages.Event[K, V]) {
+	if len(o.loading) > 0 {
+		o.overtake(ev)
+	}
 	for i := 0; i < len(o.watchers); {
 		w := o.watchers[i]
 		// The owner is the only sender, so len can only shrink under it:

@@ -56,6 +56,9 @@ const (
 	OpDeleteIfUnmodifiedSince               // OpDelete if Key is present and not modified after Args.Since
 	OpSnapshot                              // snapshot the live items into Args.Entries, the counters into Args.Revision and Args.LastModified
 	OpLoad                                  // replace the whole content with Args.Content; the replaced one comes back in it
+	OpTouch                                 // slide Key's expiry by the TTL it was written with
+	OpGetOrLoad                             // look up Key; on a miss, StatusLoad makes the caller Key's loader, StatusParked parks it behind the loader
+	OpLoaded                                // the loader of Key reports Value, or the error in Args.Err; TTL is the write's
 )
 
 // Request is one message to the owner. It is passed by value, so sending it
@@ -74,8 +77,10 @@ type Request[K comparable, V any] struct {
 	// answers of batch, watch, stats and time-based requests. Keeping them
 	// out of Request keeps every send small.
 	Args *Args[K, V]
-	// Reply receives exactly one Reply. It must have a buffer of one so the
-	// owner can never block on a caller.
+	// Reply receives exactly one Reply — two for an OpGetOrLoad that is
+	// parked (StatusParked, then the final reply). It must have a buffer
+	// of one (two for OpGetOrLoad) so the owner can never block on a
+	// caller.
 	Reply chan<- Reply[K, V]
 }
 
@@ -90,7 +95,7 @@ type Args[K comparable, V any] struct {
 	Items   []*Item[V]    // OpGetMany answer, parallel to Keys; nil where absent
 	Entries []Entry[K, V] // OpList, OpModifiedSince answer, in modification order
 	Watch   *Watch[K, V]  // OpWatch, OpUnwatch
-	Err     error         // OpUnwatch: why the watch ends
+	Err     error         // OpUnwatch: why the watch ends; OpLoaded: why the load failed, and so the answer to its waiters
 	Stats   Stats         // OpStats answer
 	Events  []Event[K, V] // OpTakeEvicted answer
 	// Revision and LastModified answer OpSnapshot: the store's revision
@@ -108,12 +113,15 @@ type Status uint8
 
 // The outcomes a Reply can carry.
 const (
-	StatusOK       Status = iota // done
-	StatusNotFound               // the key is absent or expired
-	StatusFull                   // new keys do not fit and the policy rejects them
-	StatusConflict               // a conditional write found the item changed; Reply.Item is the current one
-	StatusStopped                // the store stopped before the request ran
-	StatusPanicked               // the owner panicked while handling the request
+	StatusOK         Status = iota // done
+	StatusNotFound                 // the key is absent or expired
+	StatusFull                     // new keys do not fit and the policy rejects them
+	StatusConflict                 // a conditional write found the item changed; Reply.Item is the current one
+	StatusStopped                  // the store stopped before the request ran
+	StatusPanicked                 // the owner panicked while handling the request
+	StatusLoad                     // OpGetOrLoad: no live item and no load under way; the caller must load and report with OpLoaded
+	StatusParked                   // OpGetOrLoad: a load is under way; the final reply follows on the same channel when it ends
+	StatusLoadFailed               // the load failed; the error is in the request's Args.Err
 )
 
 // Reply is the owner's answer to one Request.
@@ -177,4 +185,6 @@ type Stats struct {
 	Mailbox     int    // requests waiting in the owner's mailbox
 	Pending     int    // eviction notices waiting for a callback
 	Dropped     uint64 // eviction notices dropped because too many were pending
+	Loads       uint64 // loads GetOrLoad ran (one per miss, however many callers waited for it)
+	LoadErrors  uint64 // loads that returned an error or panicked
 }

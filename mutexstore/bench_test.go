@@ -30,3 +30,8 @@ func BenchmarkCompareAndSet(b *testing.B)  { benchmarks.CompareAndSet(b, open) }
 func BenchmarkStats(b *testing.B)          { benchmarks.Stats(b, open) }
 func BenchmarkMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, open) }
 func BenchmarkGetDuringSweep(b *testing.B) { benchmarks.GetDuringSweep(b, open) }
+
+func BenchmarkGetOrLoadHit(b *testing.B)     { benchmarks.GetOrLoadHit(b, open) }
+func BenchmarkGetOrLoadMiss1(b *testing.B)   { benchmarks.GetOrLoadMiss(b, open, 1) }
+func BenchmarkGetOrLoadMiss100(b *testing.B) { benchmarks.GetOrLoadMiss(b, open, 100) }
+func BenchmarkTouch(b *testing.B)            { benchmarks.Touch(b, open) }

@@ -8,5 +8,9 @@
 // except Watch and ModifiedSince. Reads take the read lock, writes the
 // write lock, a batch takes its lock once. Eviction callbacks run on worker
 // goroutines, never under the lock. Config.LockFreeReads has no effect
-// here: reads already run side by side under the read lock.
+// here: reads already run side by side under the read lock (but New still
+// refuses it together with TouchOnGet, as store.New does). With
+// Config.TouchOnGet a Get or GetMany takes the write lock, since a hit
+// writes. GetOrLoad records a key's load under the write lock and runs the
+// load with no lock held.
 package mutexstore

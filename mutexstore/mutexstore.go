@@ -31,6 +31,9 @@ type Store[K comparable, V any] struct {
 	lastErr  error                  // guarded by mu; why the latest life ended
 	pending  []messages.Event[K, V] // guarded by mu; notices for the callbacks
 	dropped  uint64                 // guarded by mu
+	loading  map[K]*flight[V]       // guarded by mu; the keys GetOrLoad is loading
+	// loads and loadErrors count the loads that ended; guarded by mu.
+	loads, loadErrors uint64
 
 	// Reads run under the read lock, so they count with atomics.
 	hits, misses atomic.Uint64
@@ -75,12 +78,12 @@ func New[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) (*St
 		table: table.New[K, V](table.Config{
 			MaxSize:     cfg.MaxSize,
 			EvictOldest: cfg.Eviction == store.EvictOldest,
+			TouchOnGet:  cfg.TouchOnGet,
 		}),
-		wake: make(chan struct{}, 1),
+		wake:    make(chan struct{}, 1),
+		loading: make(map[K]*flight[V]),
 	}
-	if settings.OnEvict != nil {
-		s.table.Observe(s.observe)
-	}
+	s.table.Observe(s.observe)
 	return s, nil
 }
 
@@ -139,6 +142,7 @@ func (s *Store[K, V]) Shutdown() error {
 	if l != nil {
 		s.life, s.stopping = nil, l
 		close(l.stop)
+		clear(s.loading) // their loaders report to a life that has ended
 	} else {
 		l = s.stopping
 	}
@@ -187,6 +191,7 @@ func (s *Store[K, V]) janitor(ctx context.Context, l *life) {
 			s.mu.Lock()
 			if s.life == l {
 				s.life, s.stopping = nil, l
+				clear(s.loading)
 			}
 			s.mu.Unlock()
 			stopped = true
@@ -240,7 +245,10 @@ func (s *Store[K, V]) sweepStep(more *bool) (pending int) {
 // observe runs under the write lock for every change the table makes and
 // keeps a notice of each expiry and eviction for the callback workers.
 func (s *Store[K, V]) observe(ev messages.Event[K, V]) {
-	if ev.Kind != messages.EventExpire && ev.Kind != messages.EventEvict {
+	if len(s.loading) > 0 {
+		s.overtake(ev)
+	}
+	if s.opts.OnEvict == nil || ev.Kind != messages.EventExpire && ev.Kind != messages.EventEvict {
 		return
 	}
 	if len(s.pending) == maxPending {
@@ -402,6 +410,9 @@ func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
 	if s.checkKey && !hashkey.Valid(key) {
 		return nil, store.ErrInvalidKey
 	}
+	if s.cfg.TouchOnGet {
+		return s.getTouch(key)
+	}
 	item, stale, err := s.peek(key)
 	if err != nil {
 		return nil, err
@@ -411,6 +422,20 @@ func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
 		if stale {
 			_ = s.write(func() { s.table.Expire(key) })
 		}
+		return nil, store.ErrNotFound
+	}
+	s.hits.Add(1)
+	return item, nil
+}
+
+// getTouch is Get with TouchOnGet: a hit writes, under the write lock.
+func (s *Store[K, V]) getTouch(key K) (*store.Item[V], error) {
+	var item *store.Item[V]
+	if err := s.write(func() { item, _ = s.table.Get(key) }); err != nil {
+		return nil, err
+	}
+	if item == nil {
+		s.misses.Add(1)
 		return nil, store.ErrNotFound
 	}
 	s.hits.Add(1)
@@ -551,7 +576,11 @@ func (s *Store[K, V]) GetMany(keys []K) (map[K]*store.Item[V], error) {
 	}
 	items := make([]*store.Item[V], len(keys))
 	stale := false
-	if err := s.read(func() {
+	if s != nil && s.cfg.TouchOnGet {
+		if err := s.write(func() { s.table.GetMany(keys, items) }); err != nil {
+			return nil, err
+		}
+	} else if err := s.read(func() {
 		for i, k := range keys {
 			var st bool
 			items[i], st = s.table.Peek(k)
@@ -615,6 +644,7 @@ func (s *Store[K, V]) Stats() (store.Stats, error) {
 	if err := s.read(func() {
 		st = s.table.Stats()
 		st.Pending, st.Dropped = len(s.pending), s.dropped
+		st.Loads, st.LoadErrors = s.loads, s.loadErrors
 	}); err != nil {
 		return store.Stats{}, err
 	}

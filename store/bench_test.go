@@ -118,3 +118,9 @@ func BenchmarkModifiedSince(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkGetOrLoadHit(b *testing.B)         { benchmarks.GetOrLoadHit(b, open) }
+func BenchmarkGetOrLoadMiss1(b *testing.B)       { benchmarks.GetOrLoadMiss(b, open, 1) }
+func BenchmarkGetOrLoadMiss100(b *testing.B)     { benchmarks.GetOrLoadMiss(b, open, 100) }
+func BenchmarkTouch(b *testing.B)                { benchmarks.Touch(b, open) }
+func BenchmarkLockFreeGetOrLoadHit(b *testing.B) { benchmarks.GetOrLoadHit(b, openLockFree) }

@@ -29,7 +29,14 @@ type Config struct {
 	// sees every write that returned before it began. Everything else,
 	// GetMany included (an atomic read of several keys), stays a message.
 	// The mutex design ignores it: its reads already share a read lock.
+	// It cannot be combined with TouchOnGet.
 	LockFreeReads bool
+	// TouchOnGet makes every Get and GetMany hit (GetOrLoad's too) slide
+	// the item's expiry, as Touch does: an item read often enough never
+	// expires. New refuses it together with LockFreeReads (a lock-free
+	// Get writes nothing, so it cannot touch), in both designs, so that
+	// one Config means the same thing in each.
+	TouchOnGet bool
 }
 
 // The defaults a zero Config field stands for.
@@ -84,6 +91,9 @@ func (c Config) WithDefaults() (Config, error) {
 	}
 	if c.Eviction != RejectWhenFull && c.Eviction != EvictOldest {
 		return c, fmt.Errorf("%w: Eviction is unknown (%v)", ErrInvalidConfig, c.Eviction)
+	}
+	if c.TouchOnGet && c.LockFreeReads {
+		return c, fmt.Errorf("%w: TouchOnGet and LockFreeReads cannot be combined (a lock-free Get cannot write)", ErrInvalidConfig)
 	}
 	if c.WorkerCount == 0 {
 		c.WorkerCount = defaultWorkerCount

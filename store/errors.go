@@ -22,7 +22,7 @@ var (
 	// ErrNotRunning is returned by every operation on a store that is nil,
 	// not started, stopping or stopped.
 	ErrNotRunning = errors.New("lastmodstore: not running")
-	// ErrNilContext is returned by Start for a nil context.
+	// ErrNilContext is returned by Start and GetOrLoad for a nil context.
 	ErrNilContext = errors.New("lastmodstore: nil context")
 	// ErrStoreFull is returned when a new key does not fit under MaxSize
 	// with the RejectWhenFull policy. Updates of existing keys still work.
@@ -50,6 +50,10 @@ var (
 	// do without, such as the writer given to Save or the reader given to
 	// Load; the wrapping error names it.
 	ErrNilArgument = errors.New("lastmodstore: nil argument")
+	// ErrLoadPanicked is matched by the error GetOrLoad returns to every
+	// caller waiting for a load that panicked (or called runtime.Goexit);
+	// the wrapping error carries the panic value. The store goes on.
+	ErrLoadPanicked = errors.New("lastmodstore: load panicked")
 )
 
 // ErrCorruptSnapshot is matched by the error Load and LoadFile return for

@@ -101,6 +101,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		Notify:      s.opts.OnEvict != nil,
 		Lagging:     ErrWatchLagging,
 		ReadIndex:   cfg.LockFreeReads,
+		TouchOnGet:  cfg.TouchOnGet,
 	})
 	if cfg.LockFreeReads {
 		s.hits, s.misses = stripe.New(), stripe.New()
@@ -281,6 +282,7 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 		err = fmt.Errorf("lastmodstore: stopped: %w", err)
 	}
 	s.owner.EndWatches(ErrNotRunning) // the owner has stopped: its state is ours now
+	s.owner.EndLoads()                // parked GetOrLoads, if the owner died before it could answer them
 	s.owner.Reclaim(r.final)          // final notices no cleaner took wait for the next run
 	s.restarts.Add(r.sup.Restarts())
 	r.err = err

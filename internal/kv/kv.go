@@ -55,5 +55,19 @@ type SnapshotStore[K comparable, V any] interface {
 	Snapshots
 }
 
+// Loading is reading through a loader and sliding an item's expiry,
+// which both in-process designs have. It is not part of Store because
+// etcdstore satisfies Store without it.
+type Loading[K comparable, V any] interface {
+	GetOrLoad(ctx context.Context, key K, load func(ctx context.Context, key K) (V, error)) (*store.Item[V], error)
+	Touch(key K) (*store.Item[V], error)
+}
+
+// LoadingStore is a Store with Loading: store.Store and mutexstore.Store.
+type LoadingStore[K comparable, V any] interface {
+	Store[K, V]
+	Loading[K, V]
+}
+
 // Opener makes a store of one design; both designs' New fit it.
 type Opener[K comparable, V any] func(cfg store.Config, opts ...store.Option[K, V]) (Store[K, V], error)

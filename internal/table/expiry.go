@@ -16,6 +16,11 @@ type expiryHeap[K comparable, V any] []heapSlot[K, V]
 type heapSlot[K comparable, V any] struct {
 	at int64 // the entry's ExpiresAt in Unix nanoseconds, saturated: see expiryKey
 	e  *entry[K, V]
+	// ttl is the time-to-live the entry was written with, which Touch
+	// slides its expiry by. It lives here rather than in the entry, which
+	// it would push into the next size class (+16 B for every item), and
+	// only entries that expire have one.
+	ttl time.Duration
 }
 
 // The instants Unix nanoseconds can hold, years 1677 to 2262.
@@ -49,9 +54,9 @@ func (h expiryHeap[K, V]) peek() *entry[K, V] {
 	return h[0].e
 }
 
-func (h *expiryHeap[K, V]) push(e *entry[K, V]) {
+func (h *expiryHeap[K, V]) push(e *entry[K, V], ttl time.Duration) {
 	e.heapIndex = len(*h)
-	*h = append(*h, heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e})
+	*h = append(*h, heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e, ttl: ttl})
 	h.up(e.heapIndex)
 }
 
@@ -114,4 +119,14 @@ func (h expiryHeap[K, V]) down(i int) bool {
 		i = child
 	}
 	return i > start
+}
+
+// replace puts e, whose expiry is no earlier than old's, in old's slot,
+// keeping its ttl, and sifts it into place.
+func (h expiryHeap[K, V]) replace(old, e *entry[K, V]) {
+	i := old.heapIndex
+	old.heapIndex = notInHeap
+	e.heapIndex = i
+	h[i].at, h[i].e = expiryKey(e.item.ExpiresAt), e
+	h.down(i)
 }

@@ -60,3 +60,12 @@ func (l *orderList[K, V]) remove(e *entry[K, V]) {
 	e.prev = nil
 	e.next = nil
 }
+
+// replace puts e in old's place and unlinks old.
+func (l *orderList[K, V]) replace(old, e *entry[K, V]) {
+	e.prev, e.next = old.prev, old.next
+	e.prev.next = e
+	e.next.prev = e
+	old.prev = nil
+	old.next = nil
+}

@@ -126,7 +126,12 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], re
 		c.order.pushBack(e)
 		if !e.item.ExpiresAt.IsZero() {
 			e.heapIndex = len(c.expiry)
-			c.expiry = append(c.expiry, heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e})
+			c.expiry = append(c.expiry, heapSlot[K, V]{
+				at: expiryKey(e.item.ExpiresAt), e: e,
+				// The TTL it was written with, for Touch: a snapshot
+				// keeps only the two instants it lies between.
+				ttl: e.item.ExpiresAt.Sub(e.item.LastModified),
+			})
 		}
 	}
 	// Heapify in O(n): items of one TTL arrive almost sorted, but not all

@@ -36,6 +36,8 @@ type Config struct {
 	// ReadIndex makes the table publish every change into a read index
 	// as it makes it, so that Read may look keys up from any goroutine.
 	ReadIndex bool
+	// TouchOnGet makes every Get and GetMany hit Touch the item.
+	TouchOnGet bool
 }
 
 // Table is a store's state: the map, the modification order and the
@@ -55,6 +57,7 @@ type Table[K comparable, V any] struct {
 
 	maxSize     int  // 0: unlimited
 	evictOldest bool // when full: drop the oldest instead of rejecting
+	touchOnGet  bool // a Get hit slides the item's expiry
 
 	stats messages.Stats // the counters the table keeps; Items is filled on demand
 	// observe, when set, hears of every change as it happens.
@@ -90,6 +93,7 @@ func New[K comparable, V any](cfg Config) *Table[K, V] {
 		clock:       cfg.Clock,
 		maxSize:     cfg.MaxSize,
 		evictOldest: cfg.EvictOldest,
+		touchOnGet:  cfg.TouchOnGet,
 	}
 	if t.clock == nil {
 		t.clock = time.Now
@@ -225,7 +229,55 @@ func (t *Table[K, V]) Get(key K) (*messages.Item[V], bool) {
 		return nil, false
 	}
 	t.stats.Hits++
+	if t.touchOnGet {
+		e = t.touch(e)
+	}
 	return &e.item, true
+}
+
+// Find returns the live item for key, or nil, like Get but counting
+// nothing and touching nothing.
+func (t *Table[K, V]) Find(key K) *messages.Item[V] {
+	if e := t.live(key); e != nil {
+		return &e.item
+	}
+	return nil
+}
+
+// Touch sets the live item's expiry to now plus the time-to-live it was
+// written with, and returns the item, or nil when there is no live item.
+// The item keeps its value, LastModified and Revision, and its place in the
+// modification order: touching is not modifying, so no observer hears of
+// it. An item that never expires is returned as it is.
+func (t *Table[K, V]) Touch(key K) *messages.Item[V] {
+	e := t.live(key)
+	if e == nil {
+		return nil
+	}
+	return &t.touch(e).item
+}
+
+// touch replaces live entry old with a copy expiring ttl from now, in
+// old's places in the map, the modification order, the expiry heap and the
+// read index: callers may hold old's item, which must never change.
+func (t *Table[K, V]) touch(old *entry[K, V]) *entry[K, V] {
+	if old.heapIndex == notInHeap {
+		return old // never expires
+	}
+	ttl := t.expiry[old.heapIndex].ttl
+	exp := t.now().Add(ttl)
+	if ttl <= 0 || !exp.After(old.item.ExpiresAt) {
+		return old // the clock stood still: nothing to slide
+	}
+	e := &entry[K, V]{item: old.item, key: old.key, hash: old.hash}
+	e.item.ExpiresAt = exp
+	t.order.replace(old, e)
+	t.expiry.replace(old, e)
+	t.items[e.key] = e
+	if t.index != nil {
+		t.index.put(e)
+	}
+	return e
 }
 
 // GetMany looks keys up into items, which is as long as keys; it leaves nil
@@ -408,7 +460,7 @@ func (t *Table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V])
 	}
 	if ttl > 0 {
 		e.item.ExpiresAt = e.item.LastModified.Add(ttl)
-		t.expiry.push(e)
+		t.expiry.push(e, ttl)
 	}
 	t.items[key] = e
 	if t.index != nil {
