@@ -97,6 +97,31 @@ type soakCounts struct {
 	mu   sync.Mutex
 	bad  []string // the first unexpected answers
 	nBad atomic.Int64
+
+	// running is closed while the store runs; the restarter puts a new one
+	// in place before each stop and closes it once the store runs again,
+	// so a loader told ErrNotRunning waits for the restart instead of
+	// spinning. done ends every wait when the load stops.
+	running atomic.Pointer[chan struct{}]
+	done    <-chan struct{}
+}
+
+// newSoakCounts returns counts for a store that runs now, whose load
+// stops when done is closed.
+func newSoakCounts(done <-chan struct{}) *soakCounts {
+	c := &soakCounts{done: done}
+	up := make(chan struct{})
+	close(up)
+	c.running.Store(&up)
+	return c
+}
+
+// stopping puts an open running channel in place before a stop and
+// returns it, for the restarter to close once the store runs again.
+func (c *soakCounts) stopping() chan struct{} {
+	down := make(chan struct{})
+	c.running.Store(&down)
+	return down
 }
 
 // fail records something the contract does not allow.
@@ -116,7 +141,10 @@ func (c *soakCounts) answer(op string, err error) {
 	case err == nil:
 	case errors.Is(err, store.ErrNotRunning):
 		c.notRunning.Add(1)
-		time.Sleep(time.Millisecond) // stopped for a restart: do not spin
+		select { // stopped for a restart: wait for it rather than spin
+		case <-*c.running.Load():
+		case <-c.done:
+		}
 	case errors.Is(err, store.ErrNotFound):
 		c.notFound.Add(1)
 	case errors.Is(err, store.ErrConflict):
@@ -168,7 +196,8 @@ func soak(t *testing.T, d design, duration time.Duration) {
 	base := soakMeasure()
 	t.Logf("baseline: %v", base)
 
-	c := &soakCounts{}
+	stop := make(chan struct{})
+	c := newSoakCounts(stop)
 	var callbacks atomic.Int64
 	onEvict := func(_ string, _ *store.Item[int], reason store.EvictReason) {
 		n := callbacks.Add(1)
@@ -182,7 +211,7 @@ func soak(t *testing.T, d design, duration time.Duration) {
 			c.callbackPanics.Add(1)
 			panic("soak: an eviction callback panics")
 		case n%1000 == 0:
-			time.Sleep(time.Millisecond)
+			<-time.After(time.Millisecond) // a slow callback holds up its cleanup actor, not the store
 		}
 	}
 	s, err := openerFor[string, int](d)(store.Config{
@@ -199,7 +228,6 @@ func soak(t *testing.T, d design, duration time.Duration) {
 		t.Fatal(err)
 	}
 
-	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range soakLoaders {
 		wg.Go(func() { soakLoad(s, d, rand.New(rand.NewPCG(seed, uint64(i))), stop, c) })
@@ -415,6 +443,7 @@ func soakRestarter(s intStore, rng *rand.Rand, stop <-chan struct{}, c *soakCoun
 			return ctx, cancel
 		case <-time.After(time.Second + time.Duration(rng.IntN(3000))*time.Millisecond):
 		}
+		down := c.stopping()
 		if rng.IntN(2) == 0 {
 			if err := s.Shutdown(); err != nil {
 				c.fail("Shutdown: %v", err)
@@ -430,11 +459,17 @@ func soakRestarter(s intStore, rng *rand.Rand, stop <-chan struct{}, c *soakCoun
 			}
 			c.cancels.Add(1)
 		}
-		time.Sleep(time.Duration(rng.IntN(50)) * time.Millisecond)
+		// Stay stopped a while, as a real restart would, so the loaders
+		// meet a stopped store and wait for it.
+		select {
+		case <-stop:
+		case <-time.After(time.Duration(rng.IntN(50)) * time.Millisecond):
+		}
 		ctx, cancel = context.WithCancel(context.Background())
 		if err := s.Start(ctx); err != nil {
 			c.fail("Start: %v", err)
 		}
+		close(down)
 	}
 }
 

@@ -8,3 +8,12 @@ import "github.com/lastmodstore/lastmodstore/messages"
 func InjectFault[K comparable, V any](s *Store[K, V], fn func(messages.Op)) {
 	s.owner.InjectFault(fn)
 }
+
+// MailboxLen returns how many requests wait in the mailbox of s's run, 0
+// when it is not running, so a test can wait for a request to be queued.
+func MailboxLen[K comparable, V any](s *Store[K, V]) int {
+	if r := s.current.Load(); r != nil {
+		return len(r.mailbox)
+	}
+	return 0
+}

@@ -32,6 +32,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -513,11 +514,14 @@ func TestFaultOwnerPanicsPastTheRestartLimit(t *testing.T) {
 func TestFaultGiveUpWhileACleanerWaitsOnTheOwner(t *testing.T) {
 	ignore := goleak.IgnoreCurrent()
 	var failing atomic.Bool
-	s := faultNewActor(t, store.Config{CleanupInterval: time.Millisecond, WorkerCount: 1}, func(op messages.Op) {
+	var s *store.Store[string, int]
+	s = faultNewActor(t, store.Config{CleanupInterval: time.Millisecond, WorkerCount: 1}, func(op messages.Op) {
 		if failing.Load() && op == messages.OpSet {
-			// A cleaner ticks every millisecond: meanwhile its next sweep
+			// A cleaner ticks every millisecond: wait until its next sweep
 			// step is sent and waits in the mailbox behind this request.
-			time.Sleep(20 * time.Millisecond)
+			for deadline := time.Now().Add(faultHang); store.MailboxLen(s) == 0 && time.Now().Before(deadline); {
+				runtime.Gosched()
+			}
 			panic("injected fault")
 		}
 	}, store.WithRestartLimit[string, int](1, time.Hour))
@@ -860,10 +864,16 @@ func TestFaultFullMailbox(t *testing.T) {
 	slow.Store(true)
 	stopFeeding := make(chan struct{})
 	feeding := faultCall(func() {
+		tick := time.NewTicker(100 * time.Microsecond)
+		defer tick.Stop()
 		for {
 			select {
+			case <-tick.C:
+			case <-stopFeeding:
+				return
+			}
+			select {
 			case hold <- struct{}{}:
-				time.Sleep(100 * time.Microsecond)
 			case <-stopFeeding:
 				return
 			}
