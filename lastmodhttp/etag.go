@@ -97,25 +97,13 @@ func scanETag(s string) (entityTag, string, bool) {
 // matchStrong reports whether an item at revision (0: absent) matches the
 // list under the strong comparison If-Match uses: "*" matches any item,
 // a tag only a strong tag of that revision.
-func (l etagList) matchStrong(revision uint64) bool {
-	if revision == 0 {
-		return false
-	}
-	if l.any {
-		return true
-	}
-	want := strconv.FormatUint(revision, 10)
-	for _, t := range l.tags {
-		if !t.weak && t.opaque == want {
-			return true
-		}
-	}
-	return false
-}
+func (l etagList) matchStrong(revision uint64) bool { return l.match(revision, false) }
 
 // matchWeak is matchStrong under the weak comparison If-None-Match uses:
 // W/"5" matches revision 5 too.
-func (l etagList) matchWeak(revision uint64) bool {
+func (l etagList) matchWeak(revision uint64) bool { return l.match(revision, true) }
+
+func (l etagList) match(revision uint64, weak bool) bool {
 	if revision == 0 {
 		return false
 	}
@@ -124,7 +112,7 @@ func (l etagList) matchWeak(revision uint64) bool {
 	}
 	want := strconv.FormatUint(revision, 10)
 	for _, t := range l.tags {
-		if t.opaque == want {
+		if (weak || !t.weak) && t.opaque == want {
 			return true
 		}
 	}

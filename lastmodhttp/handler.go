@@ -190,15 +190,8 @@ func (h *handler[V]) put(w http.ResponseWriter, r *http.Request, key string, con
 		return
 	}
 	for range maxAttempts {
-		current, err := h.b.Get(key)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			storeError(w, err)
-			return
-		}
-		rev, lm := revisionOf(current)
-		if cond.evaluate(rev, lm, false) != proceed {
-			setValidators(w, current)
-			httpError(w, http.StatusPreconditionFailed, "precondition failed")
+		_, rev, ok := h.precondition(w, key, cond)
+		if !ok {
 			return
 		}
 		item, err := h.b.CompareAndSet(key, value, rev)
@@ -237,15 +230,8 @@ func (h *handler[V]) delete(w http.ResponseWriter, key string, cond conditions) 
 		return
 	}
 	for range maxAttempts {
-		current, err := h.b.Get(key)
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			storeError(w, err)
-			return
-		}
-		rev, lm := revisionOf(current)
-		if cond.evaluate(rev, lm, false) != proceed {
-			setValidators(w, current)
-			httpError(w, http.StatusPreconditionFailed, "precondition failed")
+		current, rev, ok := h.precondition(w, key, cond)
+		if !ok {
 			return
 		}
 		if current == nil {
@@ -254,7 +240,7 @@ func (h *handler[V]) delete(w http.ResponseWriter, key string, cond conditions) 
 			httpError(w, http.StatusNotFound, "not found")
 			return
 		}
-		err = h.b.CompareAndDelete(key, rev)
+		err := h.b.CompareAndDelete(key, rev)
 		if errors.Is(err, store.ErrConflict) {
 			continue
 		}
@@ -266,6 +252,24 @@ func (h *handler[V]) delete(w http.ResponseWriter, key string, cond conditions) 
 		return
 	}
 	conflictStorm(w)
+}
+
+// precondition reads key's current item and evaluates cond against it,
+// for a conditional write at that item's revision. ok false means it has
+// answered the request: a store error, or 412 with the current validators.
+func (h *handler[V]) precondition(w http.ResponseWriter, key string, cond conditions) (current *store.Item[V], rev uint64, ok bool) {
+	current, err := h.b.Get(key)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		storeError(w, err)
+		return nil, 0, false
+	}
+	rev, lm := revisionOf(current)
+	if cond.evaluate(rev, lm, false) != proceed {
+		setValidators(w, current)
+		httpError(w, http.StatusPreconditionFailed, "precondition failed")
+		return nil, 0, false
+	}
+	return current, rev, true
 }
 
 // conflictStorm answers a write that lost the race for its key
