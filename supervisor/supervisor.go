@@ -208,9 +208,10 @@ func (r *run) supervise(ctx context.Context) error {
 				continue
 			}
 			// An exit and ctx may be ready together; stopping wins, so
-			// nothing is restarted once the caller asked to stop.
+			// nothing is restarted once the caller asked to stop — but a
+			// panic that came with it is reported, as one during the stop.
 			if ctx.Err() != nil {
-				return r.stop()
+				return errors.Join(r.whileStopping(e), r.stop())
 			}
 			if !r.win.allow(time.Now()) {
 				err := giveUp(r.sup.actors[e.idx].Name, e.err)
@@ -235,10 +236,7 @@ func (r *run) stop() error {
 	var errs []error
 	exited := func(e exit) {
 		r.exited(e)
-		var pe *PanicError
-		if errors.As(e.err, &pe) {
-			errs = append(errs, fmt.Errorf("actor %q: %w", r.sup.actors[e.idx].Name, e.err))
-		}
+		errs = append(errs, r.whileStopping(e))
 	}
 	for i := len(r.slots) - 1; i >= 0; i-- {
 		if !r.slots[i].alive {
@@ -268,6 +266,17 @@ func (r *run) stop() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// whileStopping is what exit e, which came while stopping, reports: a
+// panic, naming its actor; nothing for an error returned, which is taken as
+// the actor's way of stopping.
+func (r *run) whileStopping(e exit) error {
+	var pe *PanicError
+	if errors.As(e.err, &pe) {
+		return fmt.Errorf("actor %q: %w", r.sup.actors[e.idx].Name, e.err)
+	}
+	return nil
 }
 
 // incarnate runs one incarnation of a and reports how it ended on exits.

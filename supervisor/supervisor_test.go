@@ -446,6 +446,30 @@ var _ = Describe("Supervisor", func() {
 		})
 	})
 
+	Describe("a panic while stopping", func() {
+		It("is reported however its exit and the stop are ordered", func() {
+			// The actor panics as soon as it is told to stop, so its exit
+			// and the done ctx race in the supervisor's select; whichever
+			// it takes first, the panic must come back from Run.
+			for range 50 {
+				ctx, cancel := context.WithCancel(context.Background())
+				started := make(chan struct{})
+				dies := supervisor.Actor{Name: "dies", Run: func(ctx context.Context) error {
+					close(started)
+					<-ctx.Done()
+					panic("boom while stopping")
+				}}
+				done := runAsync(ctx, supervisor.New(supervisor.Options{}, dies))
+				<-started
+				cancel()
+				var err error
+				Eventually(done).Should(Receive(&err))
+				var pe *supervisor.PanicError
+				Expect(errors.As(err, &pe)).To(BeTrue(), "Run returned %v", err)
+			}
+		})
+	})
+
 	Describe("giving up", func() {
 		It("calls OnGiveUp with its error before it stops the other actors", func() {
 			gaveUp := make(chan error, 1)
