@@ -66,6 +66,7 @@ var _ = Describe("lastmodstore", func() {
 		Describe("Store", actorStoreSpecs)
 		Describe("Beyond the seed", actorBeyondSpecs)
 		Describe("Snapshots", actorSnapshotSpecs)
+		Describe("Resumable watches", watchFromSpecs)
 	})
 })
 

@@ -34,7 +34,19 @@ type Config struct {
 	// TouchOnGet makes every OpGet and OpGetMany hit slide the item's
 	// expiry, as OpTouch does.
 	TouchOnGet bool
+	// History is how many of the latest changes the owner keeps for
+	// OpWatchFrom to replay; 0 keeps none.
+	History int
+	// Compacted is the error a watch ends with when the changes it was
+	// replaying outran the history; it is given the oldest revision
+	// OpWatchFrom accepts now.
+	Compacted func(oldest uint64) error
 }
+
+// replayStep is the most events one OpWatchFrom step sends, so that a
+// replay never holds the owner up for long: other requests are served
+// between its steps.
+const replayStep = 256
 
 const defaultMaxPending = 1 << 16
 
@@ -47,8 +59,10 @@ type Owner[K comparable, V any] struct {
 	// unwinding through Run can still answer it.
 	inHand chan<- messages.Reply[K, V]
 
-	watchers []*messages.Watch[K, V]
-	lagging  error
+	watchers  []*messages.Watch[K, V]
+	lagging   error
+	history   history[K, V]
+	compacted func(uint64) error
 
 	fault func(messages.Op) // see InjectFault
 
@@ -102,6 +116,8 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 			TouchOnGet:  cfg.TouchOnGet,
 		}),
 		lagging:    cfg.Lagging,
+		history:    history[K, V]{max: cfg.History},
+		compacted:  cfg.Compacted,
 		notify:     cfg.Notify,
 		maxPending: cfg.MaxPending,
 	}
@@ -231,10 +247,7 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 			return messages.Reply[K, V]{Status: messages.StatusFull}
 		}
 	case messages.OpWatch:
-		o.watchers = append(o.watchers, req.Args.Watch)
-		if err := req.Args.Watch.Ctx.Err(); err != nil {
-			o.endWatch(len(o.watchers)-1, err) // its OpUnwatch may have come first
-		}
+		o.watch(req.Args.Watch)
 	case messages.OpUnwatch:
 		for i, w := range o.watchers {
 			if w == req.Args.Watch {
@@ -256,9 +269,18 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 	case messages.OpSnapshot:
 		req.Args.Entries, req.Args.Revision, req.Args.LastModified = t.Snapshot()
 	case messages.OpLoad:
-		// Watchers hear the load; with none, announcing it would only
-		// cost the owner a walk of every item.
-		req.Args.Content = t.Install(req.Args.Content.(*table.Content[K, V]), len(o.watchers) > 0)
+		// Watchers and the history hear the load; with no watcher and a
+		// load the history cannot hold whole, announcing it would only
+		// cost the owner a walk of every item: the history forgets
+		// everything up to the load instead.
+		c := req.Args.Content.(*table.Content[K, V])
+		announce := len(o.watchers) > 0 || c.Len() < o.history.max
+		req.Args.Content = t.Install(c, announce)
+		if !announce {
+			o.history.forget(t.Revision())
+		}
+	case messages.OpWatchFrom:
+		return o.watchFrom(req)
 	}
 	return messages.Reply[K, V]{}
 }
@@ -272,12 +294,72 @@ func (o *Owner[K, V]) stats() messages.Stats {
 	return st
 }
 
-// observe hears every change the table makes and passes it on: to every
-// watcher, and, for expiries and evictions, to the pending notices.
+// watch adds w as a watcher, or ends it at once when its ctx is done: its
+// OpUnwatch may have come first.
+func (o *Owner[K, V]) watch(w *messages.Watch[K, V]) {
+	if err := w.Ctx.Err(); err != nil {
+		o.end(w, err)
+		return
+	}
+	o.watchers = append(o.watchers, w)
+}
+
+// watchFrom serves one step of an OpWatchFrom: it sends w the next
+// changes after w.Next from the history, at most replayStep of them, and
+// once none is left makes w a watcher in the same step, so that no change
+// falls between the replay and the live events, and none comes twice.
+// The first step makes w.C, with room for the changes to replay, for its
+// buffer and for its EventEnd; changes made between steps are replayed
+// too, and a watch that runs out of room for them ends as a lagging one.
+func (o *Owner[K, V]) watchFrom(req *messages.Request[K, V]) messages.Reply[K, V] {
+	w, h := req.Args.Watch, &o.history
+	first := w.C == nil
+	if first {
+		if req.Revision > o.table.Revision() {
+			return messages.Reply[K, V]{Status: messages.StatusFuture}
+		}
+		w.Next = req.Revision
+	}
+	if w.Next < h.floor {
+		if first {
+			req.Args.Revision = h.floor
+			return messages.Reply[K, V]{Status: messages.StatusCompacted}
+		}
+		o.end(w, o.compacted(h.floor)) // changes between steps outran the history
+		return messages.Reply[K, V]{}
+	}
+	i := h.after(w.Next)
+	if first {
+		w.C = make(chan messages.Event[K, V], h.len()-i+w.Buffer+1)
+	}
+	if err := w.Ctx.Err(); err != nil {
+		o.end(w, err)
+		return messages.Reply[K, V]{}
+	}
+	for end := min(h.len(), i+replayStep); i < end; i++ {
+		if len(w.C) == cap(w.C)-1 {
+			o.end(w, o.lagging)
+			return messages.Reply[K, V]{}
+		}
+		ev := h.at(i)
+		w.C <- ev
+		w.Next = ev.Revision
+	}
+	if i < h.len() {
+		return messages.Reply[K, V]{Status: messages.StatusMore}
+	}
+	o.watchers = append(o.watchers, w)
+	return messages.Reply[K, V]{}
+}
+
+// observe hears every change the table makes and passes it on: to the
+// history, to every watcher, and, for expiries and evictions, to the
+// pending notices.
 func (o *Owner[K, V]) observe(ev messages.Event[K, V]) {
 	if len(o.loading) > 0 {
 		o.overtake(ev)
 	}
+	o.history.add(ev)
 	for i := 0; i < len(o.watchers); {
 		w := o.watchers[i]
 		// The owner is the only sender, so len can only shrink under it:
@@ -302,15 +384,19 @@ func (o *Owner[K, V]) observe(ev messages.Event[K, V]) {
 	}
 }
 
-// endWatch sends watcher i its EventEnd, closes its channel and forgets it.
+// endWatch ends watcher i and forgets it.
 func (o *Owner[K, V]) endWatch(i int, err error) {
-	w := o.watchers[i]
+	o.end(o.watchers[i], err)
+	o.watchers = slices.Delete(o.watchers, i, i+1)
+}
+
+// end sends w its EventEnd and closes its channel.
+func (o *Owner[K, V]) end(w *messages.Watch[K, V], err error) {
 	w.C <- messages.Event[K, V]{Kind: messages.EventEnd, Err: err}
 	close(w.C)
 	if w.Detach != nil {
 		w.Detach()
 	}
-	o.watchers = slices.Delete(o.watchers, i, i+1)
 }
 
 // EndWatches ends every watch with err. It must only be called while Run

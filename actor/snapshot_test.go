@@ -59,7 +59,7 @@ var _ = Describe("Owner's snapshots", func() {
 		snap := &messages.Args[string, int]{}
 		Expect(ask(src, req{Op: messages.OpSnapshot, Args: snap}).Status).To(Equal(messages.StatusOK))
 		Expect(snap.Entries).To(HaveLen(1))
-		Expect(snap.Revision).To(Equal(uint64(2)))
+		Expect(snap.Revision).To(Equal(uint64(3)), "two writes and a deletion")
 		Expect(snap.LastModified).To(Equal(snap.Entries[0].Item.LastModified))
 
 		ask(dst, req{Op: messages.OpSet, Key: "old", Value: 9})
@@ -80,14 +80,18 @@ var _ = Describe("Owner's snapshots", func() {
 		Expect(*got).To(Equal(*snap.Entries[0].Item))
 		gone, _, _ := to.Read("old")
 		Expect(gone).To(BeNil())
-		Expect((<-w.C).Kind).To(Equal(messages.EventClear))
+		clear := <-w.C
+		Expect(clear.Kind).To(Equal(messages.EventClear))
+		Expect(clear.Revision).To(Equal(uint64(4)), "the load's first change comes after the loaded counter")
 		put := <-w.C
 		Expect(put.Kind).To(Equal(messages.EventPut))
 		Expect(put.Key).To(Equal("b"))
 		Expect(put.Item).To(BeIdenticalTo(got))
+		Expect(put.Revision).To(Equal(uint64(5)))
+		Expect(put.Item.Revision).To(Equal(uint64(2)), "the item keeps the revision it was saved with")
 
 		set := ask(dst, req{Op: messages.OpSet, Key: "c", Value: 3})
-		Expect(set.Item.Revision).To(Equal(uint64(3)), "past the loaded counter")
+		Expect(set.Item.Revision).To(Equal(uint64(6)), "past the load's changes")
 		Expect(set.Item.LastModified.After(snap.LastModified)).To(BeTrue())
 	})
 

@@ -38,13 +38,16 @@
 // writes within one second share a Last-Modified, and only the ETag tells
 // them apart — use If-Match for optimistic concurrency.
 //
-// The change stream gives each event the revision of its item as its SSE
-// id: the new item's for a put, the removed item's for a delete, expiry or
-// eviction. That id orders puts but is not a unique change id: a delete
-// carries the revision of the put it removed. A store has no way yet to
-// replay changes from a revision (WatchFrom), so a client that reconnects
-// with Last-Event-ID gets an "event: reset" first, meaning changes may have
-// been missed and it should list the store again; a Backend that has
-// WatchFrom (the Resumer interface) is used for resuming as soon as it
-// exists.
+// The change stream (GET / with Accept: text/event-stream) gives each
+// event its change's own revision (store.Event.Revision) as its SSE id:
+// every put, delete, expiry, eviction and clear has one, strictly
+// increasing. A client that reconnects with Last-Event-ID resumes right
+// after it, nothing lost and nothing twice, through the store's WatchFrom
+// (the Resumer interface). When that is not possible — the store keeps a
+// bounded history and the id is older than it, the id is ahead of the
+// store (another store, or one replaced), the id is malformed, or the
+// Backend cannot resume — the stream begins with an "event: reset" whose
+// data says why (with "oldest", the oldest revision still kept, when the
+// history was compacted): changes may have been missed, and the client
+// should list the store again. The stream then goes on live.
 package lastmodhttp

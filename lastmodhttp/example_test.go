@@ -136,7 +136,8 @@ func ExampleWithCodec() {
 }
 
 // The root streams changes as Server-Sent Events to a client that accepts
-// text/event-stream; each event's id is the item's revision.
+// text/event-stream; each event's id is the revision of its change, which a
+// client that reconnects sends back as Last-Event-ID to resume after it.
 func Example_changeStream() {
 	s, _ := store.New[string, int](store.Config{})
 	_ = s.Start(context.Background())
@@ -167,6 +168,6 @@ func Example_changeStream() {
 	// id: 1
 	// event: put
 	//
-	// id: 1
+	// id: 2
 	// event: delete
 }

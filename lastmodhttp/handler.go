@@ -45,9 +45,10 @@ type Watcher[V any] interface {
 }
 
 // Resumer is a Backend whose change stream can start after a revision, so
-// a client reconnecting with Last-Event-ID misses nothing. No store has it
-// yet; the handler uses it once one does, and until then answers such a
-// client with an "event: reset" first.
+// a client reconnecting with Last-Event-ID misses nothing; *store.Store
+// has it. A Backend without it answers such a client with an "event:
+// reset" first, and so does one whose WatchFrom returns an error matching
+// store.ErrCompacted or store.ErrFutureRevision.
 type Resumer[V any] interface {
 	WatchFrom(ctx context.Context, revision uint64) (<-chan store.Event[string, V], error)
 }

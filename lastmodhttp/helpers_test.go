@@ -55,11 +55,14 @@ func (s *server) do(method, path, body string, headers ...string) response {
 }
 
 // startStore starts a store of V that the spec shuts down.
-func startStore[V any](cfg store.Config) *store.Store[string, V] {
-	s, err := store.New[string, V](cfg)
+func startStore[V any](cfg store.Config, opts ...store.Option[string, V]) *store.Store[string, V] {
+	s, err := store.New[string, V](cfg, opts...)
 	Expect(err).NotTo(HaveOccurred())
 	Expect(s.Start(context.Background())).To(Succeed())
 	return s
 }
 
-var _ lastmodhttp.Backend[int] = (*store.Store[string, int])(nil)
+var (
+	_ lastmodhttp.Backend[int] = (*store.Store[string, int])(nil)
+	_ lastmodhttp.Resumer[int] = (*store.Store[string, int])(nil)
+)

@@ -34,26 +34,36 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 
-	// Resuming needs WatchFrom; until the store has it, a client that
-	// asks to resume is told it may have missed changes.
+	// A client that cannot be resumed where it asks is told so (event:
+	// reset) and gets the live stream: it must list the store again.
 	var (
 		events <-chan store.Event[string, V]
 		err    error
-		reset  string
+		reset  map[string]any
 	)
-	lastID := r.Header.Get("Last-Event-ID")
+	lastID := strings.TrimSpace(r.Header.Get("Last-Event-ID"))
 	resumer, canResume := h.b.(Resumer[V])
-	from, idErr := strconv.ParseUint(strings.TrimSpace(lastID), 10, 64)
+	from, idErr := strconv.ParseUint(lastID, 10, 64)
+	var compacted *store.CompactedError
 	switch {
 	case lastID == "":
-		events, err = watcher.Watch(ctx)
-	case canResume && idErr == nil:
-		events, err = resumer.WatchFrom(ctx, from)
+	case !canResume:
+		reset = resetData("resume not supported: changes since Last-Event-ID may be missing")
+	case idErr != nil:
+		reset = resetData("malformed Last-Event-ID")
 	default:
-		reset = "resume not supported: changes since Last-Event-ID may be missing; list the store again"
-		if canResume {
-			reset = "malformed Last-Event-ID; list the store again"
+		events, err = resumer.WatchFrom(ctx, from)
+		switch {
+		case errors.As(err, &compacted):
+			reset = resetData("history compacted: the changes after Last-Event-ID are no longer all kept")
+			reset["oldest"] = compacted.Oldest
+			err = nil
+		case errors.Is(err, store.ErrFutureRevision):
+			reset = resetData("Last-Event-ID is ahead of the store: it comes from another store, or one that was replaced")
+			err = nil
 		}
+	}
+	if events == nil && err == nil {
 		events, err = watcher.Watch(ctx)
 	}
 	if err != nil {
@@ -64,8 +74,8 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	if reset != "" {
-		err = writeEvent(w, "", "reset", map[string]string{"reason": reset})
+	if reset != nil {
+		err = writeEvent(w, "", "reset", reset)
 	}
 	if err == nil {
 		err = rc.Flush()
@@ -93,28 +103,36 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// resetData is the data of a reset event.
+func resetData(reason string) map[string]any {
+	return map[string]any{"reason": reason + "; list the store again"}
+}
+
 // endReason names why the store ended a watch.
 func endReason(err error) string {
 	switch {
 	case errors.Is(err, store.ErrNotRunning):
 		return "store stopped"
 	case errors.Is(err, store.ErrWatchLagging):
-		return "client fell behind; reconnect and list the store again"
+		return "client fell behind; reconnect with Last-Event-ID to resume"
+	case errors.Is(err, store.ErrCompacted):
+		return "the history moved past this stream while it replayed; list the store again"
 	case err != nil:
 		return err.Error()
 	}
 	return "ended"
 }
 
-// writeChange writes one change event: id is the item's revision (the new
-// item's for a put, the removed one's otherwise; none for a clear).
+// writeChange writes one change event. Its id is the change's own
+// revision (Event.Revision): the Last-Event-ID to resume after it. The
+// data's revision is the item's: the new item's for a put, the removed
+// one's otherwise.
 func (h *handler[V]) writeChange(w http.ResponseWriter, ev store.Event[string, V]) error {
 	name, ok := eventNames[ev.Kind]
 	if !ok {
 		return nil
 	}
 	data := listedItem{Key: ev.Key}
-	id := ""
 	if ev.Item != nil {
 		li, err := h.listed(ev.Item)
 		if err != nil {
@@ -122,7 +140,10 @@ func (h *handler[V]) writeChange(w http.ResponseWriter, ev store.Event[string, V
 		}
 		li.Key = ev.Key
 		data = li
-		id = strconv.FormatUint(ev.Item.Revision, 10)
+	}
+	id := ""
+	if ev.Revision != 0 {
+		id = strconv.FormatUint(ev.Revision, 10)
 	}
 	return writeEvent(w, id, name, data)
 }

@@ -54,16 +54,11 @@ func returned(h http.Handler) (http.Handler, <-chan struct{}) {
 	}), done
 }
 
-// resumable is a store that pretends to have WatchFrom, recording the
-// revision asked for.
-type resumable struct {
-	*store.Store[string, any]
-	from chan uint64
-}
-
-func (r resumable) WatchFrom(ctx context.Context, rev uint64) (<-chan store.Event[string, any], error) {
-	r.from <- rev
-	return r.Watch(ctx)
+// watchOnly is a Backend with a change stream it cannot resume: a store
+// without WatchFrom.
+type watchOnly struct {
+	lastmodhttp.Backend[any]
+	lastmodhttp.Watcher[any]
 }
 
 var _ = Describe("the change stream", func() {
@@ -121,7 +116,8 @@ var _ = Describe("the change stream", func() {
 		ev, err = readEvent(body)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ev.event).To(Equal("delete"))
-		Expect(ev.id).To(Equal("1"), "a delete carries the removed item's revision")
+		Expect(ev.id).To(Equal("2"), "a delete is a change of its own")
+		Expect(ev.data).To(ContainSubstring(`"revision":1`), "the data is the removed item")
 
 		Expect(st.SetWithTTL("b", 2.0, time.Millisecond)).To(Succeed())
 		ev, err = readEvent(body)
@@ -131,12 +127,13 @@ var _ = Describe("the change stream", func() {
 		ev, err = readEvent(body)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ev.event).To(Equal("expire"))
+		Expect(ev.id).To(Equal("4"))
 		Expect(ev.data).To(ContainSubstring(`"key":"b"`))
 
 		Expect(st.Clear()).To(Succeed())
 		ev, err = readEvent(body)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ev).To(Equal(sseEvent{event: "clear", data: "{}"}))
+		Expect(ev).To(Equal(sseEvent{id: "5", event: "clear", data: "{}"}))
 
 		cancel()
 		Eventually(done).Should(BeClosed(), "the handler returned when the client went away")
@@ -156,31 +153,61 @@ var _ = Describe("the change stream", func() {
 		Eventually(done).Should(BeClosed())
 	}, SpecTimeout(20*time.Second))
 
-	It("says resume is not possible to a client with Last-Event-ID, then streams live", func(sctx SpecContext) {
-		srv, body, closer, _ := open(sctx, st, "Last-Event-ID", "7")
+	It("resumes a client with Last-Event-ID right after it: nothing lost, nothing twice", func(sctx SpecContext) {
+		srv, body, closer, _ := open(sctx, st)
 		defer srv.close()
+		Expect(st.Set("a", 1.0)).To(Succeed())
+		first, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(first.id).To(Equal("1"))
+		closer.Close() // the connection drops; meanwhile the store changes
+
+		Expect(st.Set("b", 2.0)).To(Succeed())
+		Expect(st.Delete("a")).To(Succeed())
+		Expect(st.Clear()).To(Succeed())
+
+		srv2, body, closer, _ := open(sctx, st, "Last-Event-ID", first.id)
+		defer srv2.close()
 		defer closer.Close()
+		var got []string
+		for range 3 {
+			ev, err := readEvent(body)
+			Expect(err).NotTo(HaveOccurred())
+			got = append(got, ev.id+" "+ev.event)
+		}
+		Expect(got).To(Equal([]string{"2 put", "3 delete", "4 clear"}), "the missed changes, replayed in order")
+		Expect(st.Set("c", 3.0)).To(Succeed())
 		ev, err := readEvent(body)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(ev.event).To(Equal("reset"))
-		Expect(ev.data).To(ContainSubstring("resume not supported"))
-		Expect(st.Set("k", 1.0)).To(Succeed())
-		ev, err = readEvent(body)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ev.event).To(Equal("put"))
+		Expect(ev.id+" "+ev.event).To(Equal("5 put"), "then live, with no gap")
 	}, SpecTimeout(20*time.Second))
 
-	It("resumes with WatchFrom when the Backend has it", func(sctx SpecContext) {
-		r := resumable{Store: st, from: make(chan uint64, 1)}
-		srv, body, closer, _ := open(sctx, r, "Last-Event-ID", "7")
-		defer srv.close()
-		defer closer.Close()
-		Expect(<-r.from).To(Equal(uint64(7)))
-		Expect(st.Set("k", 1.0)).To(Succeed())
-		ev, err := readEvent(body)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ev.event).To(Equal("put"), "no reset event first")
-	}, SpecTimeout(20*time.Second))
+	DescribeTable("tells a client it cannot resume (event: reset), then streams live",
+		func(sctx SpecContext, lastID, reason string, backend func(*store.Store[string, any]) lastmodhttp.Backend[any]) {
+			small := startStore[any](store.Config{}, store.WithHistory[string, any](2))
+			defer small.Shutdown()
+			for i := range 5 {
+				Expect(small.Set("k", float64(i))).To(Succeed())
+			}
+			srv, body, closer, _ := open(sctx, backend(small), "Last-Event-ID", lastID)
+			defer srv.close()
+			defer closer.Close()
+			ev, err := readEvent(body)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ev.event).To(Equal("reset"))
+			Expect(ev.id).To(BeEmpty(), "a reset is no change to resume after")
+			Expect(ev.data).To(ContainSubstring(reason))
+			Expect(ev.data).To(ContainSubstring("list the store again"))
+			Expect(small.Set("k", 9.0)).To(Succeed())
+			ev, err = readEvent(body)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ev.id + " " + ev.event).To(Equal("6 put"))
+		},
+		Entry("an id older than the history", "1", `"oldest":3`, func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
+		Entry("an id ahead of the store", "99", "ahead of the store", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
+		Entry("a malformed id", "x7", "malformed", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
+		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }),
+	)
 
 	It("answers 503 for a stream of a stopped store", func() {
 		Expect(st.Shutdown()).To(Succeed())

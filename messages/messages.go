@@ -16,8 +16,10 @@ type Item[V any] struct {
 	// across all writes of one store, even when the wall clock stands still
 	// or steps back, and carries no monotonic clock reading.
 	LastModified time.Time
-	// Revision is the store-wide write counter at the time of the write,
-	// strictly increasing across all writes of one store.
+	// Revision is the revision of the write that made the item: the
+	// store-wide change counter, which every write, deletion, expiry,
+	// eviction and Clear advances, so it is strictly increasing across all
+	// writes of one store.
 	Revision uint64
 	// ExpiresAt is when the item stops being visible; zero means never.
 	ExpiresAt time.Time
@@ -59,6 +61,7 @@ const (
 	OpTouch                                 // slide Key's expiry by the TTL it was written with
 	OpGetOrLoad                             // look up Key; on a miss, StatusLoad makes the caller Key's loader, StatusParked parks it behind the loader
 	OpLoaded                                // the loader of Key reports Value, or the error in Args.Err; TTL is the write's
+	OpWatchFrom                             // replay to Args.Watch, in one bounded step, the changes after Revision it has not had; once none is left, add it as a watcher
 )
 
 // Request is one message to the owner. It is passed by value, so sending it
@@ -122,6 +125,9 @@ const (
 	StatusLoad                     // OpGetOrLoad: no live item and no load under way; the caller must load and report with OpLoaded
 	StatusParked                   // OpGetOrLoad: a load is under way; the final reply follows on the same channel when it ends
 	StatusLoadFailed               // the load failed; the error is in the request's Args.Err
+	StatusCompacted                // OpWatchFrom: the history no longer holds every change after Revision; Args.Revision is the oldest revision it accepts
+	StatusFuture                   // OpWatchFrom: Revision is above the latest change's
+	StatusMore                     // OpWatchFrom: a step replayed some changes and more are left; send it again
 )
 
 // Reply is the owner's answer to one Request.
@@ -154,6 +160,10 @@ type Event[K comparable, V any] struct {
 	Kind EventKind
 	Key  K
 	Item *Item[V]
+	// Revision is the change's own revision: every change takes the next
+	// one of the store-wide counter. For an EventPut of a write it is
+	// Item.Revision; it is zero for EventEnd.
+	Revision uint64
 	// Err is why the watch ended, set only on EventEnd.
 	Err error
 }
@@ -169,6 +179,12 @@ type Watch[K comparable, V any] struct {
 	// Detach, when set, is called once when the watch ends, to release
 	// what the caller attached to it.
 	Detach func() bool
+	// Next is the revision after which an OpWatchFrom replay goes on:
+	// the latest change it has sent on C. The owner keeps it.
+	Next uint64
+	// Buffer is how far the watcher may fall behind once it is live. An
+	// OpWatchFrom makes C when it begins, with room for the replay too.
+	Buffer int
 }
 
 // Stats is a snapshot of a store's counters.

@@ -47,8 +47,10 @@ func ExampleStore_Load() {
 	fmt.Println(m.Load(&buf))
 	_ = m.Set("b", 3)
 	item, _ := m.Get("b")
-	fmt.Println(item.Revision) // the counter goes on past the snapshot's
+	// The counter goes on past the snapshot's (2), and past the load's
+	// own changes: a clear and a write of "a".
+	fmt.Println(item.Revision)
 	// Output:
 	// <nil>
-	// 3
+	// 5
 }

@@ -124,3 +124,65 @@ func BenchmarkGetOrLoadMiss1(b *testing.B)       { benchmarks.GetOrLoadMiss(b, o
 func BenchmarkGetOrLoadMiss100(b *testing.B)     { benchmarks.GetOrLoadMiss(b, open, 100) }
 func BenchmarkTouch(b *testing.B)                { benchmarks.Touch(b, open) }
 func BenchmarkLockFreeGetOrLoadHit(b *testing.B) { benchmarks.GetOrLoadHit(b, openLockFree) }
+
+// BenchmarkWatchFrom replays the whole default history, 4096 changes, to
+// a new watcher: WatchFrom returns once they are all in its channel.
+// BenchmarkGetDuringWatchFrom is a Get while such replays run without
+// end: one replay step is what it may wait behind.
+func BenchmarkWatchFrom(b *testing.B) {
+	s := startedForBench(b)
+	benchmarks.Fill(b, s, 4096)
+	b.ReportAllocs()
+	for b.Loop() {
+		replay(b, s)
+	}
+	b.ReportMetric(float64(b.N)*4096/b.Elapsed().Seconds(), "events/s")
+}
+
+func BenchmarkGetDuringWatchFrom(b *testing.B) {
+	s := startedForBench(b)
+	benchmarks.Fill(b, s, 4096)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				replay(b, s)
+			}
+		}
+	}()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Get(benchmarks.Keys[i%4096]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	close(stop)
+	<-done
+}
+
+func startedForBench(b *testing.B) *store.Store[string, int] {
+	s, err := store.New[string, int](store.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = s.Shutdown() })
+	return s
+}
+
+// replay replays every change to a watch it then ends.
+func replay(b *testing.B, s *store.Store[string, int]) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := s.WatchFrom(ctx, 0)
+	if err != nil || len(events) != 4096 {
+		b.Errorf("WatchFrom: %d events, %v; want 4096", len(events), err)
+	}
+}

@@ -54,6 +54,13 @@ var (
 	// caller waiting for a load that panicked (or called runtime.Goexit);
 	// the wrapping error carries the panic value. The store goes on.
 	ErrLoadPanicked = errors.New("lastmodstore: load panicked")
+	// ErrCompacted is matched by the *CompactedError WatchFrom returns,
+	// and a replaying watch ends with, when the history no longer holds
+	// every change after the revision asked for.
+	ErrCompacted = errors.New("lastmodstore: revision compacted")
+	// ErrFutureRevision is returned by WatchFrom for a revision above the
+	// store's latest change: no store has made that change yet.
+	ErrFutureRevision = errors.New("lastmodstore: revision from the future")
 )
 
 // ErrCorruptSnapshot is matched by the error Load and LoadFile return for
@@ -98,3 +105,19 @@ func (e *ConflictError) Error() string {
 
 // Unwrap returns ErrConflict.
 func (e *ConflictError) Unwrap() error { return ErrConflict }
+
+// CompactedError is the error of a WatchFrom whose revision is older than
+// the history the store keeps (WithHistory). It matches ErrCompacted
+// (errors.Is) and carries the oldest revision WatchFrom accepts now: the
+// history holds every change after it.
+type CompactedError struct {
+	Oldest uint64
+}
+
+// Error describes the compaction.
+func (e *CompactedError) Error() string {
+	return fmt.Sprintf("lastmodstore: revision compacted: the history holds the changes after revision %d", e.Oldest)
+}
+
+// Unwrap returns ErrCompacted.
+func (e *CompactedError) Unwrap() error { return ErrCompacted }

@@ -22,6 +22,9 @@ type Settings[K comparable, V any] struct {
 	StopTimeout time.Duration
 	// WatchBuffer is how far a watcher may fall behind (WithWatchBuffer).
 	WatchBuffer int
+	// History is how many of the latest changes WatchFrom can replay
+	// (WithHistory).
+	History int
 	// MaxRestarts restarts of the owner within RestartPeriod are allowed
 	// (WithRestartLimit); zero means the supervisor's default.
 	MaxRestarts   int
@@ -35,13 +38,14 @@ type Settings[K comparable, V any] struct {
 const (
 	defaultStopTimeout = 5 * time.Second
 	defaultWatchBuffer = 1024
+	defaultHistory     = 4096
 )
 
 // Resolve applies opts, in order, to the default Settings. It returns an
 // error matching ErrInvalidConfig for an option given a bad value; nil
 // options are skipped.
 func Resolve[K comparable, V any](opts ...Option[K, V]) (Settings[K, V], error) {
-	s := Settings[K, V]{StopTimeout: defaultStopTimeout, WatchBuffer: defaultWatchBuffer, Codec: GobCodec{}}
+	s := Settings[K, V]{StopTimeout: defaultStopTimeout, WatchBuffer: defaultWatchBuffer, History: defaultHistory, Codec: GobCodec{}}
 	for _, o := range opts {
 		if o == nil {
 			continue
@@ -124,6 +128,21 @@ func WithWatchBuffer[K comparable, V any](n int) Option[K, V] {
 			return fmt.Errorf("%w: watch buffer %d is not positive", ErrInvalidConfig, n)
 		}
 		s.WatchBuffer = n
+		return nil
+	})
+}
+
+// WithHistory sets how many of the latest changes the store keeps for
+// WatchFrom to replay; the default is 4096. Each holds its Event (and so
+// the item it carries) until n later changes push it out. Zero keeps
+// none: WatchFrom then only goes on from the latest revision. Negative is
+// ErrInvalidConfig. The mutex design has no watches and ignores it.
+func WithHistory[K comparable, V any](n int) Option[K, V] {
+	return optionFunc[K, V](func(s *Settings[K, V]) error {
+		if n < 0 {
+			return fmt.Errorf("%w: history %d is negative", ErrInvalidConfig, n)
+		}
+		s.History = n
 		return nil
 	})
 }

@@ -100,6 +100,8 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		EvictOldest: cfg.Eviction == EvictOldest,
 		Notify:      s.opts.OnEvict != nil,
 		Lagging:     ErrWatchLagging,
+		History:     settings.History,
+		Compacted:   func(oldest uint64) error { return &CompactedError{Oldest: oldest} },
 		ReadIndex:   cfg.LockFreeReads,
 		TouchOnGet:  cfg.TouchOnGet,
 	})

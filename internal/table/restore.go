@@ -158,10 +158,12 @@ func expiredAt[V any](item *messages.Item[V], now time.Time) bool {
 // evicted nor deleted, and are not counted. The counters (Stats) stay as
 // they are, but for Items.
 //
-// The revision counter goes on from the greater of its own and c's, and
-// the latest LastModified is the later of the two, so every later write
-// has a higher revision and a later LastModified than any item held,
-// loaded or not. The read index, if any, is published before Install
+// The load takes n+1 revisions after the greater of the table's counter
+// and c's: one for the EventClear and one for each EventPut, in that
+// order (the items keep the revisions they were saved with). The latest
+// LastModified is the later of the two, so every later change has a
+// higher revision, and every later write a later LastModified, than any
+// item held, loaded or not. The read index, if any, is published before Install
 // returns.
 func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 	if c.table != t || c.spent {
@@ -175,7 +177,12 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 	if t.index != nil {
 		t.index.install(c.index, len(c.items))
 	}
-	t.revision = max(t.revision, c.revision)
+	// The load is a change of its own: a Clear and a write of each item,
+	// each with its revision, so that watchers and the history see the
+	// loaded items after everything before, though the items keep the
+	// revisions they were saved with.
+	base := max(t.revision, c.revision)
+	t.revision = base + 1 + uint64(len(t.items))
 	if c.last.After(t.last) {
 		t.last = c.last
 		if t.index != nil {
@@ -184,9 +191,11 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 	}
 	c.items, c.expiry, c.index, c.spent = nil, nil, nil, true
 	if announce && t.observe != nil {
-		t.observe(messages.Event[K, V]{Kind: messages.EventClear})
+		rev := base + 1
+		t.observe(messages.Event[K, V]{Kind: messages.EventClear, Revision: rev})
 		for e := t.order.front(); e != nil; e = t.order.after(e) {
-			t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: e.key, Item: &e.item})
+			rev++
+			t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: e.key, Item: &e.item, Revision: rev})
 		}
 	}
 	return old

@@ -92,7 +92,7 @@ var _ = Describe("loading a content", func() {
 		entries, rev, lm := tab.Snapshot()
 		Expect(entries).To(HaveLen(1))
 		Expect(entries[0].Key).To(Equal("a"))
-		Expect(rev).To(Equal(uint64(3)), "the counter, past the items")
+		Expect(rev).To(Equal(uint64(4)), "the counter, past the items and the deletion")
 		Expect(lm).To(Equal(start.Add(2 * time.Nanosecond)))
 	})
 
@@ -133,13 +133,13 @@ var _ = Describe("loading a content", func() {
 		}
 		mustInstall(recordsOf(start.Add(-time.Hour), 3, 0, "a"), 5, start.Add(-time.Hour))
 		item, _ := tab.Set("y", 1, 0)
-		Expect(item.Revision).To(Equal(uint64(31)), "the table's own counter was higher")
+		Expect(item.Revision).To(Equal(uint64(30+1+1+1)), "the table's own counter was higher; the load took one revision for its clear and one for its item")
 		Expect(item.LastModified).To(Equal(start.Add(30*time.Nanosecond)), "so was its LastModified")
 
 		future := start.Add(time.Hour)
 		mustInstall(recordsOf(future, 40, 0, "a", "b"), 50, future.Add(time.Second))
 		item, _ = tab.Set("y", 2, 0)
-		Expect(item.Revision).To(Equal(uint64(51)))
+		Expect(item.Revision).To(Equal(uint64(50+1+2+1)), "past the content's counter, the load's clear and its two items")
 		Expect(item.LastModified).To(Equal(future.Add(time.Second+time.Nanosecond)), "strictly after the loaded LastModified, though the clock is behind it")
 	})
 
@@ -216,7 +216,7 @@ var _ = Describe("loading a content", func() {
 		tab.Set("old", 1, time.Second)
 		var seen []string
 		tab.Observe(func(ev messages.Event[string, int]) {
-			s := fmt.Sprint(ev.Kind)
+			s := fmt.Sprint(ev.Kind, " @", ev.Revision)
 			if ev.Item != nil {
 				s += fmt.Sprintf(" %s=%d", ev.Key, ev.Item.Value)
 			}
@@ -227,11 +227,14 @@ var _ = Describe("loading a content", func() {
 		c, err := load(records, rev, lm)
 		Expect(err).NotTo(HaveOccurred())
 		tab.Install(c, true)
+		// The items keep revisions 1 and 2; the load's own changes come
+		// after the table's counter (1) and the content's (2).
 		Expect(seen).To(Equal([]string{
-			fmt.Sprint(messages.EventClear),
-			fmt.Sprint(messages.EventPut) + " a=100",
-			fmt.Sprint(messages.EventPut) + " b=101",
+			fmt.Sprint(messages.EventClear, " @3"),
+			fmt.Sprint(messages.EventPut, " @4") + " a=100",
+			fmt.Sprint(messages.EventPut, " @5") + " b=101",
 		}))
+		Expect(tab.Revision()).To(Equal(uint64(5)))
 
 		seen = nil
 		c, err = load(records, rev, lm)
@@ -275,7 +278,7 @@ var _ = Describe("loading a content", func() {
 		read, _, _ := tab.Read("a")
 		Expect(read).To(BeNil())
 		item, _ := tab.Set("b", 1, 0)
-		Expect(item.Revision).To(Equal(uint64(2)))
+		Expect(item.Revision).To(Equal(uint64(3)), "after a's write and the load's clear")
 	})
 
 	It("refuses to install a content twice or into another table", func() {

@@ -51,9 +51,11 @@ type Table[K comparable, V any] struct {
 	order  orderList[K, V]
 	expiry expiryHeap[K, V]
 
-	clock    func() time.Time
-	last     time.Time // LastModified of the latest write
-	revision uint64    // Revision of the latest write
+	clock func() time.Time
+	last  time.Time // LastModified of the latest write
+	// revision is the revision of the latest change: every write,
+	// removal (Delete, expiry, eviction) and Clear takes the next one.
+	revision uint64
 
 	maxSize     int  // 0: unlimited
 	evictOldest bool // when full: drop the oldest instead of rejecting
@@ -469,7 +471,7 @@ func (t *Table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V])
 	t.order.pushBack(e)
 	t.stats.Writes++
 	if t.observe != nil {
-		t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: key, Item: &e.item})
+		t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: key, Item: &e.item, Revision: t.revision})
 	}
 	return &e.item
 }
@@ -532,8 +534,9 @@ func (t *Table[K, V]) Clear() {
 	if t.index != nil {
 		t.index.clear()
 	}
+	t.revision++
 	if t.observe != nil {
-		t.observe(messages.Event[K, V]{Kind: messages.EventClear})
+		t.observe(messages.Event[K, V]{Kind: messages.EventClear, Revision: t.revision})
 	}
 }
 
@@ -593,8 +596,9 @@ func (t *Table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 		t.index.del(e.key)
 	}
 	t.unindex(e)
+	t.revision++
 	if t.observe != nil {
-		t.observe(messages.Event[K, V]{Kind: why, Key: e.key, Item: &e.item})
+		t.observe(messages.Event[K, V]{Kind: why, Key: e.key, Item: &e.item, Revision: t.revision})
 	}
 }
 
@@ -613,6 +617,9 @@ func (t *Table[K, V]) Stats() messages.Stats {
 	st.Items = len(t.items)
 	return st
 }
+
+// Revision returns the revision of the latest change. It only reads.
+func (t *Table[K, V]) Revision() uint64 { return t.revision }
 
 // Observe makes fn hear of every change as it happens; nil stops it.
 func (t *Table[K, V]) Observe(fn func(messages.Event[K, V])) {

@@ -372,7 +372,7 @@ var _ = Describe("table", func() {
 		Expect(e.next).To(BeNil())
 		item, ok := tab.Set("a", 5, 0)
 		Expect(ok).To(BeTrue())
-		Expect(item.Revision).To(Equal(uint64(3)), "revisions keep counting across Clear")
+		Expect(item.Revision).To(Equal(uint64(4)), "revisions keep counting across Clear, which takes one of its own")
 	})
 
 	Describe("conditional writes", func() {
@@ -501,10 +501,17 @@ var _ = Describe("table", func() {
 		})
 	})
 
-	It("tells its observer of every change", func() {
+	It("tells its observer of every change, each with the next revision", func() {
 		var seen []messages.EventKind
 		tab = newTab(Config{MaxSize: 1, EvictOldest: true})
-		tab.Observe(func(ev messages.Event[string, int]) { seen = append(seen, ev.Kind) })
+		tab.Observe(func(ev messages.Event[string, int]) {
+			seen = append(seen, ev.Kind)
+			Expect(ev.Revision).To(Equal(uint64(len(seen))), "every change takes the next revision")
+			Expect(tab.Revision()).To(Equal(ev.Revision))
+			if ev.Kind == messages.EventPut {
+				Expect(ev.Item.Revision).To(Equal(ev.Revision), "a write's event has its item's revision")
+			}
+		})
 		tab.Set("a", 1, 0)
 		tab.Set("b", 1, time.Second) // evicts a
 		clock.advance(2 * time.Second)
@@ -516,6 +523,8 @@ var _ = Describe("table", func() {
 			messages.EventPut, messages.EventEvict, messages.EventPut, messages.EventExpire,
 			messages.EventPut, messages.EventDelete, messages.EventClear,
 		}))
+		tab.Delete("c")
+		Expect(tab.Revision()).To(Equal(uint64(7)), "deleting nothing changes nothing")
 	})
 
 	It("keeps its indexes consistent under random operations", func() {
