@@ -19,9 +19,8 @@
 // By default it runs the single-key workloads — read-only, read-heavy,
 // balanced, write-only — over 10^4 keys, as cmd/compare does: uniform and
 // zipf keys (plus hot for read-heavy) from 1, GOMAXPROCS, 4×GOMAXPROCS
-// and 1000 goroutines, 150ms per cell and design. That takes about a
-// minute and a half on two cores, most of it in the 1000-goroutine cells
-// of the in-process designs that never block. The store over etcd offers
+// and 1000 goroutines, 150ms per cell and design: about a minute on two
+// cores (52–72s in five runs). The store over etcd offers
 // batches and conditional writes too: -workloads getmany-64,conditional
 // measures them (a SetMany of more than 128 keys, etcd's limit per
 // transaction, is refused by etcdstore; the harness's prefill writes in
