@@ -24,7 +24,7 @@ const readyIn = 30 * time.Second
 // fsync: the data is thrown away.
 type cluster struct {
 	size int
-	dir  string // unique to the cluster: its base names the cluster
+	dir  string // the members' data; unique, so it is the cluster's token too
 
 	once      sync.Once
 	err       error
