@@ -1,6 +1,10 @@
 package etcdstore
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/lastmodstore/lastmodstore/store"
+)
 
 // The errors of this package, for errors.Is. The store's own conditions
 // are reported with package store's sentinels (store.ErrNotFound,
@@ -27,8 +31,9 @@ var (
 	// a payload the codec refuses. The error names the key, and wraps the
 	// codec's error when the codec refused. Delete removes such a value.
 	ErrCorruptValue = errors.New("etcdstore: corrupt stored value")
-	// ErrCompacted is the Err of the EventEnd that ends a watch which
-	// could not resume because the cluster had compacted away the
-	// revisions it had still to deliver.
-	ErrCompacted = errors.New("etcdstore: watch revisions compacted")
+	// ErrCompacted is store.ErrCompacted: WatchFrom returns, and a watch
+	// that could not resume ends with, a *store.CompactedError matching
+	// it when the cluster has compacted away the revisions still to be
+	// delivered.
+	ErrCompacted = store.ErrCompacted
 )

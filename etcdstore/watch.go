@@ -2,10 +2,11 @@ package etcdstore
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/lastmodstore/lastmodstore/store"
@@ -25,9 +26,10 @@ import (
 //     and each item of a Clear (there is no EventClear: etcd deletes a
 //     range as one delete per key) — with the removed item.
 //
-// The items of one SetMany or Clear arrive as consecutive events of one
-// revision. A removed item whose value cannot be decoded comes as an
-// EventDelete with a nil Item.
+// Each event's Revision is its change's etcd revision: the items of one
+// SetMany or Clear arrive as consecutive events of one revision, and a
+// watch is never ended between two of them. A removed item whose value
+// cannot be decoded comes as an EventDelete with a nil Item.
 //
 // When the connection to the cluster drops, or the member it watched loses
 // its leader, the watch resumes by itself from the revision after the
@@ -44,6 +46,29 @@ import (
 // already done, ErrCluster when the cluster's revision could not be read,
 // and store.ErrNotRunning when the store is not running.
 func (s *Store[V]) Watch(ctx context.Context) (<-chan store.Event[string, V], error) {
+	return s.watchFrom(ctx, nil)
+}
+
+// WatchFrom is Watch resumed from a revision, as store.Store.WatchFrom:
+// the channel first has every change under the prefix with a revision
+// above revision, in order, then the changes from now on, with none
+// missed and none twice. The history is etcd's own: every revision the
+// cluster has not compacted. For a revision it has compacted away,
+// WatchFrom returns a *store.CompactedError (matching ErrCompacted) whose
+// Oldest is the oldest revision it accepts; for a revision above the
+// cluster's current one, store.ErrFutureRevision. Revisions are the
+// cluster's, shared by every prefix: a WatchFrom the revision of the last
+// event a watch delivered resumes it, whoever wrote in between.
+//
+// It returns the errors Watch returns, and ErrCluster when the watch could
+// not be established within RequestTimeout.
+func (s *Store[V]) WatchFrom(ctx context.Context, revision uint64) (<-chan store.Event[string, V], error) {
+	return s.watchFrom(ctx, &revision)
+}
+
+// watchFrom starts a watch after revision *from, or from now when from is
+// nil.
+func (s *Store[V]) watchFrom(ctx context.Context, from *uint64) (<-chan store.Event[string, V], error) {
 	if s == nil {
 		return nil, store.ErrNotRunning
 	}
@@ -58,17 +83,52 @@ func (s *Store[V]) Watch(ctx context.Context) (<-chan store.Event[string, V], er
 		return nil, err
 	}
 	defer c.done()
-	resp, err := s.cli.Get(c.ctx, s.cfg.Prefix, clientv3.WithKeysOnly())
+	resp, err := s.cli.Get(c.ctx, s.cfg.Prefix, clientv3.WithCountOnly())
 	if err != nil {
 		return nil, clusterErr("watch", "", err)
+	}
+	next := resp.Header.Revision + 1
+	if from != nil {
+		if *from > uint64(resp.Header.Revision) {
+			return nil, store.ErrFutureRevision
+		}
+		next = int64(*from) + 1
+		if next <= resp.Header.Revision {
+			if err := s.held(c.ctx, c.r.watcher, next); err != nil {
+				return nil, err
+			}
+		}
 	}
 	// One slot more than the buffer, kept for the EventEnd.
 	ch := make(chan store.Event[string, V], s.opts.watchBuffer+1)
 	// Added while inside the gate: the run's stop waits for it.
 	c.r.watches.Add(1)
 	s.watchers.Add(1)
-	go s.watch(ctx, c.r, ch, resp.Header.Revision+1)
+	go s.watch(ctx, c.r, ch, next)
 	return ch, nil
+}
+
+// held returns nil if the cluster still holds revision rev, and
+// otherwise the *store.CompactedError that says from where it does. A
+// read at a compacted revision fails without saying where compaction
+// stopped; a watch from it says so in its first answer.
+func (s *Store[V]) held(ctx context.Context, w clientv3.Watcher, rev int64) error {
+	_, err := s.cli.Get(ctx, s.cfg.Prefix, clientv3.WithRev(rev), clientv3.WithCountOnly())
+	if !errors.Is(err, rpctypes.ErrCompacted) {
+		if err != nil {
+			return clusterErr("watch", "", err)
+		}
+		return nil
+	}
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for resp := range w.Watch(wctx, s.cfg.Prefix, clientv3.WithRange(s.end), clientv3.WithRev(rev)) {
+		if resp.CompactRevision != 0 {
+			// etcd serves a watch from its compact revision on.
+			return &store.CompactedError{Oldest: uint64(resp.CompactRevision - 1)}
+		}
+	}
+	return clusterErr("watch", "", ctx.Err())
 }
 
 // watch forwards the events of an etcd watch from revision next onto ch
@@ -115,10 +175,16 @@ func (s *Store[V]) follow(ctx context.Context, w clientv3.Watcher, ch chan<- sto
 			clientv3.WithRange(s.end), clientv3.WithRev(next), clientv3.WithPrevKV())
 		for resp := range wch {
 			if resp.CompactRevision != 0 {
-				return fmt.Errorf("%w: revision %d is older than the compacted %d", ErrCompacted, next, resp.CompactRevision)
+				// etcd serves a watch from its compact revision on.
+				return &store.CompactedError{Oldest: uint64(resp.CompactRevision - 1)}
 			}
 			now := time.Now().UnixNano()
-			for _, ev := range resp.Events {
+			// A response holds whole revisions. Each is sent whole or,
+			// when it does not fit, the watch ends before it, so that
+			// resuming from the last revision delivered never skips part
+			// of one.
+			var group []store.Event[string, V]
+			for i, ev := range resp.Events {
 				// The client library resumes on its own too; an event
 				// already delivered is never delivered again.
 				if ev.Kv.ModRevision < next {
@@ -128,10 +194,17 @@ func (s *Store[V]) follow(ctx context.Context, w clientv3.Watcher, ch chan<- sto
 				if err != nil {
 					return err
 				}
-				if len(ch) >= cap(ch)-1 {
+				group = append(group, e)
+				if i+1 < len(resp.Events) && resp.Events[i+1].Kv.ModRevision == ev.Kv.ModRevision {
+					continue
+				}
+				if len(ch)+len(group) > cap(ch)-1 {
 					return store.ErrWatchLagging
 				}
-				ch <- e
+				for _, e := range group {
+					ch <- e
+				}
+				group = group[:0]
 			}
 			if n := len(resp.Events); n > 0 {
 				// A revision's events are never split across responses.
@@ -154,7 +227,7 @@ func (s *Store[V]) follow(ctx context.Context, w clientv3.Watcher, ch chan<- sto
 
 // event converts an etcd event of the prefix, seen at now.
 func (s *Store[V]) event(ev *clientv3.Event, now int64) (store.Event[string, V], error) {
-	e := store.Event[string, V]{Key: s.userKey(ev.Kv.Key)}
+	e := store.Event[string, V]{Key: s.userKey(ev.Kv.Key), Revision: uint64(ev.Kv.ModRevision)}
 	if ev.Type == mvccpb.PUT {
 		h, payload, err := s.decodeHeader(ev.Kv)
 		if err != nil {
