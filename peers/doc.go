@@ -36,4 +36,17 @@
 // The Go benchmarks (go test -bench . in peers) measure Get and Set of
 // each design natively, without the harness's adapter, from GOMAXPROCS
 // goroutines over 10^4 prefilled keys.
+//
+// Its snapshot benchmarks (go test -bench 'Save$|Load$' in peers) save
+// and load 1M items ("fill:i" → i, nothing expiring, gob, in memory) with
+// the actor and mutex designs' Save and Load and go-cache's, reporting
+// items/s and MB/s of each one's own format. go-cache's Load only adds
+// keys the cache lacks, so it loads into an empty cache each time;
+// lastmodstore's replaces a store of 1M other items. On two shared cores
+// (medians of six interleaved rounds): Save 170 ms (5.9M items/s) for
+// the actor design against 1.23 s (0.81M items/s) for go-cache, about 7×;
+// Load 1.27 s (0.79M items/s) against 2.0 s (0.49M items/s), about 1.7×.
+// go-cache's snapshot is the larger (25 MB against 20 MB) though it
+// records no LastModified or Revision: gob names the type of every
+// interface{} value, and its Save registers each value with gob.
 package main
