@@ -85,10 +85,13 @@ var _ = AfterSuite(func() {
 // peerTraffic ignores the goroutines of the HTTP connections the members
 // of a running cluster keep opening to each other (Raft messages, version
 // checks): a three-member cluster opens new ones while a spec runs, and
-// each lives until its idle or read timeout. Nothing under test speaks
-// net/http — the client library talks gRPC on its own transport — so
-// these are the members', never the store's; the server side of each is
-// recognisable by etcd's own timeout wrapper.
+// each lives until its idle or read timeout. The store itself never
+// speaks net/http — the client library talks gRPC on its own transport —
+// so these are the members'; the server side of each is recognisable by
+// etcd's own timeout wrapper. The specs that serve a store over HTTP
+// (http_test.go) close their httptest servers at teardown, which waits for
+// every handler and closes the client's idle connections, so a handler
+// that leaked would still be found.
 var peerTraffic = []goleak.Option{
 	goleak.IgnoreAnyFunction("go.etcd.io/etcd/client/pkg/v3/transport.timeoutConn.Read"),
 	goleak.IgnoreAnyFunction("net/http.(*persistConn).readLoop"),

@@ -19,13 +19,13 @@ import (
 	"github.com/lastmodstore/lastmodstore/lastmodhttp"
 )
 
-// The etcd store has lastmodhttp's Backend and its optional listing by
-// time and change stream. It has no WatchFrom (Resumer), so a client
-// that reconnects with Last-Event-ID is told to list again.
+// The etcd store has lastmodhttp's Backend and all its optional methods:
+// listing by time, the change stream, and resuming it (WatchFrom).
 var (
 	_ lastmodhttp.Backend[int]     = (*etcdstore.Store[int])(nil)
 	_ lastmodhttp.SinceLister[int] = (*etcdstore.Store[int])(nil)
 	_ lastmodhttp.Watcher[int]     = (*etcdstore.Store[int])(nil)
+	_ lastmodhttp.Resumer[int]     = (*etcdstore.Store[int])(nil)
 )
 
 // front is an httptest server with a handler mounted at /kv/, closed at
@@ -257,8 +257,9 @@ var _ = Describe("etcdstore behind lastmodhttp", func() {
 			Expect(other.do("DELETE", "a", "", "If-Match", etagOf(a.Revision)).status).To(Equal(http.StatusNoContent))
 			ev = readSSE(body)
 			Expect(ev.event).To(Equal("delete"))
-			Expect(ev.id).To(Equal(strconv.FormatUint(a.Revision, 10)), "a delete carries the removed item's revision")
+			Expect(must(strconv.ParseUint(ev.id, 10, 64))).To(BeNumerically(">", must(s.Get("b")).Revision), "a delete is a change with its own revision")
 			Expect(ev.data).To(ContainSubstring(`"key":"a"`))
+			Expect(ev.data).To(ContainSubstring(`"revision":` + strconv.FormatUint(a.Revision, 10)), "the data is the removed item")
 
 			cancel()
 			Eventually(done).Should(BeClosed(), "the handler returned when the client went away")
@@ -273,12 +274,35 @@ var _ = Describe("etcdstore behind lastmodhttp", func() {
 			Expect(f.do("GET", "k", "").status).To(Equal(http.StatusServiceUnavailable))
 		}, SpecTimeout(time.Minute))
 
-		It("tells a client resuming with Last-Event-ID to list again, having no WatchFrom, then streams live", func(sctx SpecContext) {
+		It("resumes a client reconnecting with Last-Event-ID right after it, through WatchFrom", func(sctx SpecContext) {
+			ctx, cancel := context.WithCancel(sctx)
+			body, _ := open(ctx, s)
+			Expect(f.do("PUT", "a", "1").status).To(Equal(http.StatusCreated))
+			first := readSSE(body)
+			cancel() // the client goes away; the store changes meanwhile
+			Expect(f.do("PUT", "b", "2").status).To(Equal(http.StatusCreated))
+			Expect(f.do("DELETE", "a", "").status).To(Equal(http.StatusNoContent))
+
+			body, _ = open(sctx, s, "Last-Event-ID", first.id)
+			Expect(readSSE(body).event).To(Equal("put"), "b, missed")
+			Expect(readSSE(body).event).To(Equal("delete"), "a, missed")
+			Expect(f.do("PUT", "c", "3").status).To(Equal(http.StatusCreated))
+			ev := readSSE(body)
+			Expect(ev.event).To(Equal("put"))
+			Expect(ev.data).To(ContainSubstring(`"key":"c"`), "then live")
+		}, SpecTimeout(time.Minute))
+
+		It("tells a client whose Last-Event-ID the cluster compacted away to list again, then streams live", func(sctx SpecContext) {
+			Expect(f.do("PUT", "a", "1").status).To(Equal(http.StatusCreated))
+			Expect(f.do("PUT", "a", "2").status).To(Equal(http.StatusOK))
+			rev := must(clientOf(single).Get(sctx, "x")).Header.Revision
+			Expect(clientOf(single).Compact(sctx, rev)).Error().NotTo(HaveOccurred())
 			body, _ := open(sctx, s, "Last-Event-ID", "1")
 			ev := readSSE(body)
 			Expect(ev.event).To(Equal("reset"))
+			Expect(ev.data).To(ContainSubstring(`"oldest":` + strconv.FormatInt(rev-1, 10)))
 			Expect(ev.data).To(ContainSubstring("list the store again"))
-			Expect(f.do("PUT", "a", "1").status).To(Equal(http.StatusCreated))
+			Expect(f.do("PUT", "a", "3").status).To(Equal(http.StatusOK))
 			Expect(readSSE(body).event).To(Equal("put"))
 		}, SpecTimeout(time.Minute))
 	})
