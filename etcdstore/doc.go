@@ -72,6 +72,11 @@
 // compacted that revision away, and with EventEnd like the in-process one
 // (ctx.Err() when ctx is done, store.ErrNotRunning on Shutdown,
 // store.ErrWatchLagging for a watcher more than its buffer behind).
+// WatchFrom resumes from a revision out of etcd's own history: every
+// revision the cluster has not compacted. Each event's Revision is its
+// change's etcd revision, which the events of one transaction (SetMany,
+// Clear) share; a watch never ends between two of them, so WatchFrom the
+// last revision delivered never skips part of one.
 //
 // ModifiedSince, List, Size, All and Keys read the whole prefix, a page of
 // 1000 keys at a time, all at one revision: their cost grows with the
