@@ -308,6 +308,28 @@ func ExampleStore_Watch() {
 	// true context canceled
 }
 
+// A watcher that was cut off resumes after the revision of the last event
+// it received: what it missed comes first, then the live changes.
+func ExampleStore_WatchFrom() {
+	s, stop := exampleStore()
+	defer stop()
+	seen, _ := s.CompareAndSet("a", 1, 0)
+	_ = s.Set("b", 2) // missed
+	_ = s.Delete("a") // missed
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, _ := s.WatchFrom(ctx, seen.Revision)
+	_ = s.Set("c", 3)
+	for range 3 {
+		ev := <-events
+		fmt.Println(ev.Kind == store.EventPut, ev.Key, ev.Revision > seen.Revision)
+	}
+	// Output:
+	// true b true
+	// false a true
+	// true c true
+}
+
 func ExampleStore_Stats() {
 	s, stop := exampleStore()
 	defer stop()

@@ -259,7 +259,7 @@ var _ = Describe("etcdstore behind lastmodhttp", func() {
 			Expect(ev.event).To(Equal("delete"))
 			Expect(must(strconv.ParseUint(ev.id, 10, 64))).To(BeNumerically(">", must(s.Get("b")).Revision), "a delete is a change with its own revision")
 			Expect(ev.data).To(ContainSubstring(`"key":"a"`))
-			Expect(ev.data).To(ContainSubstring(`"revision":` + strconv.FormatUint(a.Revision, 10)), "the data is the removed item")
+			Expect(ev.data).To(ContainSubstring(`"revision":`+strconv.FormatUint(a.Revision, 10)), "the data is the removed item")
 
 			cancel()
 			Eventually(done).Should(BeClosed(), "the handler returned when the client went away")
