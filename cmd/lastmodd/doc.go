@@ -5,14 +5,17 @@
 //
 //	lastmodd [-addr 127.0.0.1:8080] [-ttl 0] [-max-size 0] [-eviction reject|oldest]
 //	         [-cleanup-interval 0] [-lock-free-reads] [-snapshot FILE]
-//	         [-max-body 1048576] [-max-key 1024] [-require-precondition]
-//	         [-shutdown-timeout 10s]
+//	         [-history 4096] [-max-body 1048576] [-max-key 1024]
+//	         [-require-precondition] [-shutdown-timeout 10s]
 //
 // The store is served under /kv/: GET /kv/{key}, PUT /kv/{key}, DELETE
 // /kv/{key}, GET /kv/ for the listing or, with Accept: text/event-stream,
 // the change stream. It prints the address it listens on ("lastmodd:
 // listening on http://127.0.0.1:8080"), the real one when -addr asks for
 // port 0.
+//
+// A change stream client that reconnects with Last-Event-ID resumes after
+// it from the latest -history changes the store keeps.
 //
 // With -snapshot, the store is loaded from FILE at start when it exists
 // and saved to it at stop (JSON codec). SIGINT or SIGTERM stop it: the

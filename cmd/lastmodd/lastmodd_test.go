@@ -72,7 +72,7 @@ var _ = Describe("lastmodd", func() {
 
 	It("refuses bad flags before it starts anything", func() {
 		for _, args := range [][]string{
-			{"-eviction", "lru"}, {"-max-body", "0"}, {"-ttl", "soon"}, {"extra"}, {"-ttl", "-1s"},
+			{"-eviction", "lru"}, {"-max-body", "0"}, {"-ttl", "soon"}, {"extra"}, {"-ttl", "-1s"}, {"-history", "-1"},
 		} {
 			Expect(run(context.Background(), args, io.Discard, io.Discard)).NotTo(Succeed(), strings.Join(args, " "))
 		}
@@ -119,17 +119,30 @@ var _ = Describe("lastmodd", func() {
 		Expect(status).To(Equal(412))
 		Expect(h.Get("ETag")).To(Equal(second))
 
+		// A client that reconnects with the id of the last event it
+		// had gets what it missed, then the live changes.
+		openStream := func(headers ...string) (*http.Response, *bufio.Reader) {
+			req, err := http.NewRequestWithContext(ctx, "GET", d.url+"/kv/", nil)
+			Expect(err).NotTo(HaveOccurred())
+			req.Header.Set("Accept", "text/event-stream")
+			for i := 0; i+1 < len(headers); i += 2 {
+				req.Header.Set(headers[i], headers[i+1])
+			}
+			resp, err := client.Do(req)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(resp.StatusCode).To(Equal(200))
+			return resp, bufio.NewReader(resp.Body)
+		}
+		resumed, lines := openStream("Last-Event-ID", strings.Trim(first, `"`))
+		Expect(lines.ReadString('\n')).To(Equal("id: "+strings.Trim(second, `"`)+"\n"), "the change after the one it had")
+		Expect(resumed.Body.Close()).To(Succeed())
+
 		// An open change stream must not hold the shutdown up.
-		req, err := http.NewRequestWithContext(ctx, "GET", d.url+"/kv/", nil)
-		Expect(err).NotTo(HaveOccurred())
-		req.Header.Set("Accept", "text/event-stream")
-		stream, err := client.Do(req)
-		Expect(err).NotTo(HaveOccurred())
+		stream, _ := openStream()
 		defer stream.Body.Close()
-		Expect(stream.StatusCode).To(Equal(200))
 
 		Expect(d.stop()).To(Succeed(), "lastmodd exits 0 at SIGTERM")
-		_, err = io.ReadAll(stream.Body)
+		_, err := io.ReadAll(stream.Body)
 		Expect(err).NotTo(HaveOccurred(), "the stream ended cleanly")
 		info, err := os.Stat(snap)
 		Expect(err).NotTo(HaveOccurred(), "the snapshot was written")

@@ -33,6 +33,7 @@ type config struct {
 	snapshot        string
 	maxBody         int64
 	maxKey          int
+	history         int
 	requirePrecond  bool
 	shutdownTimeout time.Duration
 }
@@ -52,6 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&c.store.CleanupInterval, "cleanup-interval", 0, "how often expired items are swept away (0: never)")
 	fs.BoolVar(&c.store.LockFreeReads, "lock-free-reads", false, "serve GETs from the lock-free read index")
 	fs.StringVar(&c.snapshot, "snapshot", "", "snapshot file loaded at start when it exists and saved at stop")
+	fs.IntVar(&c.history, "history", 4096, "changes kept for change streams to resume from (Last-Event-ID)")
 	fs.Int64Var(&c.maxBody, "max-body", lastmodhttp.DefaultMaxBodyBytes, "largest PUT body in bytes")
 	fs.IntVar(&c.maxKey, "max-key", lastmodhttp.DefaultMaxKeyBytes, "longest key in bytes")
 	fs.BoolVar(&c.requirePrecond, "require-precondition", false, "refuse PUT and DELETE without a precondition (428)")
@@ -73,6 +75,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if c.maxBody <= 0 || c.maxKey <= 0 || c.shutdownTimeout <= 0 {
 		return c, errors.New("-max-body, -max-key and -shutdown-timeout must be positive")
 	}
+	if c.history < 0 {
+		return c, errors.New("-history must not be negative")
+	}
 	return c, nil
 }
 
@@ -88,7 +93,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	// the address is printed still stops lastmodd gracefully.
 	stop, cancel := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	s, err := store.New[string, json.RawMessage](c.store, store.WithCodec[string, json.RawMessage](store.JSONCodec{}))
+	s, err := store.New[string, json.RawMessage](c.store,
+		store.WithCodec[string, json.RawMessage](store.JSONCodec{}),
+		store.WithHistory[string, json.RawMessage](c.history))
 	if err != nil {
 		return err
 	}
