@@ -10,6 +10,7 @@ import (
 
 	"github.com/lastmodstore/lastmodstore/actor"
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/settings"
 	"github.com/lastmodstore/lastmodstore/internal/stripe"
 	"github.com/lastmodstore/lastmodstore/messages"
 	"github.com/lastmodstore/lastmodstore/supervisor"
@@ -27,7 +28,7 @@ type Item[V any] = messages.Item[V]
 // they are still there.
 type Store[K comparable, V any] struct {
 	cfg      Config
-	opts     Settings[K, V]
+	opts     settings.Settings[K, V]
 	owner    *actor.Owner[K, V]
 	checkKey bool // K can hold values that are not valid keys (hashkey.NeedsCheck)
 
@@ -86,13 +87,13 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 	if err != nil {
 		return nil, err
 	}
-	settings, err := Resolve(opts...)
+	resolved, err := settings.Resolve(opts...)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store[K, V]{
 		cfg:      cfg,
-		opts:     settings,
+		opts:     resolved,
 		checkKey: hashkey.NeedsCheck(reflect.TypeFor[K]()),
 	}
 	s.owner = actor.NewOwner[K, V](actor.Config{
@@ -100,7 +101,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		EvictOldest: cfg.Eviction == EvictOldest,
 		Notify:      s.opts.OnEvict != nil,
 		Lagging:     ErrWatchLagging,
-		History:     settings.History,
+		History:     resolved.History,
 		Compacted:   func(oldest uint64) error { return &CompactedError{Oldest: oldest} },
 		ReadIndex:   cfg.LockFreeReads,
 		TouchOnGet:  cfg.TouchOnGet,
@@ -317,7 +318,7 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 				_, err := s.ask(ctx, r, &reply, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
 				return args.Events, err
 			}
-			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, Reason(ev.Kind)) }
+			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, ev.Kind) }
 			c.OnPanic = func(any) { s.callbackPanics.Add(1) }
 		}
 		// The stop timeout is for a blocked callback: without one a
