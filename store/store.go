@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/actor"
+	"github.com/lastmodstore/lastmodstore/internal/gate"
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
 	"github.com/lastmodstore/lastmodstore/internal/settings"
 	"github.com/lastmodstore/lastmodstore/internal/stripe"
@@ -48,7 +49,7 @@ type Store[K comparable, V any] struct {
 // run is one Start-to-stop life of a store: its mailbox and admission gate,
 // and the signals that end it.
 type run[K comparable, V any] struct {
-	gate     gate
+	gate     gate.Gate
 	mailbox  chan messages.Request[K, V]
 	stop     chan struct{} // closed to ask for a graceful stop
 	stopOnce atomic.Bool
@@ -136,7 +137,7 @@ func (s *Store[K, V]) Start(ctx context.Context) error {
 		if old == nil {
 			continue
 		}
-		if !old.gate.closed() {
+		if !old.gate.Closed() {
 			r.stopTicker()
 			return ErrAlreadyRunning
 		}
@@ -150,7 +151,7 @@ func (s *Store[K, V]) Start(ctx context.Context) error {
 // newRun prepares a run, complete before anyone can see it.
 func (s *Store[K, V]) newRun() *run[K, V] {
 	r := &run[K, V]{
-		gate:     newGate(),
+		gate:     gate.New(),
 		mailbox:  make(chan messages.Request[K, V], s.cfg.MailboxSize),
 		stop:     make(chan struct{}),
 		finished: make(chan struct{}),
@@ -179,7 +180,7 @@ func (s *Store[K, V]) IsRunning() bool {
 		return false
 	}
 	r := s.current.Load()
-	return r != nil && !r.gate.closed()
+	return r != nil && !r.gate.Closed()
 }
 
 // Shutdown stops the store gracefully and blocks until it has stopped: new
@@ -255,9 +256,9 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 	case err = <-failed:
 		received = true
 	}
-	r.gate.close()
+	r.gate.Close()
 	select {
-	case <-r.gate.drained:
+	case <-r.gate.Drained():
 		if !received {
 			cancel() // the supervisor stops the owner, which serves what was sent, then the cleaners
 		}
@@ -352,15 +353,15 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 // mailbox). reply is the actor's own channel; a late answer may still land
 // in it after giving up, so the actor then takes a fresh one.
 func (s *Store[K, V]) ask(ctx context.Context, r *run[K, V], reply *chan messages.Reply[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
-	if !r.gate.enter() {
+	if !r.gate.Enter() {
 		return messages.Reply[K, V]{}, ErrNotRunning
 	}
 	req.Reply = *reply
 	select {
 	case r.mailbox <- *req:
-		r.gate.leave()
+		r.gate.Leave()
 	case <-ctx.Done():
-		r.gate.leave()
+		r.gate.Leave()
 		return messages.Reply[K, V]{}, ctx.Err()
 	}
 	var rep messages.Reply[K, V]
@@ -390,7 +391,7 @@ func (r *run[K, V]) awaitDrained() {
 		select {
 		case req := <-r.mailbox:
 			answerStopped(req)
-		case <-r.gate.drained:
+		case <-r.gate.Drained():
 			return
 		}
 	}
