@@ -200,7 +200,10 @@ func hammer(s intStore, prefix string, ttl bool, ready chan<- struct{}, acks *at
 // store has stopped.
 func (tr *tree) inFlight(s intStore, round int, ttl bool, stop func()) map[string]int {
 	GinkgoHelper()
-	const callers = 64
+	callers := 64
+	if tr.impl.Slow {
+		callers = 16
+	}
 	ready := make(chan struct{}, callers)
 	out := make(chan load, callers)
 	var acks atomic.Int64
@@ -544,7 +547,7 @@ func (tr *tree) storeSpecs() {
 		It("waits in Start for a stop under way, then starts again", func() {
 			s := tr.newStore(store.Config{MailboxSize: 1})
 			underWay := 0
-			for round := range 10 {
+			for round := range tr.rounds(10) {
 				Expect(s.Start(bg)).To(Succeed())
 				// Callers queue on the one-slot mailbox, so the stop has
 				// work to drain and lasts a while.
@@ -1119,7 +1122,7 @@ func (tr *tree) storeSpecs() {
 				}
 				s := tr.newStore(cfg)
 				all := map[string]int{}
-				for round := range 5 {
+				for round := range tr.rounds(5) {
 					Expect(s.Start(bg)).To(Succeed())
 					expectAll(s, all)
 					acked := tr.inFlight(s, round, ttl, func() { Expect(s.Shutdown()).To(Succeed()) })
@@ -1145,7 +1148,7 @@ func (tr *tree) storeSpecs() {
 				}
 				s := tr.newStore(cfg)
 				all := map[string]int{}
-				for round := range 5 {
+				for round := range tr.rounds(5) {
 					ctx, cancel := context.WithCancel(bg)
 					Expect(s.Start(ctx)).To(Succeed())
 					expectAll(s, all)

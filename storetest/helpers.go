@@ -81,6 +81,15 @@ func (tr *tree) scale(n int) int {
 	return n
 }
 
+// rounds returns n, or 2 for a Slow store: for specs that repeat a
+// scenario that itself makes hundreds of calls.
+func (tr *tree) rounds(n int) int {
+	if tr.impl.Slow {
+		return min(n, 2)
+	}
+	return n
+}
+
 // nilStore returns a nil store of the implementation, skipping the spec
 // if there is none.
 func (tr *tree) nilStore() intStore {
