@@ -8,6 +8,7 @@ import (
 	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/mutexstore"
 	"github.com/lastmodstore/lastmodstore/store"
+	"github.com/lastmodstore/lastmodstore/storetest"
 )
 
 // The suite is a conformance suite: every spec and test of the behaviour
@@ -62,6 +63,29 @@ func openerFor[K comparable, V any](d design) kv.Opener[K, V] {
 	}
 	panic("unknown design " + d.name)
 }
+
+// implementationOf describes design d to package storetest, whose
+// conformance specs every design passes whole: none lacks a feature.
+func implementationOf(d design) storetest.Implementation {
+	open := openerFor[string, int](d)
+	return storetest.Implementation{
+		New: func(cfg store.Config, opts ...store.Option[string, int]) (storetest.Store[int], error) {
+			s, err := open(cfg, opts...)
+			if s == nil {
+				return nil, err
+			}
+			return s, err
+		},
+		Nil: nilStoreOf[string, int](d),
+	}
+}
+
+// kv.Store of string keys and storetest.Store are one method set: each
+// is assignable to the other.
+var (
+	_ storetest.Store[int]  = kv.Store[string, int](nil)
+	_ kv.Store[string, int] = storetest.Store[int](nil)
+)
 
 // nilStoreOf returns a nil *Store of design d, as a kv.Store.
 func nilStoreOf[K comparable, V any](d design) kv.Store[K, V] {
@@ -144,17 +168,6 @@ type operation struct {
 	actorOnly bool
 }
 
-// sharedOps returns the operations both designs have.
-func sharedOps(ops []operation) []operation {
-	var out []operation
-	for _, op := range ops {
-		if !op.actorOnly {
-			out = append(out, op)
-		}
-	}
-	return out
-}
-
 // actorOps returns the operations only the actor design has.
 func actorOps(ops []operation) []operation {
 	var out []operation
@@ -164,12 +177,4 @@ func actorOps(ops []operation) []operation {
 		}
 	}
 	return out
-}
-
-// opsOf returns the operations design d has.
-func opsOf(d design, ops []operation) []operation {
-	if d.actor {
-		return ops
-	}
-	return sharedOps(ops)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/store"
+	"github.com/lastmodstore/lastmodstore/storetest"
 )
 
 // TestMain checks, once every test has run, that no goroutine is left: the
@@ -34,8 +35,9 @@ func TestLastmodstore(t *testing.T) {
 	RunSpecs(t, "lastmodstore")
 }
 
-// The tree of the suite: the specs of the shared behaviour once per design,
-// then the actor design's own. Every spec is leak-checked: what it started
+// The tree of the suite: the specs of the shared behaviour once per design
+// (package storetest's conformance specs, then the suite's own), then the
+// actor design's own. Every spec is leak-checked: what it started
 // is stopped first (atTeardown), then no goroutine may be left that was
 // not there before it began.
 var _ = Describe("lastmodstore", func() {
@@ -55,6 +57,7 @@ var _ = Describe("lastmodstore", func() {
 
 	for _, d := range designs {
 		Describe(d.name, func() {
+			storetest.Specs(implementationOf(d))
 			Describe("Store", func() { storeSpecs(d) })
 			Describe("Beyond the seed", func() { beyondSpecs(d) })
 			Describe("Snapshots", func() { snapshotSpecs(d) })
@@ -106,16 +109,6 @@ func newStore[K comparable, V any](d design, cfg store.Config, opts ...store.Opt
 func running[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.Store[K, V] {
 	GinkgoHelper()
 	s := newStore(d, cfg, opts...)
-	Expect(s.Start(bg)).To(Succeed())
-	return s
-}
-
-// runningFailingShutdown is running for a spec whose Shutdown is meant to
-// fail (ErrStopTimeout): the Shutdown at teardown may return it again.
-func runningFailingShutdown[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.Store[K, V] {
-	GinkgoHelper()
-	s := must(openerFor[K, V](d)(cfg, opts...))
-	atTeardown(func() { _ = s.Shutdown() })
 	Expect(s.Start(bg)).To(Succeed())
 	return s
 }

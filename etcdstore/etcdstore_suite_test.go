@@ -72,9 +72,18 @@ var _ = BeforeSuite(func() {
 	Expect(err).NotTo(HaveOccurred())
 	trio, err = newCluster(3)
 	Expect(err).NotTo(HaveOccurred())
+	conformanceClient, err = single.client()
+	Expect(err).NotTo(HaveOccurred())
+	// A first request, so that the client's connection is up, with its
+	// goroutines, before any spec's leak check takes its baseline.
+	_, err = conformanceClient.Get(bg, "etcdstore-test/warm-up")
+	Expect(err).NotTo(HaveOccurred())
 })
 
 var _ = AfterSuite(func() {
+	if conformanceClient != nil {
+		Expect(conformanceClient.Close()).To(Succeed())
+	}
 	for _, c := range []*cluster{single, trio} {
 		if c != nil {
 			c.close()

@@ -13,6 +13,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/lastmodstore/lastmodstore/internal/gate"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -43,7 +44,7 @@ type counters struct {
 
 // run is one Start-to-stop life of a store.
 type run struct {
-	gate     *gate
+	gate     gate.Gate
 	ctx      context.Context // done when the run stops: ends the watches
 	cancel   context.CancelFunc
 	watcher  clientv3.Watcher // the run's own, closed when it stops
@@ -107,7 +108,7 @@ func (s *Store[V]) Start(ctx context.Context) error {
 		if old == nil {
 			continue
 		}
-		if !old.gate.closed() {
+		if !old.gate.Closed() {
 			s.stop(r)
 			return store.ErrAlreadyRunning
 		}
@@ -125,7 +126,7 @@ func (s *Store[V]) Start(ctx context.Context) error {
 func (s *Store[V]) newRun() *run {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &run{
-		gate:     newGate(),
+		gate:     gate.New(),
 		ctx:      ctx,
 		cancel:   cancel,
 		watcher:  clientv3.NewWatcher(s.cli),
@@ -141,8 +142,8 @@ func (s *Store[V]) stop(r *run) {
 		if detach := r.detach.Load(); detach != nil {
 			(*detach)()
 		}
-		r.gate.close()
-		<-r.gate.drained
+		r.gate.Close()
+		<-r.gate.Drained()
 		r.cancel()
 		r.watches.Wait()
 		// The watcher's goroutines are the client library's, started for
@@ -162,7 +163,7 @@ func (s *Store[V]) IsRunning() bool {
 		return false
 	}
 	r := s.current.Load()
-	return r != nil && !r.gate.closed()
+	return r != nil && !r.gate.Closed()
 }
 
 // Shutdown stops the store and blocks until it has stopped: new calls get
@@ -201,7 +202,7 @@ func (s *Store[V]) enter() (call, error) {
 		return call{}, store.ErrNotRunning
 	}
 	r := s.current.Load()
-	if r == nil || !r.gate.enter() {
+	if r == nil || !r.gate.Enter() {
 		return call{}, store.ErrNotRunning
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), s.cfg.RequestTimeout)
@@ -211,7 +212,7 @@ func (s *Store[V]) enter() (call, error) {
 // done ends the operation.
 func (c call) done() {
 	c.cancel()
-	c.r.gate.leave()
+	c.r.gate.Leave()
 }
 
 // key returns the etcd key of k.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lastmodstore/lastmodstore/internal/deliver"
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/settings"
 	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/messages"
 	"github.com/lastmodstore/lastmodstore/store"
@@ -21,7 +22,7 @@ import (
 // semantics of store.Store's methods of the same name.
 type Store[K comparable, V any] struct {
 	cfg      store.Config
-	opts     store.Settings[K, V]
+	opts     settings.Settings[K, V]
 	checkKey bool // K can hold values that are not valid keys (hashkey.NeedsCheck)
 
 	mu       sync.RWMutex
@@ -67,13 +68,13 @@ func New[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) (*St
 	if err != nil {
 		return nil, err
 	}
-	settings, err := store.Resolve(opts...)
+	resolved, err := settings.Resolve(opts...)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store[K, V]{
 		cfg:      cfg,
-		opts:     settings,
+		opts:     resolved,
 		checkKey: hashkey.NeedsCheck(reflect.TypeFor[K]()),
 		table: table.New[K, V](table.Config{
 			MaxSize:     cfg.MaxSize,
@@ -313,7 +314,7 @@ func (s *Store[K, V]) callback(ev messages.Event[K, V]) {
 			s.restarts.Add(1)
 		}
 	}()
-	s.opts.OnEvict(ev.Key, ev.Item, store.Reason(ev.Kind))
+	s.opts.OnEvict(ev.Key, ev.Item, ev.Kind)
 }
 
 // read runs fn under the read lock if the store is running.

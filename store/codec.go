@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 
+	"github.com/lastmodstore/lastmodstore/internal/settings"
 	"github.com/lastmodstore/lastmodstore/internal/snapshot"
 )
 
@@ -63,7 +64,7 @@ const maxCodecName = 255
 // codec, or one whose Name is empty or longer than 255 bytes, is
 // ErrInvalidConfig.
 func WithCodec[K comparable, V any](c Codec) Option[K, V] {
-	return optionFunc[K, V](func(s *Settings[K, V]) error {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
 		if c == nil {
 			return fmt.Errorf("%w: nil snapshot codec", ErrInvalidConfig)
 		}

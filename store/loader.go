@@ -55,7 +55,7 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 		return item, err
 	}
 	r := s.current.Load()
-	if r == nil || !r.gate.enter() {
+	if r == nil || !r.gate.Enter() {
 		return nil, ErrNotRunning
 	}
 	// A channel of its own, not a pooled one: a parked caller may leave
@@ -64,7 +64,7 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 	reply := make(chan messages.Reply[K, V], 2)
 	args := &messages.Args[K, V]{}
 	r.mailbox <- messages.Request[K, V]{Op: messages.OpGetOrLoad, Key: key, Args: args, Reply: reply}
-	r.gate.leave()
+	r.gate.Leave()
 	rep := <-reply // the owner answers at once: the wait that can be long is below
 	switch rep.Status {
 	case messages.StatusLoad:

@@ -63,12 +63,12 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 	// The hot path, roundTrip written out: going through call and
 	// roundTrip costs a Get about a tenth more (BenchmarkGet).
 	r := s.current.Load()
-	if r == nil || !r.gate.enter() {
+	if r == nil || !r.gate.Enter() {
 		return nil, ErrNotRunning
 	}
 	reply := s.replies.Get().(chan messages.Reply[K, V])
 	r.mailbox <- messages.Request[K, V]{Op: messages.OpGet, Key: key, Reply: reply}
-	r.gate.leave()
+	r.gate.Leave()
 	rep := <-reply
 	s.replies.Put(reply)
 	switch rep.Status {
@@ -89,7 +89,7 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 // cases that wait for the owner.
 func (s *Store[K, V]) readGet(key K) (*Item[V], error) {
 	r := s.current.Load()
-	if r == nil || r.gate.closed() {
+	if r == nil || r.gate.Closed() {
 		return nil, ErrNotRunning
 	}
 	item, stale, ok := s.owner.Read(key)
@@ -183,13 +183,13 @@ func (s *Store[K, V]) call(req *messages.Request[K, V]) (messages.Reply[K, V], e
 // reply channel comes from a pool and has a buffer of one, so the owner
 // never blocks on it and a call allocates nothing.
 func (s *Store[K, V]) roundTrip(r *run[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
-	if !r.gate.enter() {
+	if !r.gate.Enter() {
 		return messages.Reply[K, V]{}, ErrNotRunning
 	}
 	reply := s.replies.Get().(chan messages.Reply[K, V])
 	req.Reply = reply
 	r.mailbox <- *req
-	r.gate.leave()
+	r.gate.Leave()
 	rep := <-reply
 	s.replies.Put(reply)
 	if rep.Status == messages.StatusStopped || rep.Status == messages.StatusPanicked {

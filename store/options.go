@@ -3,63 +3,14 @@ package store
 import (
 	"fmt"
 	"time"
+
+	"github.com/lastmodstore/lastmodstore/internal/settings"
 )
 
 // Option configures what a Config cannot: behaviour given as code, and
-// limits most users never change.
-type Option[K comparable, V any] interface {
-	apply(*Settings[K, V]) error
-}
-
-// Settings are what a list of Options comes to, defaults included. New
-// reads them with Resolve; so does the mutex design (package mutexstore),
-// which takes the same options.
-type Settings[K comparable, V any] struct {
-	// OnEvict is the eviction callback (WithOnEvict); nil means none.
-	OnEvict func(key K, item *Item[V], reason EvictReason)
-	// StopTimeout bounds how long Shutdown waits for a busy callback
-	// (WithStopTimeout); zero means as long as it takes.
-	StopTimeout time.Duration
-	// WatchBuffer is how far a watcher may fall behind (WithWatchBuffer).
-	WatchBuffer int
-	// History is how many of the latest changes WatchFrom can replay
-	// (WithHistory).
-	History int
-	// MaxRestarts restarts of the owner within RestartPeriod are allowed
-	// (WithRestartLimit); zero means the supervisor's default.
-	MaxRestarts   int
-	RestartPeriod time.Duration
-	// Codec encodes the keys and values of snapshots (WithCodec); the
-	// default is GobCodec.
-	Codec Codec
-}
-
-// The defaults of the options.
-const (
-	defaultStopTimeout = 5 * time.Second
-	defaultWatchBuffer = 1024
-	defaultHistory     = 4096
-)
-
-// Resolve applies opts, in order, to the default Settings. It returns an
-// error matching ErrInvalidConfig for an option given a bad value; nil
-// options are skipped.
-func Resolve[K comparable, V any](opts ...Option[K, V]) (Settings[K, V], error) {
-	s := Settings[K, V]{StopTimeout: defaultStopTimeout, WatchBuffer: defaultWatchBuffer, History: defaultHistory, Codec: GobCodec{}}
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o.apply(&s); err != nil {
-			return s, err
-		}
-	}
-	return s, nil
-}
-
-type optionFunc[K comparable, V any] func(*Settings[K, V]) error
-
-func (f optionFunc[K, V]) apply(s *Settings[K, V]) error { return f(s) }
+// limits most users never change. The With functions of this package make
+// them; both designs (this package and mutexstore) take the same options.
+type Option[K comparable, V any] = settings.Option[K, V]
 
 // WithRestartLimit bounds how often the supervisor restarts the owner after
 // a panic: more than max restarts within period stops the store, and Err
@@ -68,7 +19,7 @@ func (f optionFunc[K, V]) apply(s *Settings[K, V]) error { return f(s) }
 // negative max or period is ErrInvalidConfig. A panicking eviction
 // callback never counts: the cleanup actor recovers it itself.
 func WithRestartLimit[K comparable, V any](max int, period time.Duration) Option[K, V] {
-	return optionFunc[K, V](func(s *Settings[K, V]) error {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
 		if max < 0 || period < 0 {
 			return fmt.Errorf("%w: restart limit %d within %v is negative", ErrInvalidConfig, max, period)
 		}
@@ -93,11 +44,11 @@ func WithRestartLimit[K comparable, V any](max int, period time.Duration) Option
 // are dropped (Stats.Dropped). Shutdown waits for running callbacks at most
 // the stop timeout (WithStopTimeout). A nil fn is ErrInvalidConfig.
 func WithOnEvict[K comparable, V any](fn func(key K, item *Item[V], reason EvictReason)) Option[K, V] {
-	return optionFunc[K, V](func(s *Settings[K, V]) error {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
 		if fn == nil {
 			return fmt.Errorf("%w: nil OnEvict callback", ErrInvalidConfig)
 		}
-		s.OnEvict = fn
+		s.OnEvict = func(key K, item *Item[V], kind EventKind) { fn(key, item, reason(kind)) }
 		return nil
 	})
 }
@@ -110,7 +61,7 @@ func WithOnEvict[K comparable, V any](fn func(key K, item *Item[V], reason Evict
 // negative is ErrInvalidConfig. It bounds callbacks only: Shutdown always
 // waits for the owner to answer every call admitted before the stop.
 func WithStopTimeout[K comparable, V any](d time.Duration) Option[K, V] {
-	return optionFunc[K, V](func(s *Settings[K, V]) error {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
 		if d < 0 {
 			return fmt.Errorf("%w: stop timeout %v is negative", ErrInvalidConfig, d)
 		}
@@ -123,7 +74,7 @@ func WithStopTimeout[K comparable, V any](d time.Duration) Option[K, V] {
 // its watch ends with ErrWatchLagging; the default is 1024. It must be
 // positive, or it is ErrInvalidConfig.
 func WithWatchBuffer[K comparable, V any](n int) Option[K, V] {
-	return optionFunc[K, V](func(s *Settings[K, V]) error {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
 		if n <= 0 {
 			return fmt.Errorf("%w: watch buffer %d is not positive", ErrInvalidConfig, n)
 		}
@@ -138,7 +89,7 @@ func WithWatchBuffer[K comparable, V any](n int) Option[K, V] {
 // none: WatchFrom then only goes on from the latest revision. Negative is
 // ErrInvalidConfig. The mutex design has no watches and ignores it.
 func WithHistory[K comparable, V any](n int) Option[K, V] {
-	return optionFunc[K, V](func(s *Settings[K, V]) error {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
 		if n < 0 {
 			return fmt.Errorf("%w: history %d is negative", ErrInvalidConfig, n)
 		}
@@ -147,8 +98,8 @@ func WithHistory[K comparable, V any](n int) Option[K, V] {
 	})
 }
 
-// Reason maps an EventExpire or EventEvict to its EvictReason.
-func Reason(kind EventKind) EvictReason {
+// reason maps an EventExpire or EventEvict to its EvictReason.
+func reason(kind EventKind) EvictReason {
 	if kind == EventEvict {
 		return EvictCapacity
 	}

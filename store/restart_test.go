@@ -156,7 +156,7 @@ func TestOwnerPanicWhileStoppingIsReportedAndEveryCallerAnswered(t *testing.T) {
 	}
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.Shutdown() }()
-	for !r.gate.closed() {
+	for !r.gate.Closed() {
 		runtime.Gosched()
 	}
 	close(hold)
@@ -201,7 +201,10 @@ func TestAskGivesUpWithItsContext(t *testing.T) {
 			t.Fatalf("%s: got %v, want context.Canceled", name, err)
 		}
 	}
-	if r.gate.state.Load() != 0 {
+	r.gate.Close()
+	select {
+	case <-r.gate.Drained():
+	default:
 		t.Fatal("ask left a caller inside the gate")
 	}
 }

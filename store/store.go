@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/actor"
+	"github.com/lastmodstore/lastmodstore/internal/gate"
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/settings"
 	"github.com/lastmodstore/lastmodstore/internal/stripe"
 	"github.com/lastmodstore/lastmodstore/messages"
 	"github.com/lastmodstore/lastmodstore/supervisor"
@@ -27,7 +29,7 @@ type Item[V any] = messages.Item[V]
 // they are still there.
 type Store[K comparable, V any] struct {
 	cfg      Config
-	opts     Settings[K, V]
+	opts     settings.Settings[K, V]
 	owner    *actor.Owner[K, V]
 	checkKey bool // K can hold values that are not valid keys (hashkey.NeedsCheck)
 
@@ -47,7 +49,7 @@ type Store[K comparable, V any] struct {
 // run is one Start-to-stop life of a store: its mailbox and admission gate,
 // and the signals that end it.
 type run[K comparable, V any] struct {
-	gate     gate
+	gate     gate.Gate
 	mailbox  chan messages.Request[K, V]
 	stop     chan struct{} // closed to ask for a graceful stop
 	stopOnce atomic.Bool
@@ -86,13 +88,13 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 	if err != nil {
 		return nil, err
 	}
-	settings, err := Resolve(opts...)
+	resolved, err := settings.Resolve(opts...)
 	if err != nil {
 		return nil, err
 	}
 	s := &Store[K, V]{
 		cfg:      cfg,
-		opts:     settings,
+		opts:     resolved,
 		checkKey: hashkey.NeedsCheck(reflect.TypeFor[K]()),
 	}
 	s.owner = actor.NewOwner[K, V](actor.Config{
@@ -100,7 +102,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		EvictOldest: cfg.Eviction == EvictOldest,
 		Notify:      s.opts.OnEvict != nil,
 		Lagging:     ErrWatchLagging,
-		History:     settings.History,
+		History:     resolved.History,
 		Compacted:   func(oldest uint64) error { return &CompactedError{Oldest: oldest} },
 		ReadIndex:   cfg.LockFreeReads,
 		TouchOnGet:  cfg.TouchOnGet,
@@ -135,7 +137,7 @@ func (s *Store[K, V]) Start(ctx context.Context) error {
 		if old == nil {
 			continue
 		}
-		if !old.gate.closed() {
+		if !old.gate.Closed() {
 			r.stopTicker()
 			return ErrAlreadyRunning
 		}
@@ -149,7 +151,7 @@ func (s *Store[K, V]) Start(ctx context.Context) error {
 // newRun prepares a run, complete before anyone can see it.
 func (s *Store[K, V]) newRun() *run[K, V] {
 	r := &run[K, V]{
-		gate:     newGate(),
+		gate:     gate.New(),
 		mailbox:  make(chan messages.Request[K, V], s.cfg.MailboxSize),
 		stop:     make(chan struct{}),
 		finished: make(chan struct{}),
@@ -178,7 +180,7 @@ func (s *Store[K, V]) IsRunning() bool {
 		return false
 	}
 	r := s.current.Load()
-	return r != nil && !r.gate.closed()
+	return r != nil && !r.gate.Closed()
 }
 
 // Shutdown stops the store gracefully and blocks until it has stopped: new
@@ -254,9 +256,9 @@ func (s *Store[K, V]) serve(ctx context.Context, r *run[K, V]) {
 	case err = <-failed:
 		received = true
 	}
-	r.gate.close()
+	r.gate.Close()
 	select {
-	case <-r.gate.drained:
+	case <-r.gate.Drained():
 		if !received {
 			cancel() // the supervisor stops the owner, which serves what was sent, then the cleaners
 		}
@@ -317,7 +319,7 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 				_, err := s.ask(ctx, r, &reply, &messages.Request[K, V]{Op: messages.OpTakeEvicted, Args: args})
 				return args.Events, err
 			}
-			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, Reason(ev.Kind)) }
+			c.OnEvict = func(ev messages.Event[K, V]) { fn(ev.Key, ev.Item, ev.Kind) }
 			c.OnPanic = func(any) { s.callbackPanics.Add(1) }
 		}
 		// The stop timeout is for a blocked callback: without one a
@@ -351,15 +353,15 @@ func (s *Store[K, V]) actors(r *run[K, V], ticks <-chan time.Time) []supervisor.
 // mailbox). reply is the actor's own channel; a late answer may still land
 // in it after giving up, so the actor then takes a fresh one.
 func (s *Store[K, V]) ask(ctx context.Context, r *run[K, V], reply *chan messages.Reply[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
-	if !r.gate.enter() {
+	if !r.gate.Enter() {
 		return messages.Reply[K, V]{}, ErrNotRunning
 	}
 	req.Reply = *reply
 	select {
 	case r.mailbox <- *req:
-		r.gate.leave()
+		r.gate.Leave()
 	case <-ctx.Done():
-		r.gate.leave()
+		r.gate.Leave()
 		return messages.Reply[K, V]{}, ctx.Err()
 	}
 	var rep messages.Reply[K, V]
@@ -389,7 +391,7 @@ func (r *run[K, V]) awaitDrained() {
 		select {
 		case req := <-r.mailbox:
 			answerStopped(req)
-		case <-r.gate.drained:
+		case <-r.gate.Drained():
 			return
 		}
 	}

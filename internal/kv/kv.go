@@ -11,7 +11,11 @@ import (
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
-// Store is the API shared by store.Store and mutexstore.Store.
+// Store is the API shared by store.Store and mutexstore.Store. With string
+// keys it is the method set of storetest.Store, which the root suite
+// checks at compile time (designs_test.go); it is not an alias of it
+// because storetest imports Ginkgo, which the programs importing kv must
+// not link.
 type Store[K comparable, V any] interface {
 	Start(ctx context.Context) error
 	Shutdown() error

@@ -1,0 +1,45 @@
+package mutexstore_test
+
+import (
+	"testing"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"go.uber.org/goleak"
+
+	"github.com/lastmodstore/lastmodstore/mutexstore"
+	"github.com/lastmodstore/lastmodstore/store"
+	"github.com/lastmodstore/lastmodstore/storetest"
+)
+
+func TestMutexstore(t *testing.T) {
+	RegisterFailHandler(Fail)
+	// The race detector slows everything down several times; a generous
+	// timeout keeps Eventually from failing on a busy machine, while a
+	// real hang still fails.
+	SetDefaultEventuallyTimeout(10 * time.Second)
+	SetDefaultEventuallyPollingInterval(time.Millisecond)
+	RunSpecs(t, "mutexstore")
+}
+
+// The mutex design passes the conformance suite whole. Beyond storetest's
+// own leak check, which tolerates goroutines that end a moment after
+// Shutdown, every spec must leave no goroutine at all once its stores
+// have shut down.
+var _ = Describe("mutexstore", func() {
+	var leaks goleak.Option
+	BeforeEach(func() { leaks = goleak.IgnoreCurrent() })
+	AfterEach(func() { Expect(goleak.Find(leaks)).To(Succeed()) })
+
+	storetest.Specs(storetest.Implementation{
+		New: func(cfg store.Config, opts ...store.Option[string, int]) (storetest.Store[int], error) {
+			s, err := mutexstore.New(cfg, opts...)
+			if s == nil {
+				return nil, err // a nil interface, not an interface holding a nil *Store
+			}
+			return s, err
+		},
+		Nil: (*mutexstore.Store[string, int])(nil),
+	})
+})
