@@ -73,12 +73,10 @@ func ldCall(s ldStore, ctx context.Context, key string, load func(context.Contex
 	return out
 }
 
-// ldMisses waits until n Gets have missed: every GetOrLoad counts its
-// miss before it asks the owner (or takes the lock) to load or to wait, so
-// with the load held, those callers are then parked or about to be.
-func ldMisses(s ldStore, n uint64) {
+// ldWaiting waits until n GetOrLoad callers are parked behind a load.
+func ldWaiting(s ldStore, n int) {
 	GinkgoHelper()
-	Eventually(func() uint64 { return must(s.Stats()).Misses }).Should(BeNumerically(">=", n))
+	Eventually(func() int { return must(s.Stats()).Waiting }).Should(BeNumerically(">=", n))
 }
 
 func ldGet(ch <-chan ldResult) ldResult {
@@ -126,7 +124,7 @@ func loaderSpecs(d design) {
 			for range n - 1 {
 				answers = append(answers, ldCall(s, bg, "k", l.load))
 			}
-			ldMisses(s, n)
+			ldWaiting(s, n-1)
 			release()
 			first := ldGet(answers[0])
 			Expect(first.err).NotTo(HaveOccurred())
@@ -138,6 +136,7 @@ func loaderSpecs(d design) {
 			}
 			Expect(l.calls.Load()).To(BeEquivalentTo(1))
 			Expect(must(s.Stats()).Loads).To(BeEquivalentTo(1))
+			Expect(must(s.Stats()).Waiting).To(BeZero(), "no one waits once the load has ended")
 		})
 
 		It("gives a load's error to every caller waiting for it and stores nothing", func() {
@@ -147,7 +146,7 @@ func loaderSpecs(d design) {
 			loader := ldCall(s, bg, "k", l.load)
 			Eventually(l.started).Should(Receive())
 			waiter := ldCall(s, bg, "k", l.load)
-			ldMisses(s, 2)
+			ldWaiting(s, 1)
 			release()
 			Expect(ldGet(loader).err).To(MatchError(errLdBoom))
 			Expect(ldGet(waiter).err).To(MatchError(errLdBoom))
@@ -173,7 +172,7 @@ func loaderSpecs(d design) {
 			loader := ldCall(s, bg, "k", panicky)
 			Eventually(entered).Should(Receive())
 			waiter := ldCall(s, bg, "k", panicky)
-			ldMisses(s, 2)
+			ldWaiting(s, 1)
 			release()
 			for _, ch := range []<-chan ldResult{loader, waiter} {
 				r := ldGet(ch)
@@ -206,7 +205,7 @@ func loaderSpecs(d design) {
 			defer cancel()
 			leaving := ldCall(s, ctx, "k", l.load)
 			staying := ldCall(s, bg, "k", l.load)
-			ldMisses(s, 3)
+			ldWaiting(s, 2)
 			cancel()
 			Expect(ldGet(leaving).err).To(MatchError(context.Canceled))
 			Consistently(staying, 10*time.Millisecond).ShouldNot(Receive(), "a waiter that stays waits for the load")
@@ -229,7 +228,7 @@ func loaderSpecs(d design) {
 			loader := ldCall(s, bg, "k", l.load)
 			Eventually(l.started).Should(Receive())
 			waiter := ldCall(s, bg, "k", l.load)
-			ldMisses(s, 2)
+			ldWaiting(s, 1)
 			Expect(s.Set("k", 99)).To(Succeed())
 			set := must(s.Get("k"))
 			release()
@@ -261,7 +260,7 @@ func loaderSpecs(d design) {
 			loader := ldCall(s, bg, "k", l.load)
 			Eventually(l.started).Should(Receive())
 			waiters := []<-chan ldResult{ldCall(s, bg, "k", l.load), ldCall(s, bg, "k", l.load)}
-			ldMisses(s, 3)
+			ldWaiting(s, 2)
 			Expect(s.Shutdown()).To(Succeed())
 			for _, w := range waiters {
 				Expect(ldGet(w).err).To(MatchError(store.ErrNotRunning))

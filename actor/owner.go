@@ -291,6 +291,9 @@ func (o *Owner[K, V]) stats() messages.Stats {
 	st.Watchers = len(o.watchers)
 	st.Pending = len(o.pending)
 	st.Loads, st.LoadErrors = o.loads, o.loadErrors
+	for _, ld := range o.loading {
+		st.Waiting += len(ld.waiters)
+	}
 	return st
 }
 

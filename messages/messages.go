@@ -203,4 +203,5 @@ type Stats struct {
 	Dropped     uint64 // eviction notices dropped because too many were pending
 	Loads       uint64 // loads GetOrLoad ran (one per miss, however many callers waited for it)
 	LoadErrors  uint64 // loads that returned an error or panicked
+	Waiting     int    // GetOrLoad callers parked behind a load under way (one whose ctx ended included, until the load ends)
 }

@@ -16,6 +16,7 @@ type flight[V any] struct {
 	item      *store.Item[V]
 	err       error
 	overtaken bool // guarded by the store's mu: the key changed during the load
+	waiters   int  // guarded by the store's mu: the callers parked behind it
 }
 
 // GetOrLoad returns the live item stored under key, loading it on a miss
@@ -54,6 +55,8 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 			f = &flight[V]{done: make(chan struct{})}
 			s.loading[key] = f
 			leader = true
+		} else {
+			f.waiters++
 		}
 	}); err != nil {
 		return nil, err

@@ -646,6 +646,9 @@ func (s *Store[K, V]) Stats() (store.Stats, error) {
 		st = s.table.Stats()
 		st.Pending, st.Dropped = len(s.pending), s.dropped
 		st.Loads, st.LoadErrors = s.loads, s.loadErrors
+		for _, f := range s.loading {
+			st.Waiting += f.waiters
+		}
 	}); err != nil {
 		return store.Stats{}, err
 	}
