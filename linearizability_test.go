@@ -495,7 +495,7 @@ func linRuns() []linParams {
 	return []linParams{
 		{name: "single-key", histories: 10, clients: 8, opsEach: 100, keys: 6},
 		{name: "multi-key", histories: 10, clients: 8, opsEach: 50, keys: 4, multiKey: true},
-		{name: "loads", histories: 10, clients: 8, opsEach: 50, keys: 2, loads: true},
+		{name: "loads", histories: 6, clients: 8, opsEach: 50, keys: 2, loads: true},
 	}
 }
 
