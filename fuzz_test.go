@@ -36,6 +36,17 @@ import (
 // after every change before it, by at most the number of items that have
 // expired meanwhile (fzModel.rev and slack).
 //
+// GetOrLoad runs sequentially here, one caller at a time (concurrent
+// callers are TestLinearizability's): a hit is a Get, touching with
+// TouchOnGet; a miss runs the load once, on the caller's goroutine, and
+// its value is written as Set would write it, with the Config's TTL. The
+// load may itself run one op before it returns, so the model also sees
+// what happens to changes made during a load: a write of the key or a
+// Clear wins over the value loaded, and a restart drops it (ErrNotRunning,
+// not counted in Stats.Loads). Touch and TouchOnGet slide an item's
+// ExpiresAt by the TTL it was written with, from the store's time, and
+// change nothing else.
+//
 // The only freedom the model leaves a store is the order in which SetMany
 // writes its batch ("in no particular order among the batch"): after a
 // SetMany the model reads that order from the store (a List, which only
