@@ -289,9 +289,10 @@ func fzDecode(data []byte) (fzConfig, []fzOp) {
 }
 
 // fzDecodeOp decodes one op. loading is the key of the GetOrLoad whose
-// load runs the op, -1 for an op of the sequence: such an op runs nothing
-// nested, and if it is a GetOrLoad its key is another one (a load that
-// waited for its own key would wait for ever).
+// load runs the op, or -1 for an op of the sequence. Only a GetOrLoad of
+// the sequence has a load that runs an op; one that a load runs is given
+// another key than the one loading (it would wait for its own load for
+// ever).
 func fzDecodeOp(r *fzReader, loading int) fzOp {
 	op := fzOp{kind: fzOpKind(r.next() % int(fzNumOps))}
 	switch op.kind {
