@@ -36,6 +36,17 @@ import (
 // after every change before it, by at most the number of items that have
 // expired meanwhile (fzModel.rev and slack).
 //
+// GetOrLoad runs sequentially here, one caller at a time (concurrent
+// callers are TestLinearizability's): a hit is a Get, touching with
+// TouchOnGet; a miss runs the load once, on the caller's goroutine, and
+// its value is written as Set would write it, with the Config's TTL. The
+// load may itself run one op before it returns, so the model also sees
+// what happens to changes made during a load: a write of the key or a
+// Clear wins over the value loaded, and a restart drops it (ErrNotRunning,
+// not counted in Stats.Loads). Touch and TouchOnGet slide an item's
+// ExpiresAt by the TTL it was written with, from the store's time, and
+// change nothing else.
+//
 // The only freedom the model leaves a store is the order in which SetMany
 // writes its batch ("in no particular order among the batch"): after a
 // SetMany the model reads that order from the store (a List, which only
@@ -61,9 +72,12 @@ import (
 //	byte 0: MaxSize = b % 9
 //	byte 1: bit 0 EvictOldest; bits 1-2 Config.TTL (fzConfigTTLs);
 //	        bit 3 CleanupInterval 1s (else 0: no sweeps);
-//	        bit 4 an eviction callback (WithOnEvict) whose calls are checked
+//	        bit 4 an eviction callback (WithOnEvict) whose calls are checked;
+//	        bit 5 TouchOnGet (the lock-free design must refuse it)
 //	then, up to fzMaxOps times: an op code byte (% fzNumOps) and its
-//	arguments, one byte each, as fzDecode reads them.
+//	arguments, one byte each, as fzDecode reads them. GetOrLoad's last
+//	argument byte, when odd, is followed by one more op, which its load
+//	runs (fzDecodeOp).
 const (
 	fzKeys   = 6  // keys are 0..fzKeys-1
 	fzValues = 8  // values are 0..fzValues-1
@@ -108,6 +122,8 @@ const (
 	fzRestart                         // key: Shutdown, check it is stopped, Start again: the items must survive
 	fzModifiedSince                   // key, time choice (fzSince...), pick; the actor design only
 	fzInvalidKey                      // which (fzInvalid...), key, value: an operation given a NaN key
+	fzGetOrLoad                       // key, value, how (fzLoad...), nested (odd: an op the load runs follows)
+	fzTouch                           // key
 	fzNumOps
 )
 
@@ -115,11 +131,11 @@ const (
 // with ErrInvalidKey, changing nothing. GetMany and SetMany get it beside
 // a valid key.
 var fzInvalidOps = [...]string{"Set", "SetWithTTL", "Get", "Delete", "CompareAndSet",
-	"SetIfUnmodifiedSince", "GetMany", "SetMany"}
+	"SetIfUnmodifiedSince", "GetMany", "SetMany", "GetOrLoad", "Touch"}
 
 var fzOpNames = [fzNumOps]string{"Set", "SetWithTTL", "Get", "Delete", "Size", "List", "Clear",
 	"CompareAndSet", "SetIfUnmodifiedSince", "GetMany", "SetMany", "Advance", "AdvanceToExpiry",
-	"Stats", "Restart", "ModifiedSince", "InvalidKey"}
+	"Stats", "Restart", "ModifiedSince", "InvalidKey", "GetOrLoad", "Touch"}
 
 // The revisions CompareAndSet is given, from the model's view of the key.
 const (
@@ -130,6 +146,22 @@ const (
 	fzRevOther          // the revision of another item, or of the latest write
 	fzNumRevChoices
 )
+
+// How GetOrLoad is called, and what its load does after the op nested in
+// it (if any).
+const (
+	fzLoadValue     = iota // load returns the value
+	fzLoadError            // load returns errFzLoad
+	fzLoadPanic            // load panics: ErrLoadPanicked
+	fzLoadNil              // a nil load: ErrNilArgument
+	fzLoadCancelled        // a ctx already cancelled: its error, before anything else
+	fzNumLoadHows
+)
+
+var fzLoadHows = [fzNumLoadHows]string{"value", "error", "panic", "nil load", "cancelled ctx"}
+
+// errFzLoad is what a failing load returns.
+var errFzLoad = errors.New("fuzz: load failed")
 
 // The times SetIfUnmodifiedSince and ModifiedSince are given.
 const (
@@ -148,6 +180,7 @@ type fzConfig struct {
 	ttl         time.Duration
 	cleanup     time.Duration
 	onEvict     bool
+	touchOnGet  bool
 }
 
 func (c fzConfig) String() string {
@@ -155,8 +188,8 @@ func (c fzConfig) String() string {
 	if c.evictOldest {
 		policy = "EvictOldest"
 	}
-	return fmt.Sprintf("MaxSize %d, %s, TTL %v, CleanupInterval %v, OnEvict %v",
-		c.maxSize, policy, c.ttl, c.cleanup, c.onEvict)
+	return fmt.Sprintf("MaxSize %d, %s, TTL %v, CleanupInterval %v, OnEvict %v, TouchOnGet %v",
+		c.maxSize, policy, c.ttl, c.cleanup, c.onEvict, c.touchOnGet)
 }
 
 type fzOp struct {
@@ -165,10 +198,11 @@ type fzOp struct {
 	value  int
 	ttl    time.Duration // SetWithTTL
 	d      time.Duration // Advance; AdvanceToExpiry's offset
-	choice int           // CompareAndSet's revision, SetIfUnmodifiedSince's time
+	choice int           // CompareAndSet's revision, SetIfUnmodifiedSince's time, GetOrLoad's how
 	pick   int           // SetIfUnmodifiedSince: which seen LastModified
 	keys   []int         // GetMany
 	batch  map[int]int   // SetMany
+	nested *fzOp         // GetOrLoad: an op its load runs before it returns
 }
 
 func (op fzOp) String() string {
@@ -178,8 +212,14 @@ func (op fzOp) String() string {
 		return fmt.Sprintf("%s(%d, %d)", name, op.key, op.value)
 	case fzSetWithTTL:
 		return fmt.Sprintf("%s(%d, %d, %v)", name, op.key, op.value, op.ttl)
-	case fzGet, fzDelete:
+	case fzGet, fzDelete, fzTouch:
 		return fmt.Sprintf("%s(%d)", name, op.key)
+	case fzGetOrLoad:
+		load := fmt.Sprintf("%s(%d, load %s %d)", name, op.key, fzLoadHows[op.choice], op.value)
+		if op.nested != nil {
+			load += fmt.Sprintf(", the load runs %v", *op.nested)
+		}
+		return load
 	case fzGetMany:
 		if op.keys == nil {
 			return name + "(nil)"
@@ -236,50 +276,70 @@ func fzDecode(data []byte) (fzConfig, []fzOp) {
 		evictOldest: b1&1 != 0,
 		ttl:         fzConfigTTLs[(b1>>1)&3],
 		onEvict:     b1&16 != 0,
+		touchOnGet:  b1&32 != 0,
 	}
 	if b1&8 != 0 {
 		cfg.cleanup = time.Second
 	}
 	var ops []fzOp
 	for r.more() && len(ops) < fzMaxOps {
-		op := fzOp{kind: fzOpKind(r.next() % int(fzNumOps))}
-		switch op.kind {
-		case fzSet:
-			op.key, op.value = r.key(), r.value()
-		case fzSetWithTTL:
-			op.key, op.value, op.ttl = r.key(), r.value(), fzTTLs[r.next()%len(fzTTLs)]
-		case fzGet, fzDelete, fzRestart:
-			op.key = r.key()
-		case fzCompareAndSet:
-			op.key, op.value, op.choice = r.key(), r.value(), r.next()%fzNumRevChoices
-		case fzSetIfUnmod:
-			op.key, op.value, op.choice, op.pick = r.key(), r.value(), r.next()%fzNumSinceChoices, r.next()
-		case fzModifiedSince:
-			op.key, op.choice, op.pick = r.key(), r.next()%fzNumSinceChoices, r.next()
-		case fzGetMany:
-			n := r.next()
-			if n < 128 {
-				op.keys = []int{} // else nil when n%5 == 0
-			}
-			for range n % 5 {
-				op.keys = append(op.keys, r.key())
-			}
-		case fzSetMany:
-			op.batch = map[int]int{}
-			for range r.next() % 5 {
-				k := r.key()
-				op.batch[k] = r.value()
-			}
-		case fzAdvance:
-			op.d = fzAdvances[r.next()%len(fzAdvances)]
-		case fzAdvanceToExpiry:
-			op.key, op.d = r.key(), fzExpiryOffsets[r.next()%len(fzExpiryOffsets)]
-		case fzInvalidKey:
-			op.choice, op.key, op.value = r.next()%len(fzInvalidOps), r.key(), r.value()
-		}
-		ops = append(ops, op)
+		ops = append(ops, fzDecodeOp(r, -1))
 	}
 	return cfg, ops
+}
+
+// fzDecodeOp decodes one op. loading is the key of the GetOrLoad whose
+// load runs the op, or -1 for an op of the sequence. Only a GetOrLoad of
+// the sequence has a load that runs an op; one that a load runs is given
+// another key than the one loading (it would wait for its own load for
+// ever).
+func fzDecodeOp(r *fzReader, loading int) fzOp {
+	op := fzOp{kind: fzOpKind(r.next() % int(fzNumOps))}
+	switch op.kind {
+	case fzSet:
+		op.key, op.value = r.key(), r.value()
+	case fzSetWithTTL:
+		op.key, op.value, op.ttl = r.key(), r.value(), fzTTLs[r.next()%len(fzTTLs)]
+	case fzGet, fzDelete, fzRestart, fzTouch:
+		op.key = r.key()
+	case fzCompareAndSet:
+		op.key, op.value, op.choice = r.key(), r.value(), r.next()%fzNumRevChoices
+	case fzSetIfUnmod:
+		op.key, op.value, op.choice, op.pick = r.key(), r.value(), r.next()%fzNumSinceChoices, r.next()
+	case fzModifiedSince:
+		op.key, op.choice, op.pick = r.key(), r.next()%fzNumSinceChoices, r.next()
+	case fzGetMany:
+		n := r.next()
+		if n < 128 {
+			op.keys = []int{} // else nil when n%5 == 0
+		}
+		for range n % 5 {
+			op.keys = append(op.keys, r.key())
+		}
+	case fzSetMany:
+		op.batch = map[int]int{}
+		for range r.next() % 5 {
+			k := r.key()
+			op.batch[k] = r.value()
+		}
+	case fzAdvance:
+		op.d = fzAdvances[r.next()%len(fzAdvances)]
+	case fzAdvanceToExpiry:
+		op.key, op.d = r.key(), fzExpiryOffsets[r.next()%len(fzExpiryOffsets)]
+	case fzInvalidKey:
+		op.choice, op.key, op.value = r.next()%len(fzInvalidOps), r.key(), r.value()
+	case fzGetOrLoad:
+		op.key, op.value, op.choice = r.key(), r.value(), r.next()%fzNumLoadHows
+		nested := r.next()%2 == 1
+		switch {
+		case loading < 0 && nested:
+			inner := fzDecodeOp(r, op.key)
+			op.nested = &inner
+		case op.key == loading:
+			op.key = (op.key + 1) % fzKeys
+		}
+	}
+	return op
 }
 
 // fzEnc builds a fuzz input: the two config bytes, then the ops' bytes.
@@ -301,6 +361,7 @@ const (
 	fzCfgTTL3s    byte = 2 << 1
 	fzCleanup     byte = 1 << 3
 	fzOnEvict     byte = 1 << 4
+	fzTouchOnGet  byte = 1 << 5
 )
 
 // Indexes into fzTTLs and fzAdvances, for the seeds.
@@ -318,7 +379,8 @@ type fzItem struct {
 	value int
 	lm    time.Time
 	rev   uint64
-	exp   time.Time // zero: never
+	exp   time.Time     // zero: never
+	ttl   time.Duration // what it was written with, which Touch slides exp by
 }
 
 func (it fzItem) String() string {
@@ -377,12 +439,27 @@ type fzModel struct {
 
 	// What the checks of Stats and the eviction callbacks need.
 	hits, misses, deletes uint64
+	loads, loadErrors     uint64
 	evicted               []fzRemoval          // capacity evictions, in order
 	expired               map[uint64]fzRemoval // every item seen expired, by revision
+
+	// The loads under way, innermost last (a load runs at most one op,
+	// which may be a GetOrLoad of another key).
+	loading []*fzLoad
 
 	// What the choices of CompareAndSet and SetIfUnmodifiedSince pick from.
 	revs map[int][]uint64 // each key's revisions, oldest first
 	lms  []time.Time      // every LastModified, in order
+}
+
+// fzLoad is a GetOrLoad's load under way.
+type fzLoad struct {
+	key int
+	// overtaken: the key was written, or the store cleared, during the
+	// load, so the value loaded is not stored; stopped: the store was
+	// shut down during it, so nothing the load returns is stored or
+	// counted.
+	overtaken, stopped bool
 }
 
 func newFzModel(cfg fzConfig, start time.Time) *fzModel {
@@ -442,7 +519,12 @@ func (m *fzModel) write(k, v int, ttl time.Duration) fzItem {
 	m.last = lm
 	it := fzItem{value: v, lm: lm, rev: m.rev}
 	if ttl > 0 {
-		it.exp = lm.Add(ttl)
+		it.exp, it.ttl = lm.Add(ttl), ttl
+	}
+	for _, ld := range m.loading {
+		if ld.key == k {
+			ld.overtaken = true
+		}
 	}
 	m.drop(k)
 	m.items[k] = it
@@ -501,13 +583,71 @@ func (m *fzModel) set(k, v int, ttl time.Duration) fzWant {
 
 func (m *fzModel) get(k int) fzWant {
 	m.purge()
-	it, ok := m.items[k]
-	if !ok {
+	if _, ok := m.items[k]; !ok {
 		m.misses++
 		return fzWant{err: store.ErrNotFound}
 	}
 	m.hits++
+	return fzWant{item: m.touched(k)}
+}
+
+// touched returns k's live item, touched first if TouchOnGet.
+func (m *fzModel) touched(k int) fzItem {
+	if m.cfg.touchOnGet {
+		return m.touch(k).item
+	}
+	return m.items[k]
+}
+
+// touch slides the expiry of k's live item to now plus the TTL it was
+// written with; an item that never expires, or whose expiry would not move
+// forward (the clock stood still), stays as it is.
+func (m *fzModel) touch(k int) fzWant {
+	m.purge()
+	it, ok := m.items[k]
+	if !ok {
+		return fzWant{err: store.ErrNotFound}
+	}
+	if it.ttl > 0 {
+		if exp := m.now().Add(it.ttl); exp.After(it.exp) {
+			it.exp = exp
+			m.items[k] = it
+		}
+	}
 	return fzWant{item: it}
+}
+
+// beginLoad starts the load of k, which must have missed.
+func (m *fzModel) beginLoad(k int) {
+	m.loading = append(m.loading, &fzLoad{key: k})
+}
+
+// endLoad ends the innermost load, whose load returned v or failed with
+// lerr, and returns GetOrLoad's answer: lerr; ErrNotRunning after a
+// restart; the item stored now if the key changed meanwhile; else the
+// write of v with the Config's TTL, as Set would make it.
+func (m *fzModel) endLoad(v int, lerr error) fzWant {
+	ld := m.loading[len(m.loading)-1]
+	m.loading = m.loading[:len(m.loading)-1]
+	m.purge()
+	switch {
+	case ld.stopped && lerr != nil:
+		return fzWant{err: lerr}
+	case ld.stopped:
+		return fzWant{err: store.ErrNotRunning}
+	}
+	m.loads++
+	switch {
+	case lerr != nil:
+		m.loadErrors++
+		return fzWant{err: lerr}
+	case ld.overtaken:
+		if it, ok := m.items[ld.key]; ok {
+			return fzWant{item: it}
+		}
+		return fzWant{err: store.ErrNotFound}
+	}
+	return m.set(ld.key, v, m.cfg.ttl)
 }
 
 func (m *fzModel) del(k int) fzWant {
@@ -534,6 +674,9 @@ func (m *fzModel) list() map[int]fzItem {
 func (m *fzModel) clear() {
 	m.purge()
 	m.items, m.order = map[int]fzItem{}, nil
+	for _, ld := range m.loading {
+		ld.overtaken = true
+	}
 	// The expired items the store still held go with the clear's one
 	// revision, but it may have removed some before: slack stays, a bound
 	// looser than it need be until the next write pins it.
@@ -617,8 +760,8 @@ func (m *fzModel) getMany(keys []int) map[int]fzItem {
 	m.purge()
 	out := map[int]fzItem{}
 	for _, k := range keys {
-		if it, ok := m.items[k]; ok {
-			out[k] = it
+		if _, ok := m.items[k]; ok {
+			out[k] = m.touched(k)
 			m.hits++
 		} else {
 			m.misses++
@@ -805,11 +948,11 @@ func (h *fzHarness) checkStats(what string) {
 	h.checkErr(what, err, nil)
 	m := h.m
 	if st.Writes != m.writes || st.Deletes != m.deletes || st.Evictions != uint64(len(m.evicted)) ||
-		st.Hits != m.hits || st.Misses != m.misses {
-		h.fatalf("%s: writes %d, deletes %d, evictions %d, hits %d, misses %d; "+
-			"want writes %d, deletes %d, evictions %d, hits %d, misses %d", what,
-			st.Writes, st.Deletes, st.Evictions, st.Hits, st.Misses,
-			m.writes, m.deletes, len(m.evicted), m.hits, m.misses)
+		st.Hits != m.hits || st.Misses != m.misses || st.Loads != m.loads || st.LoadErrors != m.loadErrors {
+		h.fatalf("%s: writes %d, deletes %d, evictions %d, hits %d, misses %d, loads %d, load errors %d; "+
+			"want writes %d, deletes %d, evictions %d, hits %d, misses %d, loads %d, load errors %d", what,
+			st.Writes, st.Deletes, st.Evictions, st.Hits, st.Misses, st.Loads, st.LoadErrors,
+			m.writes, m.deletes, len(m.evicted), m.hits, m.misses, m.loads, m.loadErrors)
 	}
 	// When expired items are removed is the store's business; how many
 	// can have been is not.
@@ -939,13 +1082,106 @@ func (h *fzHarness) step(op fzOp) {
 		if !s.IsRunning() {
 			h.fatalf("%s: not running after Start", what)
 		}
+		for _, ld := range m.loading {
+			ld.stopped = true
+		}
 	case fzInvalidKey:
 		h.checkErr(what, h.invalidKey(op), store.ErrInvalidKey)
+	case fzGetOrLoad:
+		h.getOrLoad(what, op)
+	case fzTouch:
+		item, err := h.loader().Touch(float64(op.key))
+		want := m.touch(op.key)
+		h.checkErr(what, err, want.err)
+		if want.err == nil {
+			h.checkItem(what, item, want.item)
+		} else if item != nil {
+			h.fatalf("%s: an item with the error", what)
+		}
 	}
 	if len(m.wrong) > 0 {
 		h.fatalf("%s: %s", what, strings.Join(m.wrong, "; "))
 	}
 	h.checkAll("after " + what)
+}
+
+// loader returns the store as kv.Loading, which both designs are.
+func (h *fzHarness) loader() kv.Loading[float64, int] {
+	return h.s.(kv.Loading[float64, int])
+}
+
+// noLoad is a load that must not run.
+func (h *fzHarness) noLoad(what string) func(context.Context, float64) (int, error) {
+	return func(context.Context, float64) (int, error) {
+		h.fatalf("%s: the load ran", what)
+		return 0, nil
+	}
+}
+
+// getOrLoad runs op, a GetOrLoad, and checks its answer: a hit is a Get's;
+// on a miss the load must run once, run op.nested (whose changes the
+// model sees happen during the load), and end as op.choice says.
+func (h *fzHarness) getOrLoad(what string, op fzOp) {
+	h.t.Helper()
+	s, m, key := h.loader(), h.m, float64(op.key)
+	ctx := context.Background()
+	switch op.choice {
+	case fzLoadNil:
+		item, err := s.GetOrLoad(ctx, key, nil)
+		h.checkErr(what, err, store.ErrNilArgument)
+		if item != nil {
+			h.fatalf("%s: an item with the error", what)
+		}
+		return
+	case fzLoadCancelled:
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		item, err := s.GetOrLoad(cctx, key, h.noLoad(what))
+		h.checkErr(what, err, context.Canceled)
+		if item != nil {
+			h.fatalf("%s: an item with the error", what)
+		}
+		return
+	}
+	want := m.get(op.key) // the Get that GetOrLoad begins with, and counts
+	loads := 0
+	load := func(_ context.Context, k float64) (int, error) {
+		loads++
+		if k != key || want.err == nil || loads > 1 {
+			h.fatalf("%s: load(%v) called, call %d, the key's item %v", what, k, loads, want.item)
+		}
+		m.beginLoad(op.key)
+		if op.nested != nil {
+			h.step(*op.nested)
+		}
+		switch op.choice {
+		case fzLoadError:
+			return 0, errFzLoad
+		case fzLoadPanic:
+			panic("fuzz: load panics")
+		}
+		return op.value, nil
+	}
+	item, err := s.GetOrLoad(ctx, key, load)
+	if want.err != nil {
+		if loads != 1 {
+			h.fatalf("%s: a miss, and the load ran %d times, want once", what, loads)
+		}
+		var lerr error
+		switch op.choice {
+		case fzLoadError:
+			lerr = errFzLoad
+		case fzLoadPanic:
+			lerr = store.ErrLoadPanicked
+		}
+		want = m.endLoad(op.value, lerr)
+	}
+	h.checkErr(what, err, want.err)
+	if want.err == nil {
+		h.checkItem(what, item, want.item)
+	} else if item != nil {
+		h.fatalf("%s: an item with the error", what)
+	}
 }
 
 // storedRevision returns the revision of the store's item for k, for the
@@ -978,8 +1214,12 @@ func (h *fzHarness) invalidKey(op fzOp) error {
 		return errOf(s.SetIfUnmodifiedSince(nan, op.value, time.Now()))
 	case "GetMany":
 		return errOf(s.GetMany([]float64{k, nan}))
-	default: // SetMany
+	case "SetMany":
 		return s.SetMany(map[float64]int{k: op.value, nan: op.value})
+	case "GetOrLoad":
+		return errOf(h.loader().GetOrLoad(context.Background(), nan, h.noLoad("GetOrLoad(NaN)")))
+	default: // Touch
+		return errOf(h.loader().Touch(nan))
 	}
 }
 
@@ -1091,9 +1331,16 @@ func fzRunDesign(t *testing.T, d design, cfg fzConfig, ops []fzOp) {
 				h.calls = append(h.calls, fzCall{int(k), item, reason})
 			}))
 		}
-		scfg := store.Config{MaxSize: cfg.maxSize, TTL: cfg.ttl, CleanupInterval: cfg.cleanup}
+		scfg := store.Config{MaxSize: cfg.maxSize, TTL: cfg.ttl, CleanupInterval: cfg.cleanup, TouchOnGet: cfg.touchOnGet}
 		if cfg.evictOldest {
 			scfg.Eviction = store.EvictOldest
+		}
+		if cfg.touchOnGet && d.lockFree {
+			// A lock-free Get cannot write, so cannot touch.
+			if _, err := openerFor[float64, int](d)(scfg, opts...); !errors.Is(err, store.ErrInvalidConfig) {
+				t.Fatalf("%s: New with TouchOnGet: error %v, want %v", d.name, err, store.ErrInvalidConfig)
+			}
+			return
 		}
 		h.s = startInBubble(t, d, scfg, opts...)
 		h.m = newFzModel(cfg, time.Now().Round(0))
@@ -1213,6 +1460,49 @@ func FuzzDifferential(f *testing.F) {
 			o(fzSet, 1, 1), o(fzSet, 2, 2), o(fzInvalidKey, 0, 1, 1), o(fzInvalidKey, 1, 1, 1), o(fzInvalidKey, 2, 1, 1),
 			o(fzInvalidKey, 3, 2, 1), o(fzInvalidKey, 4, 2, 1), o(fzInvalidKey, 5, 2, 1), o(fzInvalidKey, 6, 1, 1),
 			o(fzInvalidKey, 7, 3, 1), o(fzInvalidKey, 0, 0, 0), o(fzSize), o(fzList), o(fzStats)),
+		// GetOrLoad: a miss loads (a write with the Config's TTL), a hit
+		// does not; a failing or panicking load, a nil load and a done ctx
+		// store nothing; an expired item is loaded again.
+		fzEnc(0, fzCfgTTL1s|fzOnEvict,
+			o(fzGetOrLoad, 1, 1, fzLoadValue, 0), o(fzGetOrLoad, 1, 2, fzLoadValue, 0), o(fzGetOrLoad, 2, 2, fzLoadError, 0),
+			o(fzGetOrLoad, 2, 2, fzLoadPanic, 0), o(fzGetOrLoad, 2, 2, fzLoadNil, 0), o(fzGetOrLoad, 2, 2, fzLoadCancelled, 0),
+			o(fzGet, 2), o(fzStats), o(fzAdvance, fzD1s), o(fzGetOrLoad, 1, 3, fzLoadValue, 0), o(fzList), o(fzStats)),
+		// A load that changes the store: a write of its key or a Clear
+		// wins over the value loaded; other keys' writes do not; a restart
+		// drops it; a nested GetOrLoad of another key loads too.
+		fzEnc(0, 0,
+			o(fzGetOrLoad, 1, 1, fzLoadValue, 1, byte(fzSet), 1, 5), o(fzGetOrLoad, 2, 2, fzLoadValue, 1, byte(fzClear)),
+			o(fzGetOrLoad, 2, 2, fzLoadValue, 1, byte(fzSet), 3, 3), o(fzGetOrLoad, 4, 4, fzLoadError, 1, byte(fzSet), 4, 6),
+			o(fzGetOrLoad, 5, 5, fzLoadValue, 1, byte(fzRestart), 0), o(fzGet, 5),
+			o(fzGetOrLoad, 0, 1, fzLoadPanic, 1, byte(fzRestart), 0),
+			o(fzGetOrLoad, 0, 7, fzLoadValue, 1, byte(fzGetOrLoad), 0, 6, fzLoadValue, 0),
+			o(fzGetOrLoad, 5, 5, fzLoadValue, 1, byte(fzSetMany), 2, 5, 1, 3, 1), o(fzList), o(fzStats)),
+		// A loaded value that no longer fits (RejectWhenFull), or that
+		// evicts (EvictOldest), and a load during which time passes.
+		fzEnc(1, fzCfgTTL3s,
+			o(fzGetOrLoad, 1, 1, fzLoadValue, 1, byte(fzSet), 2, 2), o(fzGetOrLoad, 1, 1, fzLoadValue, 0),
+			o(fzGetOrLoad, 3, 3, fzLoadValue, 1, byte(fzAdvance), fzD2s), o(fzAdvance, fzD1s), o(fzGetOrLoad, 3, 3, fzLoadValue, 0),
+			o(fzStats)),
+		fzEnc(2, fzEvictOldest|fzOnEvict,
+			o(fzSet, 0, 0), o(fzGetOrLoad, 1, 1, fzLoadValue, 1, byte(fzSet), 2, 2), o(fzList),
+			o(fzGetOrLoad, 3, 3, fzLoadValue, 1, byte(fzSetWithTTL), 3, 4, fzTTLNs), o(fzList), o(fzStats)),
+		// Touch slides an item's expiry by the TTL it was written with,
+		// keeping its value, revision and place in the modification order;
+		// not when the clock stood still, nor for an item that never
+		// expires; an absent or expired key is not found.
+		fzEnc(2, fzEvictOldest|fzOnEvict|fzCleanup,
+			o(fzSetWithTTL, 1, 1, fzTTL2Sec), o(fzTouch, 1), o(fzSet, 2, 2), o(fzTouch, 2), o(fzTouch, 3),
+			o(fzAdvance, fzD1s), o(fzTouch, 1), o(fzAdvance, fzD1s), o(fzGet, 1), o(fzSet, 3, 3), o(fzList),
+			o(fzSetWithTTL, 4, 4, fzTTLSec), o(fzAdvanceToExpiry, 4, 0), o(fzTouch, 4), o(fzSetWithTTL, 5, 5, fzTTLFar),
+			o(fzAdvance, fzD1m), o(fzTouch, 5), o(fzStats)),
+		// TouchOnGet: every Get, GetMany and GetOrLoad hit touches (the
+		// lock-free design refuses the configuration).
+		fzEnc(0, fzCfgTTL1s|fzTouchOnGet,
+			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTL2Sec), o(fzAdvance, fzD500ms), o(fzGet, 1),
+			o(fzGetMany, 3, 2, 1, 2), o(fzAdvance, fzD500ms), o(fzGetOrLoad, 1, 3, fzLoadValue, 0), o(fzList),
+			o(fzAdvance, fzD1s), o(fzGetOrLoad, 1, 3, fzLoadValue, 0), o(fzGet, 2), o(fzStats)),
+		// GetOrLoad and Touch refuse a NaN key.
+		fzEnc(0, 0, o(fzSet, 1, 1), o(fzInvalidKey, 8, 1, 1), o(fzInvalidKey, 9, 1, 1), o(fzStats)),
 	} {
 		f.Add(seed)
 	}

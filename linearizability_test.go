@@ -1,6 +1,7 @@
 package lastmodstore_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,12 +17,13 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
+	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
 // Linearizability: concurrent histories of Set, SetWithTTL, Get, Delete,
-// CompareAndSet, GetMany, SetMany and Clear, recorded against every design from
-// many goroutines at once, are checked with porcupine against a sequential
+// CompareAndSet, GetMany, SetMany, Clear, GetOrLoad and Touch, recorded
+// against every design from many goroutines at once, are checked with porcupine against a sequential
 // model of the store. Every operation must appear to take effect at one
 // instant between its call and its return, in an order that the model
 // accepts.
@@ -34,18 +37,20 @@ import (
 // wrote it.
 //
 // Revisions are assigned by the store, from one store-wide counter: every
-// write gets a revision above every write before it, on any key. The model
+// write gets a revision above every write before it, on any key (removals
+// and Clear take revisions too, gaps the model need not know). The model
 // cannot predict the exact number, so it learns revisions from outputs:
 //
 //   - CompareAndSet that succeeds returns the new item, so its revision is
-//     known at once. It must be above floor, and becomes floor.
+//     known at once, and so does a GetOrLoad that stored its own load's
+//     value. It must be above floor, and becomes floor.
 //   - Set and SetMany return only an error, so the revision of what they
 //     wrote is unknown. The model keeps it as an interval (lo, hi): above
 //     floor at the write (every earlier write has a lower revision), and
 //     below the revision of the first successful CompareAndSet linearized
 //     after it (every later write has a higher one).
 //   - The first output that shows that item's revision — a Get, a
-//     GetMany, a CompareAndSet's conflict (*ConflictError carries the
+//     GetMany, a Touch, a GetOrLoad's hit, a CompareAndSet's conflict (*ConflictError carries the
 //     current revision), or a successful CompareAndSet whose expected
 //     revision it was — pins it, if it lies in the interval and no other
 //     key's live item has that revision (revisions are never shared, not
@@ -58,7 +63,22 @@ import (
 // present; CompareAndSet succeeds iff the key's revision is the expected
 // one (0: the key is absent), and otherwise reports the current revision
 // (0 when absent), which must differ from the expected one; SetMany
-// writes all its keys at one instant.
+// writes all its keys at one instant. Touch returns the live item with
+// its value and revision unchanged (its new expiry the model does not
+// see), or finds the key absent.
+//
+// GetOrLoad: each call's load would return a value of its own (unique, as
+// a write's), so the value a call returns tells whose load stored it. A
+// call that returns its own value stored it: a write to an absent key,
+// with the revision returned. One that returns another value read it: a
+// hit, the value of another call's load that it waited for (that call
+// wrote it earlier in the order), or what a write made during the load
+// left there, which wins over the loaded value (absent after a Delete or
+// Clear). A call that gets the load's error found the key absent. So two
+// values loaded for one miss, a load over a live item, or a loaded value
+// stored over a newer write cannot pass. That only one load of a key runs
+// at a time is checked beside porcupine, from when each load ran, and
+// Stats.Loads and LoadErrors against the loads the clients ran.
 //
 // Every constraint is one the store's documentation promises, so a
 // correct store always passes (the model is sound); it is weaker than the
@@ -70,7 +90,9 @@ import (
 // restricted to that key (floor and the intervals then come from that
 // key's writes alone), a weaker but still sound check of the same
 // promises. Histories with GetMany and SetMany, which span keys, are
-// checked whole, over a small key space.
+// checked whole, over a small key space. A third kind, mostly GetOrLoads
+// and Deletes on two keys, has several clients ask for a missing key at
+// once.
 //
 // Expiry: SetWithTTL writes an item that may expire at any point after its
 // write, as far as the model can tell (it keeps no time: the histories use
@@ -110,6 +132,8 @@ const (
 	linSetMany
 	linClear
 	linSetTTL // SetWithTTL with a TTL short enough to run out during the history
+	linGetOrLoad
+	linTouch
 )
 
 // linTTL is the TTL of linSetTTL: long enough that some reads see the item,
@@ -124,6 +148,7 @@ type linInput struct {
 	rev    uint64 // CompareAndSet: the expected revision, 0 for create only
 	keys   []int  // GetMany, SetMany: distinct keys
 	values []int  // SetMany: the value of keys[i]
+	fail   bool   // GetOrLoad: its load, if it runs, fails (errLinLoad); else it returns value
 }
 
 // linRead is what a read saw of one key.
@@ -136,11 +161,12 @@ type linRead struct {
 // linOutput is an operation's return. Set and SetMany, which always
 // succeed here, return the zero linOutput.
 type linOutput struct {
-	read  linRead   // Get
-	found bool      // Delete: there was an item to delete
-	ok    bool      // CompareAndSet: it wrote
-	rev   uint64    // CompareAndSet: the new revision if ok, else the ConflictError's (0: absent)
-	reads []linRead // GetMany: what it saw of keys[i]
+	read   linRead   // Get, Touch, GetOrLoad (absent: ErrNotFound)
+	failed bool      // GetOrLoad: the load failed (errLinLoad), every waiter's answer
+	found  bool      // Delete: there was an item to delete
+	ok     bool      // CompareAndSet: it wrote
+	rev    uint64    // CompareAndSet: the new revision if ok, else the ConflictError's (0: absent)
+	reads  []linRead // GetMany: what it saw of keys[i]
 }
 
 // linKey is the model's state of one key.
@@ -280,6 +306,29 @@ func linStep(s linState, in linInput, out linOutput) (bool, linState) {
 		s.writeUnknown(in.key, in.value)
 		s.keys[in.key].expires = true
 		return true, s
+	case linTouch:
+		// It returns the live item as it is, expiry aside (the model
+		// keeps no time): the same value and revision.
+		return s.observe(in.key, out.read), s
+	case linGetOrLoad:
+		switch {
+		case out.failed:
+			// The load ran for a miss: the key was absent when this call
+			// (its loader, or one waiting for it) asked.
+			s.expire(in.key)
+			return !s.keys[in.key].present, s
+		case out.read.found && out.read.value == in.value:
+			// Its own load's value, stored: a write to an absent key,
+			// with the revision it reports.
+			s.expire(in.key)
+			if s.keys[in.key].present {
+				return false, s
+			}
+			return s.writeKnown(in.key, in.value, out.read.rev), s
+		}
+		// A hit; another caller's load, which it waited for; or what a
+		// write, Delete or Clear during the load left: a read.
+		return s.observe(in.key, out.read), s
 	}
 	panic(fmt.Sprintf("unknown operation kind %d", in.kind))
 }
@@ -372,6 +421,17 @@ func linDescribeOperation(input, output any) string {
 		return fmt.Sprintf("SetMany{%s}", strings.Join(items, ", "))
 	case linClear:
 		return "Clear()"
+	case linTouch:
+		return fmt.Sprintf("Touch(%s) → %v", linKeyNames[in.key], out.read)
+	case linGetOrLoad:
+		load := fmt.Sprintf("load %d", in.value)
+		if in.fail {
+			load = "load fails"
+		}
+		if out.failed {
+			return fmt.Sprintf("GetOrLoad(%s, %s) → load failed", linKeyNames[in.key], load)
+		}
+		return fmt.Sprintf("GetOrLoad(%s, %s) → %v", linKeyNames[in.key], load, out.read)
 	}
 	return fmt.Sprintf("%+v → %+v", in, out)
 }
@@ -416,6 +476,10 @@ type linParams struct {
 	opsEach   int  // operations per client
 	keys      int  // key space, at most linMaxKeys
 	multiKey  bool // GetMany and SetMany too: the history is checked whole, not by key
+	// loads makes half the operations GetOrLoads, and most others
+	// Deletes, so that keys are often missing and several clients ask
+	// for a missing key at once.
+	loads bool
 }
 
 // linRuns returns the runs of this test: short ones by default, many more
@@ -425,11 +489,13 @@ func linRuns() []linParams {
 		return []linParams{
 			{name: "single-key", histories: 100, clients: 16, opsEach: 100, keys: 8},
 			{name: "multi-key", histories: 100, clients: 8, opsEach: 100, keys: 4, multiKey: true},
+			{name: "loads", histories: 100, clients: 16, opsEach: 100, keys: 2, loads: true},
 		}
 	}
 	return []linParams{
 		{name: "single-key", histories: 10, clients: 8, opsEach: 100, keys: 6},
 		{name: "multi-key", histories: 10, clients: 8, opsEach: 50, keys: 4, multiKey: true},
+		{name: "loads", histories: 6, clients: 8, opsEach: 50, keys: 2, loads: true},
 	}
 }
 
@@ -446,7 +512,22 @@ type linClient struct {
 	maxRev uint64             // the highest revision this client saw
 	ops    []porcupine.Operation
 	err    error // an error no operation may return here; ends the client
+	// loads and failed count the loads this client's GetOrLoads ran (on
+	// its goroutine: the caller that finds the miss loads) and those that
+	// failed, for the check of Stats; spans are when each ran.
+	loads, failed uint64
+	spans         []linSpan
 }
+
+// linSpan is when one load ran, in the recording's monotonic time.
+type linSpan struct {
+	key        int
+	start, end int64
+	client     int
+}
+
+// errLinLoad is what a failing load returns.
+var errLinLoad = errors.New("linearizability: load failed")
 
 // value returns a value no other write of the history writes; values are
 // positive.
@@ -484,14 +565,27 @@ func (c *linClient) next() linInput {
 		}
 		n = c.rng.IntN(100)
 	}
+	if c.p.loads {
+		switch {
+		case n < 50:
+			return linInput{kind: linGetOrLoad, key: key, value: c.value(), fail: c.rng.IntN(100) < 15}
+		case n < 75:
+			return linInput{kind: linDelete, key: key}
+		}
+		n = c.rng.IntN(100)
+	}
 	switch {
-	case n < 30:
+	case n < 22:
 		return linInput{kind: linGet, key: key}
-	case n < 47:
-		return linInput{kind: linSet, key: key, value: c.value()}
+	case n < 36:
+		return linInput{kind: linGetOrLoad, key: key, value: c.value(), fail: c.rng.IntN(100) < 15}
+	case n < 41:
+		return linInput{kind: linTouch, key: key}
 	case n < 55:
+		return linInput{kind: linSet, key: key, value: c.value()}
+	case n < 62:
 		return linInput{kind: linSetTTL, key: key, value: c.value()}
-	case n < 70:
+	case n < 75:
 		return linInput{kind: linDelete, key: key}
 	}
 	in := linInput{kind: linCAS, key: key, value: c.value(), rev: c.last[key]}
@@ -587,8 +681,43 @@ func (c *linClient) do(in linInput) (linOutput, error) {
 		err = c.s.SetMany(items)
 	case linClear:
 		err = c.s.Clear()
+	case linTouch:
+		item, terr := c.s.(kv.Loading[string, int]).Touch(linKeyNames[in.key])
+		out.read, err = c.read(in.key, item, terr)
+	case linGetOrLoad:
+		item, lerr := c.s.(kv.Loading[string, int]).GetOrLoad(context.Background(), linKeyNames[in.key], c.load(in))
+		if errors.Is(lerr, errLinLoad) {
+			out.failed = true
+			break
+		}
+		out.read, err = c.read(in.key, item, lerr)
 	}
 	return out, err
+}
+
+// load returns GetOrLoad's load for in: it yields a few times, so that
+// other clients may come asking for the key while it loads, then returns
+// in's value, or fails.
+func (c *linClient) load(in linInput) func(context.Context, string) (int, error) {
+	return func(_ context.Context, key string) (int, error) {
+		c.loads++
+		span := linSpan{key: in.key, start: int64(time.Since(c.base)), client: c.id}
+		defer func() {
+			span.end = int64(time.Since(c.base))
+			c.spans = append(c.spans, span)
+		}()
+		if key != linKeyNames[in.key] {
+			return 0, fmt.Errorf("load(%s) for GetOrLoad(%s)", key, linKeyNames[in.key])
+		}
+		for range 1 + c.rng.IntN(4) {
+			runtime.Gosched()
+		}
+		if in.fail {
+			c.failed++
+			return 0, errLinLoad
+		}
+		return in.value, nil
+	}
 }
 
 // run records the client's operations, each timed with the monotonic
@@ -663,11 +792,30 @@ func linRecord(t *testing.T, d design, p linParams, seed uint64, oversubscribe b
 	done.Wait()
 
 	var history []porcupine.Operation
+	var loads, failed uint64
+	var spans []linSpan
 	for _, c := range clients {
 		if c.err != nil {
 			t.Errorf("%s, seed %d: %v", d.name, seed, c.err)
 		}
 		history = append(history, c.ops...)
+		loads += c.loads
+		failed += c.failed
+		spans = append(spans, c.spans...)
+	}
+	// One load of a key at a time: a caller that finds a load under way
+	// waits for it instead of loading too.
+	slices.SortFunc(spans, func(a, b linSpan) int { return cmp.Or(cmp.Compare(a.key, b.key), cmp.Compare(a.start, b.start)) })
+	for i := 1; i < len(spans); i++ {
+		if a, b := spans[i-1], spans[i]; a.key == b.key && b.start < a.end {
+			t.Errorf("%s, seed %d: two loads of %s at once: client %d's from %d to %d ns, client %d's from %d ns",
+				d.name, seed, linKeyNames[a.key], a.client, a.start, a.end, b.client, b.start)
+		}
+	}
+	// Every load ran on a client's goroutine and is counted once.
+	if st, err := s.Stats(); err != nil || st.Loads != loads || st.LoadErrors != failed {
+		t.Errorf("%s, seed %d: Stats: loads %d, load errors %d (%v); the clients' loads ran %d times, failed %d",
+			d.name, seed, st.Loads, st.LoadErrors, err, loads, failed)
 	}
 	return history
 }
@@ -811,11 +959,21 @@ type linStats struct {
 	inFlight                     int // summed over ops: other clients' ops in flight at its call
 	casOK, casConflict           int
 	reads, found                 int
+	// GetOrLoad: calls; those that stored their own load's value; those
+	// that got the value another GetOrLoad loaded while they overlapped
+	// (most waited for that load); those that got a failed load's error.
+	getOrLoads, loaded, shared, loadFailed int
 }
 
 func linStatsOf(history []porcupine.Operation) linStats {
 	var st linStats
 	st.ops = len(history)
+	loaders := map[int]porcupine.Operation{} // GetOrLoads, by the value their load returns
+	for _, op := range history {
+		if in := op.Input.(linInput); in.kind == linGetOrLoad {
+			loaders[in.value] = op
+		}
+	}
 	for i, op := range history {
 		n := 0
 		for j, other := range history {
@@ -850,6 +1008,18 @@ func linStatsOf(history []porcupine.Operation) linStats {
 					st.found++
 				}
 			}
+		case linGetOrLoad:
+			st.getOrLoads++
+			switch {
+			case out.failed:
+				st.loadFailed++
+			case out.read.found && out.read.value == in.value:
+				st.loaded++
+			case out.read.found:
+				if l, ok := loaders[out.read.value]; ok && l.Call <= op.Return && op.Call <= l.Return {
+					st.shared++
+				}
+			}
 		}
 	}
 	return st
@@ -864,14 +1034,20 @@ func (st *linStats) add(o linStats) {
 	st.casConflict += o.casConflict
 	st.reads += o.reads
 	st.found += o.found
+	st.getOrLoads += o.getOrLoads
+	st.loaded += o.loaded
+	st.shared += o.shared
+	st.loadFailed += o.loadFailed
 }
 
 func (st linStats) String() string {
 	return fmt.Sprintf("%d operations, %d%% overlapping another client's (one overlapped %d), "+
 		"%.1f of other clients' in flight at a call on average, "+
-		"CompareAndSet %d won / %d conflicted, reads found an item %d of %d",
+		"CompareAndSet %d won / %d conflicted, reads found an item %d of %d, "+
+		"GetOrLoad %d: stored its load's value %d, got the value a concurrent one loaded %d, got a failed load's error %d",
 		st.ops, 100*st.overlapping/max(st.ops, 1), st.maxOverlap, float64(st.inFlight)/float64(max(st.ops, 1)),
-		st.casOK, st.casConflict, st.found, st.reads)
+		st.casOK, st.casConflict, st.found, st.reads,
+		st.getOrLoads, st.loaded, st.shared, st.loadFailed)
 }
 
 // linOp is an operation of a hand-made history.
@@ -884,6 +1060,8 @@ func linSetOf(k, v int) linInput         { return linInput{kind: linSet, key: k,
 func linDeleteOf(k int) linInput         { return linInput{kind: linDelete, key: k} }
 func linFound(v int, rev uint64) linRead { return linRead{found: true, value: v, rev: rev} }
 func linSaw(r linRead) linOutput         { return linOutput{read: r} }
+func linTouchOf(k int) linInput          { return linInput{kind: linTouch, key: k} }
+func linLoadOf(k, v int) linInput        { return linInput{kind: linGetOrLoad, key: k, value: v} }
 func linCASOf(k, v int, rev uint64) linInput {
 	return linInput{kind: linCAS, key: k, value: v, rev: rev}
 }
@@ -1000,6 +1178,47 @@ func TestLinearizabilityModelBites(t *testing.T) {
 			linOp(1, 20, 30, linCASOf(1, 2, 0), linOutput{ok: true, rev: 3}),
 			linOp(1, 40, 50, getMany, linOutput{reads: []linRead{linFound(1, 4), linFound(2, 3)}}),
 		}},
+		{"two loaded values visible for one miss", []porcupine.Operation{
+			linOp(0, 0, 100, linLoadOf(0, 1), linSaw(linFound(1, 1))),
+			linOp(1, 10, 110, linLoadOf(0, 2), linSaw(linFound(2, 2))),
+		}},
+		{"a GetOrLoad given a value no load returned", []porcupine.Operation{
+			linOp(0, 0, 100, linLoadOf(0, 1), linSaw(linFound(1, 1))),
+			linOp(1, 10, 110, linLoadOf(0, 2), linSaw(linFound(3, 1))),
+		}},
+		{"a GetOrLoad that loads over a live item", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 1), none),
+			linOp(1, 20, 30, linLoadOf(0, 2), linSaw(linFound(2, 2))),
+		}},
+		{"a failed load while the key held an item", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 1), none),
+			linOp(1, 20, 30, linInput{kind: linGetOrLoad, key: 0, value: 2, fail: true}, linOutput{failed: true}),
+		}},
+		{"a loaded value stored over a write made during the load", []porcupine.Operation{
+			linOp(0, 0, 100, linLoadOf(0, 1), linSaw(linFound(1, 3))),
+			linOp(1, 10, 20, linSetOf(0, 2), none),
+			linOp(1, 110, 120, linGetOf(0), linSaw(linFound(1, 3))),
+		}},
+		{"a loaded revision no higher than an earlier write's", []porcupine.Operation{
+			linOp(0, 0, 10, linCASOf(0, 1, 0), linOutput{ok: true, rev: 5}),
+			linOp(0, 20, 30, linDeleteOf(0), linOutput{found: true}),
+			linOp(1, 40, 50, linLoadOf(0, 2), linSaw(linFound(2, 4))),
+		}},
+		{"Touch reporting a revision the key never had", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 1), none),
+			linOp(1, 20, 30, linGetOf(0), linSaw(linFound(1, 1))),
+			linOp(1, 40, 50, linTouchOf(0), linSaw(linFound(1, 2))),
+		}},
+		{"Touch finding a deleted item", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 1), none),
+			linOp(0, 20, 30, linDeleteOf(0), linOutput{found: true}),
+			linOp(1, 40, 50, linTouchOf(0), linSaw(linFound(1, 1))),
+		}},
+		{"Touch bringing an expired item back", []porcupine.Operation{
+			linOp(0, 0, 10, linInput{kind: linSetTTL, key: 0, value: 1}, none),
+			linOp(1, 20, 30, linTouchOf(0), linSaw(linRead{})),
+			linOp(1, 40, 50, linTouchOf(0), linSaw(linFound(1, 1))),
+		}},
 	}
 	for _, tc := range illegal {
 		t.Run("rejects "+tc.name, func(t *testing.T) {
@@ -1043,6 +1262,30 @@ func TestLinearizabilityModelBites(t *testing.T) {
 			linOp(0, 60, 70, linDeleteOf(0), linOutput{found: true}),
 			linOp(1, 80, 90, linCASOf(0, 4, 2), linOutput{}),
 		}},
+		{"GetOrLoads of a missing key sharing one load", []porcupine.Operation{
+			linOp(0, 0, 100, linLoadOf(0, 1), linSaw(linFound(1, 1))),
+			linOp(1, 10, 90, linLoadOf(0, 2), linSaw(linFound(1, 1))),
+			linOp(2, 20, 80, linLoadOf(0, 3), linSaw(linFound(1, 1))),
+			linOp(2, 110, 120, linGetOf(0), linSaw(linFound(1, 1))),
+		}},
+		{"a failed load's error for every caller waiting", []porcupine.Operation{
+			linOp(0, 0, 100, linInput{kind: linGetOrLoad, key: 0, value: 1, fail: true}, linOutput{failed: true}),
+			linOp(1, 10, 90, linLoadOf(0, 2), linOutput{failed: true}),
+			linOp(1, 110, 120, linGetOf(0), linSaw(linRead{})),
+		}},
+		{"a write or a Delete during a load winning over it", []porcupine.Operation{
+			linOp(0, 0, 100, linLoadOf(0, 1), linSaw(linFound(2, 1))),
+			linOp(1, 10, 20, linSetOf(0, 2), none),
+			linOp(0, 110, 200, linLoadOf(1, 3), linSaw(linRead{})),
+			linOp(1, 120, 130, linSetOf(1, 4), none),
+			linOp(1, 140, 150, linDeleteOf(1), linOutput{found: true}),
+		}},
+		{"Touch returning the item as it is", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 1), none),
+			linOp(1, 20, 30, linTouchOf(0), linSaw(linFound(1, 4))),
+			linOp(1, 40, 50, linGetOf(0), linSaw(linFound(1, 4))),
+			linOp(1, 60, 70, linTouchOf(1), linSaw(linRead{})),
+		}},
 		{"a SetMany seen whole, during it or after", []porcupine.Operation{
 			linOp(0, 0, 100, setMany, none),
 			linOp(1, 20, 30, getMany, linOutput{reads: []linRead{{}, {}}}),
@@ -1075,7 +1318,7 @@ func TestLinearizabilityModelBites(t *testing.T) {
 			for i := 0; i < len(history) && !corrupted; i++ {
 				in, out := history[i].Input.(linInput), history[i].Output.(linOutput)
 				switch {
-				case in.kind == linGet && out.read.found:
+				case (in.kind == linGet || in.kind == linTouch || in.kind == linGetOrLoad) && out.read.found:
 					out.read.value = -1
 					corrupted = true
 				case in.kind == linGetMany:
