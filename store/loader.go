@@ -22,11 +22,14 @@ import (
 //
 // An error load returns goes to every waiter and nothing is stored; a load
 // that panics (or calls runtime.Goexit) gives them an error matching
-// ErrLoadPanicked, and the store goes on. A write, delete or Clear of the
-// key while it loads wins: the loaded value, older than that change, is
-// not stored, and every waiter gets the item stored then (ErrNotFound if
-// there is none). Stats counts the loads in Loads and the failed ones in
-// LoadErrors.
+// ErrLoadPanicked, and the store goes on. A change of the key while it
+// loads — a write, the deletion of what a write stored, a Clear — wins:
+// the loaded value, older than that change, is not stored, and every
+// waiter gets the item stored then (ErrNotFound if there is none). A
+// Delete that finds the key absent changes nothing, so it does not stop
+// the load. Stats counts the loads in Loads and the failed ones in
+// LoadErrors (a load whose store stopped before it ended is not counted),
+// and the callers parked behind loads in Waiting.
 //
 // A load that never returns holds up only the callers of its key. Shutdown
 // answers them with ErrNotRunning; the loader itself, finishing after the
