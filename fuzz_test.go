@@ -447,9 +447,21 @@ type fzModel struct {
 	// which may be a GetOrLoad of another key).
 	loading []*fzLoad
 
+	// changes are the changes the model made but expiries, in order, for
+	// the check of the store's history (WatchFrom).
+	changes []fzChange
+
 	// What the choices of CompareAndSet and SetIfUnmodifiedSince pick from.
 	revs map[int][]uint64 // each key's revisions, oldest first
 	lms  []time.Time      // every LastModified, in order
+}
+
+// fzChange is a change the model made: a write (EventPut, with the new
+// item), a deletion or an eviction (with the item removed), or a clear.
+type fzChange struct {
+	kind store.EventKind
+	key  int
+	item fzItem
 }
 
 // fzLoad is a GetOrLoad's load under way.
@@ -531,6 +543,7 @@ func (m *fzModel) write(k, v int, ttl time.Duration) fzItem {
 	m.order = append(m.order, k)
 	m.revs[k] = append(m.revs[k], it.rev)
 	m.lms = append(m.lms, lm)
+	m.changes = append(m.changes, fzChange{store.EventPut, k, it})
 	return it
 }
 
@@ -540,6 +553,7 @@ func (m *fzModel) evictOldest(keep map[int]int) {
 	for _, k := range m.order {
 		if _, ok := keep[k]; !ok {
 			m.evicted = append(m.evicted, fzRemoval{k, m.items[k]})
+			m.changes = append(m.changes, fzChange{store.EventEvict, k, m.items[k]})
 			m.drop(k)
 			m.change()
 			return
@@ -655,6 +669,7 @@ func (m *fzModel) del(k int) fzWant {
 	if _, ok := m.items[k]; !ok {
 		return fzWant{err: store.ErrNotFound}
 	}
+	m.changes = append(m.changes, fzChange{store.EventDelete, k, m.items[k]})
 	m.drop(k)
 	m.deletes++
 	m.change()
@@ -681,6 +696,7 @@ func (m *fzModel) clear() {
 	// revision, but it may have removed some before: slack stays, a bound
 	// looser than it need be until the next write pins it.
 	m.change()
+	m.changes = append(m.changes, fzChange{kind: store.EventClear})
 }
 
 // revisionFor turns a CompareAndSet revision choice into a revision.
@@ -1184,6 +1200,54 @@ func (h *fzHarness) getOrLoad(what string, op fzOp) {
 	}
 }
 
+// checkHistory replays the store's whole history (WatchFrom 0) and checks
+// it against the changes the model made: revisions 1, 2, 3… with none
+// missing or twice; the model's writes, deletions, evictions and clears,
+// in its order, with their items; and between them, expiries only of
+// items the model saw expire, each at most once.
+func (h *fzHarness) checkHistory() {
+	h.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := asActor(h.s).WatchFrom(ctx, 0)
+	if errors.Is(err, store.ErrCompacted) {
+		return // more changes than the history holds
+	}
+	h.checkErr("WatchFrom(0)", err, nil)
+	// The replay is all in the channel when WatchFrom returns, and no
+	// change can be made meanwhile: the bubble's clock stands still.
+	want, expired := h.m.changes, map[uint64]bool{}
+	for i := range len(events) {
+		ev := <-events
+		what := fmt.Sprintf("history event %d (%v, key %v)", i, ev.Kind, ev.Key)
+		if ev.Revision != uint64(i+1) {
+			h.fatalf("%s: revision %d, want %d", what, ev.Revision, i+1)
+		}
+		if ev.Kind == store.EventExpire {
+			rem, ok := h.m.expired[ev.Item.Revision]
+			if !ok || rem.key != int(ev.Key) || expired[ev.Item.Revision] {
+				h.fatalf("%s: an expiry of an item the model did not see expire, or a second one", what)
+			}
+			expired[ev.Item.Revision] = true
+			continue
+		}
+		if len(want) == 0 {
+			h.fatalf("%s: a change the model did not make", what)
+		}
+		c := want[0]
+		want = want[1:]
+		if ev.Kind != c.kind || c.kind != store.EventClear && int(ev.Key) != c.key {
+			h.fatalf("%s: want %v of key %d", what, c.kind, c.key)
+		}
+		if c.kind != store.EventClear {
+			h.checkItem(what, ev.Item, c.item)
+		}
+	}
+	if len(want) > 0 {
+		h.fatalf("the history lacks the model's changes from %v of key %d on (%d left)", want[0].kind, want[0].key, len(want))
+	}
+}
+
 // storedRevision returns the revision of the store's item for k, for the
 // model to learn a write's revision; All only reads.
 func (h *fzHarness) storedRevision(k int) uint64 {
@@ -1351,6 +1415,9 @@ func fzRunDesign(t *testing.T, d design, cfg fzConfig, ops []fzOp) {
 		}
 		h.log = append(h.log, "    (end)")
 		h.checkStats("Stats at the end")
+		if d.actor {
+			h.checkHistory()
+		}
 		h.checkErr("Shutdown", h.s.Shutdown(), nil)
 		for _, x := range h.held {
 			if *x.item != x.was {
