@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/lastmodstore/lastmodstore/etcdstore"
+	"github.com/lastmodstore/lastmodstore/etcdstore/internal/ports"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -116,8 +117,8 @@ var _ = Describe("bad input", func() {
 
 var _ = Describe("an unreachable cluster", func() {
 	It("gives every call an error matching ErrCluster and DeadlineExceeded within RequestTimeout, never a hang", func() {
-		ports := must(freePorts(1))
-		cli := must(newClient(fmt.Sprintf("http://127.0.0.1:%d", ports[0])))
+		free := must(ports.Free(1))
+		cli := must(newClient(fmt.Sprintf("http://127.0.0.1:%d", free[0])))
 		atTeardown(func() { _ = cli.Close() })
 		s := running[int](cli, etcdstore.Config{RequestTimeout: 200 * time.Millisecond})
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/url"
 	"os"
 	"strings"
@@ -15,6 +14,8 @@ import (
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
+
+	"github.com/lastmodstore/lastmodstore/etcdstore/internal/ports"
 )
 
 // cluster is an embedded etcd cluster on 127.0.0.1, its members in one
@@ -52,7 +53,7 @@ func newCluster(n int) (*cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(2 * n)
+	free, err := ports.Free(2 * n)
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +62,8 @@ func newCluster(n int) (*cluster, error) {
 		c.members = append(c.members, &member{
 			name:      fmt.Sprintf("m%d", i),
 			dir:       fmt.Sprintf("%s/m%d", dir, i),
-			peerURL:   url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i])},
-			clientURL: url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", ports[2*i+1])},
+			peerURL:   url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", free[2*i])},
+			clientURL: url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", free[2*i+1])},
 		})
 	}
 	for _, m := range c.members {
@@ -84,29 +85,6 @@ func newCluster(n int) (*cluster, error) {
 		}
 	}
 	return c, nil
-}
-
-// freePorts returns n ports the OS chose as free. They are held open
-// together, so they differ, then let go for the members to take: the
-// members must know each other's addresses before they start, which port 0
-// cannot give.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 func (c *cluster) initial() string {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -11,6 +10,8 @@ import (
 
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
+
+	"github.com/lastmodstore/lastmodstore/etcdstore/internal/ports"
 )
 
 // readyIn bounds the wait for a member to join its cluster: a first
@@ -40,18 +41,18 @@ func (c *cluster) start() error {
 }
 
 func (c *cluster) launch() error {
-	ports, err := freePorts(2 * c.size)
+	free, err := ports.Free(2 * c.size)
 	if err != nil {
 		return err
 	}
 	at := func(port int) url.URL { return url.URL{Scheme: "http", Host: fmt.Sprintf("127.0.0.1:%d", port)} }
 	var initial []string
 	for i := range c.size {
-		peer := at(ports[2*i])
+		peer := at(free[2*i])
 		initial = append(initial, fmt.Sprintf("m%d=%s", i, peer.String()))
 	}
 	for i := range c.size {
-		peer, client := at(ports[2*i]), at(ports[2*i+1])
+		peer, client := at(free[2*i]), at(free[2*i+1])
 		cfg := embed.NewConfig()
 		cfg.Name = fmt.Sprintf("m%d", i)
 		cfg.Dir = filepath.Join(c.dir, cfg.Name)
@@ -78,30 +79,6 @@ func (c *cluster) launch() error {
 		}
 	}
 	return nil
-}
-
-// freePorts returns n ports the OS chose as free. They are held open
-// together, so they differ, then let go for the members to take: the
-// members must know each other's addresses before they start, which port 0
-// cannot give. Another process may take one in between; start then fails,
-// and says so.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
 }
 
 // close stops the members one by one, each waiting for its goroutines;
