@@ -68,24 +68,42 @@ func newCluster(n int) (*cluster, error) {
 	}
 	for _, m := range c.members {
 		if m.proxy, err = newProxy(m.clientURL.Host); err != nil {
-			c.close()
-			return nil, err
+			return nil, c.abandon(err)
 		}
 	}
 	for i := range c.members {
 		if err := c.launch(i); err != nil {
-			c.close()
-			return nil, err
+			return nil, c.abandon(err)
 		}
 	}
 	for i := range c.members {
 		if err := c.waitReady(i); err != nil {
-			c.close()
-			return nil, err
+			return nil, c.abandon(err)
 		}
 	}
 	return c, nil
 }
+
+// abandon closes a cluster that failed to start, and returns err. etcd
+// cannot always close a member whose peers never came; rather than hang
+// the suite, abandon gives up on it after closeIn and says so, and the
+// spec's leak check then names what was left.
+func (c *cluster) abandon(err error) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.close()
+	}()
+	select {
+	case <-done:
+		return err
+	case <-time.After(closeIn):
+		return fmt.Errorf("%w; and the members started could not be closed within %v", err, closeIn)
+	}
+}
+
+// closeIn bounds abandon's wait.
+const closeIn = 30 * time.Second
 
 func (c *cluster) initial() string {
 	var parts []string
