@@ -165,36 +165,6 @@ func btInState(d design, state string) intStore {
 
 var btNotRunningStates = []string{btNilStore, btBeforeStart, btAfterShutdown, btAfterCancel}
 
-// btNewOperations are the operations beyond the seed that return an error,
-// reduced to it.
-var btNewOperations = []operation{
-	{name: "CompareAndSet", call: func(s intStore) error { _, err := s.CompareAndSet("k", 2, 1); return err }},
-	{name: "CompareAndSet of revision 0", call: func(s intStore) error { _, err := s.CompareAndSet("new", 2, 0); return err }},
-	{name: "SetIfUnmodifiedSince", call: func(s intStore) error {
-		_, err := s.SetIfUnmodifiedSince("k", 2, time.Now().Add(time.Hour))
-		return err
-	}},
-	{name: "CompareAndDelete", call: func(s intStore) error { return s.CompareAndDelete("k", 1) }},
-	{name: "DeleteIfUnmodifiedSince", call: func(s intStore) error { return s.DeleteIfUnmodifiedSince("k", time.Now()) }},
-	{name: "ModifiedSince", actorOnly: true, call: func(s intStore) error { _, err := asActor(s).ModifiedSince(time.Time{}); return err }},
-	{name: "GetMany", call: func(s intStore) error { _, err := s.GetMany([]string{"k"}); return err }},
-	{name: "GetMany of no keys", call: func(s intStore) error { _, err := s.GetMany(nil); return err }},
-	{name: "SetMany", call: func(s intStore) error { return s.SetMany(map[string]int{"k": 2, "new": 3}) }},
-	{name: "SetMany of no items", call: func(s intStore) error { return s.SetMany(nil) }},
-	{name: "Watch", actorOnly: true, call: func(s intStore) error { _, err := asActor(s).Watch(context.Background()); return err }},
-	{name: "Stats", call: func(s intStore) error { _, err := s.Stats(); return err }},
-}
-
-func btNotRunningEntries(ops []operation) []TableEntry {
-	var entries []TableEntry
-	for _, state := range btNotRunningStates {
-		for _, op := range ops {
-			entries = append(entries, Entry(op.name+" "+state, state, op.call))
-		}
-	}
-	return entries
-}
-
 // beyondSpecs declares the specs of the operations beyond the seed that
 // both designs share, for design d, beyond those of package storetest (the
 // suite runs those too): those of keys of other types than string.
@@ -211,17 +181,6 @@ func beyondSpecs(d design) {
 // actorBeyondSpecs declares the specs of what only the actor design has:
 // Watch, ModifiedSince and the owner's mailbox.
 func actorBeyondSpecs() {
-	Describe("on a store that is not running", func() {
-		DescribeTable("every operation only the actor design has returns ErrNotRunning, without blocking or panicking",
-			func(state string, call func(intStore) error) {
-				s := btInState(actorDesign, state)
-				Expect(call(s)).To(MatchError(store.ErrNotRunning))
-				Expect(s.Shutdown()).To(Succeed())
-			},
-			btNotRunningEntries(actorOps(btNewOperations)),
-		)
-	})
-
 	Describe("ModifiedSince", func() {
 		var s *btActor
 		BeforeEach(func() { s = btActorRunning(store.Config{}) })

@@ -160,21 +160,7 @@ type intStore = kv.Store[string, int]
 func errOf[T any](_ T, err error) error { return err }
 
 // operation is one of the store's operations, reduced to its error.
-// actorOnly marks an operation only the actor design has; call it only on
-// a store of that design.
 type operation struct {
-	name      string
-	call      func(intStore) error
-	actorOnly bool
-}
-
-// actorOps returns the operations only the actor design has.
-func actorOps(ops []operation) []operation {
-	var out []operation
-	for _, op := range ops {
-		if op.actorOnly {
-			out = append(out, op)
-		}
-	}
-	return out
+	name string
+	call func(intStore) error
 }

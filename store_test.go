@@ -1,7 +1,6 @@
 package lastmodstore_test
 
 import (
-	"context"
 	"math"
 	"time"
 
@@ -16,85 +15,6 @@ import (
 // and values of other types than string and int, for one design;
 // actorStoreSpecs those of package store's own names. Helpers shared with the other spec files are in
 // designs_test.go and lastmodstore_suite_test.go.
-
-// operations are the store's operations, the seed's and beyond.
-var operations = []operation{
-	{name: "Set", call: func(s intStore) error { return s.Set("k", 1) }},
-	{name: "SetWithTTL", call: func(s intStore) error { return s.SetWithTTL("k", 1, time.Minute) }},
-	{name: "Get", call: func(s intStore) error { return errOf(s.Get("k")) }},
-	{name: "Delete", call: func(s intStore) error { return s.Delete("k") }},
-	{name: "Size", call: func(s intStore) error { return errOf(s.Size()) }},
-	{name: "List", call: func(s intStore) error { return errOf(s.List()) }},
-	{name: "Clear", call: func(s intStore) error { return s.Clear() }},
-	{name: "GetMany", call: func(s intStore) error { return errOf(s.GetMany([]string{"k"})) }},
-	{name: "SetMany", call: func(s intStore) error { return s.SetMany(map[string]int{"k": 1}) }},
-	{name: "CompareAndSet", call: func(s intStore) error { return errOf(s.CompareAndSet("k", 1, 0)) }},
-	{name: "SetIfUnmodifiedSince", call: func(s intStore) error { return errOf(s.SetIfUnmodifiedSince("k", 1, time.Now())) }},
-	{name: "Stats", call: func(s intStore) error { return errOf(s.Stats()) }},
-	{name: "ModifiedSince", actorOnly: true, call: func(s intStore) error { return errOf(asActor(s).ModifiedSince(time.Time{})) }},
-	{name: "Watch", actorOnly: true, call: func(s intStore) error { return errOf(asActor(s).Watch(bg)) }},
-}
-
-// The states in which a store is not running.
-const (
-	notStarted        = "before Start"
-	afterFailedStart  = "after a Start with a nil context"
-	afterDoneCtxStart = "after a Start with a cancelled context"
-	afterShutdown     = "after Shutdown"
-	afterCtxCancel    = "after Start's context was cancelled"
-)
-
-// inState returns a store of design d, holding the key "k", in one of the
-// states above.
-func inState(d design, state string) intStore {
-	GinkgoHelper()
-	s := newStore[string, int](d, store.Config{})
-	if state == notStarted || state == afterFailedStart || state == afterDoneCtxStart {
-		var nilCtx context.Context
-		if state == afterFailedStart {
-			Expect(s.Start(nilCtx)).To(MatchError(store.ErrNilContext))
-		}
-		if state == afterDoneCtxStart {
-			ctx, cancel := context.WithCancel(bg)
-			cancel()
-			Expect(s.Start(ctx)).To(MatchError(context.Canceled))
-		}
-		return s
-	}
-	ctx, cancel := context.WithCancel(bg)
-	defer cancel()
-	Expect(s.Start(ctx)).To(Succeed())
-	Expect(s.Set("k", 1)).To(Succeed())
-	switch state {
-	case afterShutdown:
-		Expect(s.Shutdown()).To(Succeed())
-	case afterCtxCancel:
-		cancel()
-		Eventually(s.IsRunning).Should(BeFalse())
-	default:
-		Fail("unknown state " + state)
-	}
-	return s
-}
-
-func notRunningEntries(ops []operation) []TableEntry {
-	var entries []TableEntry
-	for _, state := range []string{notStarted, afterFailedStart, afterDoneCtxStart, afterShutdown, afterCtxCancel} {
-		for _, op := range ops {
-			entries = append(entries, Entry(op.name+" "+state, state, op.call))
-		}
-	}
-	return entries
-}
-
-// nilStoreEntries are ops as table entries, for a nil store.
-func nilStoreEntries(ops []operation) []TableEntry {
-	var entries []TableEntry
-	for _, op := range ops {
-		entries = append(entries, Entry(op.name, op.call))
-	}
-	return entries
-}
 
 // badConfigEntries are Configs New refuses, each with the field the error
 // names.
@@ -205,8 +125,9 @@ func storeSpecs(d design) {
 }
 
 // actorStoreSpecs declares the specs of package store's own names: the
-// seed's LastModifiedStore and NewLastModifiedStore, and the not-running
-// behaviour of the operations only the actor design has.
+// seed's LastModifiedStore and NewLastModifiedStore. (The not-running
+// behaviour of Watch, WatchFrom and ModifiedSince is storetest's: it
+// checks them on every store that has them.)
 func actorStoreSpecs() {
 	Describe("NewLastModifiedStore", func() {
 		DescribeTable("rejects a bad Config with ErrInvalidConfig naming the field, like New",
@@ -220,25 +141,7 @@ func actorStoreSpecs() {
 		)
 	})
 
-	Describe("lifecycle", func() {
-		DescribeTable("every operation only the actor design has returns ErrNotRunning when the store is not running",
-			func(state string, call func(intStore) error) {
-				Expect(call(inState(actorDesign, state))).To(MatchError(store.ErrNotRunning))
-			},
-			notRunningEntries(actorOps(operations)),
-		)
-	})
-
 	Describe("a nil *Store", func() {
-		s := nilStoreOf[string, int](actorDesign)
-
-		DescribeTable("returns ErrNotRunning from every operation only the actor design has, without panicking",
-			func(call func(intStore) error) {
-				Expect(call(s)).To(MatchError(store.ErrNotRunning))
-			},
-			nilStoreEntries(actorOps(operations)),
-		)
-
 		It("behaves the same as a nil *LastModifiedStore", func() {
 			var ls *store.LastModifiedStore
 			Expect(ls.Start(bg)).To(MatchError(store.ErrNotRunning))

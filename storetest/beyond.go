@@ -210,10 +210,10 @@ func (tr *tree) beyondSpecs() {
 		DescribeTable("every operation beyond the seed returns ErrNotRunning, without blocking or panicking",
 			func(state string, call func(intStore) error) {
 				s := tr.btInState(state)
-				Expect(call(s)).To(MatchError(store.ErrNotRunning))
+				expectNotRunning(call(s))
 				Expect(s.Shutdown()).To(Succeed())
 			},
-			btNotRunningEntries(btNewOperations),
+			btNotRunningEntries(append(btNewOperations, optionalOperations...)),
 		)
 
 		DescribeTable("All and Keys yield nothing",

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -166,4 +167,48 @@ type watcher interface {
 // modifiedSincer is a store with ModifiedSince.
 type modifiedSincer interface {
 	ModifiedSince(t time.Time) (map[string]*store.Item[int], error)
+}
+
+// resumer is a store with WatchFrom, as the actor design and etcdstore
+// have.
+type resumer interface {
+	WatchFrom(ctx context.Context, revision uint64) (<-chan store.Event[string, int], error)
+}
+
+// errLacks is what an operation of a method outside Store returns for a
+// store without that method.
+var errLacks = errors.New("storetest: the store has no such method")
+
+// optionalOperations are the operations of the methods outside Store that
+// a store may have (Watch, WatchFrom, ModifiedSince), reduced to their
+// error, errLacks when it does not have them.
+var optionalOperations = []operation{
+	{name: "ModifiedSince", call: func(s intStore) error {
+		if m, ok := s.(modifiedSincer); ok {
+			return errOf(m.ModifiedSince(time.Time{}))
+		}
+		return errLacks
+	}},
+	{name: "Watch", call: func(s intStore) error {
+		if w, ok := s.(watcher); ok {
+			return errOf(w.Watch(bg))
+		}
+		return errLacks
+	}},
+	{name: "WatchFrom", call: func(s intStore) error {
+		if r, ok := s.(resumer); ok {
+			return errOf(r.WatchFrom(bg, 0))
+		}
+		return errLacks
+	}},
+}
+
+// expectNotRunning checks that err, an operation's, is ErrNotRunning, and
+// skips the spec for an operation the store does not have.
+func expectNotRunning(err error) {
+	GinkgoHelper()
+	if errors.Is(err, errLacks) {
+		Skip("the store does not have this method")
+	}
+	Expect(err).To(MatchError(store.ErrNotRunning))
 }
