@@ -1,7 +1,9 @@
 package lastmodstore_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"errors"
 	"runtime"
 	"sync"
@@ -253,6 +255,56 @@ func loaderSpecs(d design) {
 				Expect(s.Get("k")).Error().To(MatchError(store.ErrNotFound))
 			}
 		})
+
+		// A Load is a Clear and a write of each item, so it wins over a
+		// load under way as they do, whoever watches and however much
+		// history is kept: the snapshot's value stays, not the loaded one.
+		DescribeTable("lets a snapshot Load during the load win, whatever the watchers and the history",
+			func(history int, watched bool, extra int) {
+				src := running(d, store.Config{}, store.WithHistory[string, int](history))
+				Expect(src.Set("k", 100)).To(Succeed())
+				for i := range extra {
+					Expect(src.Set(fmt.Sprint("x", i), i)).To(Succeed())
+				}
+				var snap bytes.Buffer
+				Expect(src.(kv.Snapshots).Save(&snap)).To(Succeed())
+
+				s := running(d, store.Config{}, store.WithHistory[string, int](history)).(ldStore)
+				if watched {
+					w, ok := s.(interface {
+						Watch(context.Context) (<-chan store.Event[string, int], error)
+					})
+					if !ok {
+						Skip(d.name + " has no Watch")
+					}
+					ctx, cancel := context.WithCancel(bg)
+					defer cancel()
+					events := must(w.Watch(ctx))
+					go func() {
+						for range events { // drained, so the watch never lags
+						}
+					}()
+				}
+				l, release := newLdBlocked(1)
+				loader := ldCall(s, bg, "k", l.load)
+				Eventually(l.started).Should(Receive())
+				waiter := ldCall(s, bg, "k", l.load)
+				ldWaiting(s, 1)
+				Expect(s.(kv.Snapshots).Load(&snap)).To(Succeed())
+				release()
+				for _, r := range []ldResult{ldGet(loader), ldGet(waiter)} {
+					Expect(r.err).NotTo(HaveOccurred())
+					Expect(r.item.Value).To(Equal(100), "a caller gets the snapshot's item")
+				}
+				Expect(must(s.Get("k")).Value).To(Equal(100), "the loaded value is not stored over the snapshot's")
+				Expect(must(s.Size())).To(Equal(1 + extra))
+			},
+			Entry("no history, unwatched", 0, false, 0),
+			Entry("a history of one, unwatched", 1, false, 0),
+			Entry("a snapshot larger than the history, unwatched", 2, false, 5),
+			Entry("the default history", 4096, false, 0),
+			Entry("no history, watched", 0, true, 0),
+		)
 
 		It("lets Shutdown answer the parked callers with ErrNotRunning; the loader, finishing later, stores nothing", func() {
 			s := ldRunning(d, store.Config{})

@@ -270,9 +270,10 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		req.Args.Entries, req.Args.Revision, req.Args.LastModified = t.Snapshot()
 	case messages.OpLoad:
 		// Watchers and the history hear the load; with no watcher and a
-		// load the history cannot hold whole, announcing it would only
-		// cost the owner a walk of every item: the history forgets
-		// everything up to the load instead.
+		// load the history cannot hold whole, announcing its writes would
+		// only cost the owner a walk of every item: the history forgets
+		// everything up to the load instead. Its clear is always heard,
+		// so every load under way is overtaken either way.
 		c := req.Args.Content.(*table.Content[K, V])
 		announce := len(o.watchers) > 0 || c.Len() < o.history.max
 		req.Args.Content = t.Install(c, announce)

@@ -99,7 +99,8 @@ func (s *Store[K, V]) load(h snapshot.Header, records []snapshot.Record[K, V]) e
 		return persist.PrepareError(err, store.ErrStoreFull)
 	}
 	var old *table.Content[K, V]
-	// The design has no watchers to tell.
+	// The design has no watchers to tell of the items; the clear Install
+	// always tells overtakes every load under way.
 	if err := s.write(func() { old = s.table.Install(content, false) }); err != nil {
 		return err
 	}

@@ -150,11 +150,11 @@ func expiredAt[V any](item *messages.Item[V], now time.Time) bool {
 }
 
 // Install puts c, which Prepare built for t, in place of t's content in
-// one step, and returns the content it replaced, for Discard. Its cost is
-// O(1), plus one call of the observer per item when announce is set: then
-// the observer hears an EventClear, and an EventPut for each new item in
-// modification order, as if the store had been cleared and the items
-// written. Nothing else is announced: the replaced items are not expired,
+// one step, and returns the content it replaced, for Discard. The
+// observer always hears an EventClear; when announce is set it also hears
+// an EventPut for each new item in modification order, as if the store
+// had been cleared and the items written, at one call per item: otherwise
+// the cost is O(1). Nothing else is announced: the replaced items are not expired,
 // evicted nor deleted, and are not counted. The counters (Stats) stay as
 // they are, but for Items.
 //
@@ -190,10 +190,13 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 		}
 	}
 	c.items, c.expiry, c.index, c.spent = nil, nil, nil, true
-	if announce && t.observe != nil {
+	if t.observe != nil {
+		// The EventClear is told whatever announce says: it costs O(1),
+		// and an observer keeping loads under way must hear that every
+		// key changed, or a loaded value would land on top of the load.
 		rev := base + 1
 		t.observe(messages.Event[K, V]{Kind: messages.EventClear, Revision: rev})
-		for e := t.order.front(); e != nil; e = t.order.after(e) {
+		for e := t.order.front(); announce && e != nil; e = t.order.after(e) {
 			rev++
 			t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: e.key, Item: &e.item, Revision: rev})
 		}
