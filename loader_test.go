@@ -3,8 +3,8 @@ package lastmodstore_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -210,10 +210,66 @@ func loaderSpecs(d design) {
 			ldWaiting(s, 2)
 			cancel()
 			Expect(ldGet(leaving).err).To(MatchError(context.Canceled))
+			Expect(must(s.Stats()).Waiting).To(Equal(1), "a waiter that left is not counted once it has returned")
 			Consistently(staying, 10*time.Millisecond).ShouldNot(Receive(), "a waiter that stays waits for the load")
 			release()
 			Expect(ldGet(loader).item.Value).To(Equal(5))
 			Expect(ldGet(staying).item.Value).To(Equal(5))
+		})
+
+		It("forgets every waiter that gave up, however many, while the load goes on", func() {
+			s := ldRunning(d, store.Config{})
+			l, release := newLdBlocked(5)
+			loader := ldCall(s, bg, "k", l.load)
+			Eventually(l.started).Should(Receive())
+			const n = 500
+			ctx, cancel := context.WithCancel(bg)
+			defer cancel()
+			leaving := make([]<-chan ldResult, n)
+			for i := range leaving {
+				leaving[i] = ldCall(s, ctx, "k", l.load)
+			}
+			ldWaiting(s, n)
+			cancel()
+			for _, w := range leaving {
+				Expect(ldGet(w).err).To(MatchError(context.Canceled))
+			}
+			Expect(must(s.Stats()).Waiting).To(BeZero(), "callers that returned are off the books")
+			staying := ldCall(s, bg, "k", l.load)
+			ldWaiting(s, 1)
+			release()
+			Expect(ldGet(loader).item.Value).To(Equal(5))
+			Expect(ldGet(staying).item.Value).To(Equal(5))
+			Expect(must(s.Stats()).Waiting).To(BeZero())
+		})
+
+		It("refuses at once a GetOrLoad from inside a load, through its ctx, of a key being loaded", func() {
+			s := ldRunning(d, store.Config{})
+			// Bounded, so that a call waiting for its own load fails
+			// the spec with DeadlineExceeded instead of hanging it.
+			bounded, cancel := context.WithTimeout(bg, 5*time.Second)
+			defer cancel()
+			var inner, nested error
+			item := must(s.GetOrLoad(bounded, "a", func(ctx context.Context, _ string) (int, error) {
+				_, inner = s.GetOrLoad(ctx, "a", func(context.Context, string) (int, error) { return 2, nil })
+				b, err := s.GetOrLoad(ctx, "b", func(ctx context.Context, _ string) (int, error) {
+					_, nested = s.GetOrLoad(ctx, "a", func(context.Context, string) (int, error) { return 3, nil })
+					return 20, nil
+				})
+				if err != nil {
+					return 0, err
+				}
+				return b.Value + 1, nil
+			}))
+			Expect(inner).To(MatchError(store.ErrLoadCycle), "the load's own key")
+			Expect(nested).To(MatchError(store.ErrLoadCycle), "the outer load's key, from a nested load")
+			Expect(item.Value).To(Equal(21), "a nested load of another key runs")
+			Expect(must(s.Get("b")).Value).To(Equal(20))
+
+			other := ldRunning(d, store.Config{}) // the same key of another store is no cycle
+			Expect(must(s.GetOrLoad(bounded, "c", func(ctx context.Context, _ string) (int, error) {
+				return must(other.GetOrLoad(ctx, "c", func(context.Context, string) (int, error) { return 4, nil })).Value, nil
+			})).Value).To(Equal(4))
 		})
 
 		It("returns ctx.Err() for a ctx already done, without loading", func() {

@@ -80,6 +80,26 @@ func (o *Owner[K, V]) loaded(req *messages.Request[K, V], ld *load[K, V]) messag
 	return rep
 }
 
+// leave forgets the parked request of key that carried args, whose
+// caller gave up waiting, so that the owner neither counts it in
+// Stats.Waiting nor keeps it (and its reply channel) until the load ends.
+// A request already answered, or of a load that ended, is not there.
+func (o *Owner[K, V]) leave(key K, args *messages.Args[K, V]) {
+	ld := o.loading[key]
+	if ld == nil {
+		return
+	}
+	for i, w := range ld.waiters {
+		if w.Args == args {
+			last := len(ld.waiters) - 1
+			ld.waiters[i] = ld.waiters[last] // the waiters' order means nothing
+			ld.waiters[last] = messages.Request[K, V]{}
+			ld.waiters = ld.waiters[:last]
+			return
+		}
+	}
+}
+
 // abandon answers with StatusPanicked the waiters of a load whose end the
 // owner did not finish handling (nil ld: none).
 func (ld *load[K, V]) abandon() {

@@ -282,6 +282,8 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		}
 	case messages.OpWatchFrom:
 		return o.watchFrom(req)
+	case messages.OpLeave:
+		o.leave(req.Key, req.Args)
 	}
 	return messages.Reply[K, V]{}
 }

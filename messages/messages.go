@@ -62,6 +62,7 @@ const (
 	OpGetOrLoad                             // look up Key; on a miss, StatusLoad makes the caller Key's loader, StatusParked parks it behind the loader
 	OpLoaded                                // the loader of Key reports Value, or the error in Args.Err; TTL is the write's
 	OpWatchFrom                             // replay to Args.Watch, in one bounded step, the changes after Revision it has not had; once none is left, add it as a watcher
+	OpLeave                                 // forget the parked OpGetOrLoad of Key that carried Args: its caller has gone
 )
 
 // Request is one message to the owner. It is passed by value, so sending it
@@ -203,5 +204,5 @@ type Stats struct {
 	Dropped     uint64 // eviction notices dropped because too many were pending
 	Loads       uint64 // loads GetOrLoad ran (one per miss, however many callers waited for it)
 	LoadErrors  uint64 // loads that returned an error or panicked
-	Waiting     int    // GetOrLoad callers parked behind a load under way (one whose ctx ended included, until the load ends)
+	Waiting     int    // GetOrLoad callers parked behind a load under way; one whose ctx ended is not counted once it has returned
 }

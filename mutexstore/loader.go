@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/lastmodstore/lastmodstore/internal/loadctx"
 	"github.com/lastmodstore/lastmodstore/messages"
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -40,6 +41,9 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 	if item, err := s.Get(key); !errors.Is(err, store.ErrNotFound) {
 		return item, err
 	}
+	if loadctx.Loading(ctx, s, key) {
+		return nil, store.ErrLoadCycle
+	}
 	var (
 		hit    *store.Item[V]
 		f      *flight[V]
@@ -71,6 +75,11 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 	case <-f.done:
 		return f.item, f.err
 	case <-ctx.Done():
+		s.mu.Lock()
+		if s.loading[key] == f {
+			f.waiters-- // no longer parked: Waiting counts only who waits
+		}
+		s.mu.Unlock()
 		return nil, ctx.Err()
 	case <-stop:
 		return nil, store.ErrNotRunning
@@ -95,7 +104,7 @@ func (s *Store[K, V]) runLoad(ctx context.Context, key K, f *flight[V], load fun
 		var zero V
 		item, err = s.loaded(key, f, zero, lerr)
 	}()
-	value, lerr := load(ctx, key)
+	value, lerr := load(loadctx.With(ctx, s, key), key)
 	returned = true
 	return s.loaded(key, f, value, lerr)
 }

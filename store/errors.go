@@ -54,6 +54,11 @@ var (
 	// caller waiting for a load that panicked (or called runtime.Goexit);
 	// the wrapping error carries the panic value. The store goes on.
 	ErrLoadPanicked = errors.New("lastmodstore: load panicked")
+	// ErrLoadCycle is returned by GetOrLoad when it is called, with the
+	// ctx a load was given (or one derived from it), for a key that load
+	// or a load it runs inside is loading: the call would wait for a load
+	// that waits for it.
+	ErrLoadCycle = errors.New("lastmodstore: GetOrLoad of a key its own load is loading")
 	// ErrCompacted is matched by the *CompactedError WatchFrom returns,
 	// and a replaying watch ends with, when the history no longer holds
 	// every change after the revision asked for.

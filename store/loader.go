@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/loadctx"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -16,7 +17,8 @@ import (
 // load runs on that caller's goroutine, with its ctx, never on the owner —
 // and parks the others until the load ends, then gives them all the same
 // answer. A caller's ctx bounds only its own wait: a parked caller whose
-// ctx ends returns ctx.Err() at once and the others go on waiting; the
+// ctx ends returns ctx.Err() at once (after one round trip to the owner,
+// which forgets it) and the others go on waiting; the
 // loader's ctx is load's, and an error load returns because of it is
 // every waiter's error.
 //
@@ -29,7 +31,15 @@ import (
 // Delete that finds the key absent changes nothing, so it does not stop
 // the load. Stats counts the loads in Loads and the failed ones in
 // LoadErrors (a load whose store stopped before it ended is not counted),
-// and the callers parked behind loads in Waiting.
+// and the callers parked behind loads in Waiting (not one that returned
+// because its ctx ended).
+//
+// A load that calls GetOrLoad for its own key, with the ctx it was given
+// (or one derived from it), gets ErrLoadCycle at once instead of waiting
+// for itself; so does a load nested in it, through that ctx, for a key of
+// an outer load. A call made with an unrelated ctx cannot be told apart
+// from any other caller's, and waits for the load like them, until its
+// ctx ends: give a load's inner calls its ctx.
 //
 // A load that never returns holds up only the callers of its key. Shutdown
 // answers them with ErrNotRunning; the loader itself, finishing after the
@@ -38,8 +48,9 @@ import (
 //
 // GetOrLoad returns ErrNilContext for a nil ctx, an error matching
 // ErrNilArgument for a nil load, ctx.Err() for a ctx already done,
-// ErrInvalidKey for a key that is not valid, ErrStoreFull when the loaded
-// value does not fit, and ErrNotRunning when the store is not running.
+// ErrInvalidKey for a key that is not valid, ErrLoadCycle for a call from
+// inside its own key's load, ErrStoreFull when the loaded value does not
+// fit, and ErrNotRunning when the store is not running.
 func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx context.Context, key K) (V, error)) (*Item[V], error) {
 	if s == nil {
 		return nil, ErrNotRunning
@@ -56,6 +67,9 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 	// A hit is a Get: no allocation, lock-free with LockFreeReads.
 	if item, err := s.Get(key); !errors.Is(err, ErrNotFound) {
 		return item, err
+	}
+	if loadctx.Loading(ctx, s, key) {
+		return nil, ErrLoadCycle
 	}
 	r := s.current.Load()
 	if r == nil || !r.gate.Enter() {
@@ -77,6 +91,11 @@ func (s *Store[K, V]) GetOrLoad(ctx context.Context, key K, load func(ctx contex
 		case rep = <-reply:
 			return loadAnswer(rep, args.Err)
 		case <-ctx.Done():
+			// Leave the owner's books before returning, so that Waiting
+			// no longer counts this caller and the owner does not keep
+			// its request until the load ends. If the run has stopped,
+			// its end answered every parked caller: nothing is left.
+			s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpLeave, Key: key, Args: args})
 			return nil, ctx.Err()
 		}
 	}
@@ -101,7 +120,7 @@ func (s *Store[K, V]) runLoad(ctx context.Context, r *run[K, V], key K, load fun
 		var zero V
 		item, err = s.loaded(r, key, zero, lerr)
 	}()
-	value, lerr := load(ctx, key)
+	value, lerr := load(loadctx.With(ctx, s, key), key)
 	returned = true
 	return s.loaded(r, key, value, lerr)
 }
