@@ -176,18 +176,27 @@ func (ix *readIndex[K, V]) get(key K) *entry[K, V] {
 	for g, n := h, uint64(0); n <= t.mask; g, n = g+1, n+1 {
 		grp := &t.groups[g&t.mask]
 		ctrl := atomic.LoadUint64(&grp.ctrl)
-		for m := matchTag(ctrl, tag); m != 0; m &= m - 1 {
-			// ctrl may be stale: the slot may hold another key by now,
-			// which the comparison rejects, or nothing. The slot store is
-			// the instant a key comes or goes (see put and del), so an
-			// entry found here is found by every get that starts later.
-			e := (*entry[K, V])(atomic.LoadPointer(&grp.slots[bits.TrailingZeros64(m)>>3]))
-			if e != nil && e.hash == h && e.key == key {
-				return e
-			}
+		if e := probe(grp, ctrl, tag, h, key); e != nil {
+			return e
 		}
 		if hasEmpty(ctrl) {
 			return nil
+		}
+	}
+	return nil
+}
+
+// probe returns the entry for key in the slots of grp whose byte in ctrl,
+// the group's control word as a reader loaded it, matches tag; or nil.
+// ctrl may be stale: a slot may hold another key by now, which the
+// comparison rejects, or nothing. The slot store is the instant a key
+// comes or goes (see put and del), so an entry found here is found by
+// every get that starts later.
+func probe[K comparable, V any](grp *indexGroup[K, V], ctrl, tag, h uint64, key K) *entry[K, V] {
+	for m := matchTag(ctrl, tag); m != 0; m &= m - 1 {
+		e := (*entry[K, V])(atomic.LoadPointer(&grp.slots[bits.TrailingZeros64(m)>>3]))
+		if e != nil && e.hash == h && e.key == key {
+			return e
 		}
 	}
 	return nil
@@ -255,8 +264,16 @@ func (ix *readIndex[K, V]) put(e *entry[K, V]) {
 	// it, with the fresh word still marking a tombstone, miss e: a write
 	// seen and then unseen.
 	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, tagOf(h)))
+	if testHookPublish != nil {
+		testHookPublish()
+	}
 	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e))
 }
+
+// testHookPublish, set only by tests, runs in put between the two stores
+// that publish a new key, so a test can look at the index as a reader
+// could see it there: the one instant the order of the stores shows.
+var testHookPublish func()
 
 // setCtrl returns ctrl with slot j's byte set to c.
 func setCtrl(ctrl uint64, j int, c uint64) uint64 {
@@ -274,6 +291,9 @@ func (ix *readIndex[K, V]) del(key K) bool {
 	// The slot first, the instant the key goes; then the byte, so probes
 	// skip the slot.
 	atomic.StorePointer(&grp.slots[j], nil)
+	if testHookPublish != nil {
+		testHookPublish()
+	}
 	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, ctrlDeleted))
 	ix.live--
 	if len(t.groups) > minIndexGroups && 8*ix.live <= groupSlots*len(t.groups) {
