@@ -34,9 +34,20 @@
 // If-Unmodified-Since, If-None-Match, If-Modified-Since) against one item,
 // and a write happens only at the revision they were evaluated at
 // (CompareAndSet, CompareAndDelete), so a precondition that held is still
-// true when the write lands. HTTP dates have one-second precision: two
-// writes within one second share a Last-Modified, and only the ETag tells
-// them apart — use If-Match for optimistic concurrency.
+// true when the write lands.
+//
+// HTTP dates have one-second precision: two writes within one second share
+// a Last-Modified, and only the ETag tells them apart. So If-Unmodified-Since
+// holds only for an item whose LastModified, nanoseconds and all, is not
+// after the instant the date names — in practice, one written before that
+// second began. A client that sends back the Last-Modified it was given
+// gets 412 even when nothing changed since: the date cannot prove that no
+// other write landed in the same second. For exact lost-update protection
+// send If-Match with the ETag you read (the item's Revision, unique to
+// each write); keep If-Unmodified-Since for dates the client knows the
+// item has not changed since. If-Modified-Since is compared at the
+// second, as caches expect: at worst a cache keeps a version that was
+// replaced within its second, and no write is lost.
 //
 // The change stream (GET / with Accept: text/event-stream) gives each
 // event its change's own revision (store.Event.Revision) as its SSE id:
