@@ -19,11 +19,17 @@
 //
 // The empty key cannot be addressed: it is the root, where PUT and DELETE
 // answer 405. Because the key is the unescaped path, "a%2Fb" and "a/b" are
-// the same key.
+// the same key. A key must be valid UTF-8: a request for one that is not
+// ("/%FF") is answered 400 whatever its method, because the listing and
+// the change stream are JSON, which would name every such key U+FFFD,
+// leaving it unaddressable. Items under such keys that a writer other
+// than the handler made (the Go API, a snapshot, another process) are
+// left out of the listing and the change stream.
 //
 // Errors are plain text. What the client sent is answered 4xx: a body
 // over the limit 413, a body the codec cannot decode 400 (nothing is
-// written), a key over the limit or refused by the store 400, another
+// written), a key over the limit, not valid UTF-8 or refused by the
+// store 400, another
 // method 405 with Allow, a malformed If-Match 412, a malformed
 // If-None-Match 400, a malformed date in If-Modified-Since or
 // If-Unmodified-Since is ignored. A store that is not running is 503, a

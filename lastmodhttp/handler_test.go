@@ -317,6 +317,40 @@ var _ = Describe("the handler", func() {
 		})
 	})
 
+	Describe("keys that are not valid UTF-8", func() {
+		It("are refused with 400 on every method, and nothing is written", func() {
+			for _, path := range []string{"/kv/%FF", "/kv/%FE", "/kv/a%C3", "/kv/ok/%80/b"} {
+				for _, m := range []string{"PUT", "GET", "HEAD", "DELETE", "POST"} {
+					r := srv.do(m, path, `1`)
+					Expect(r.status).To(Equal(http.StatusBadRequest), "%s %s", m, path)
+					if m != "HEAD" {
+						Expect(r.body).To(ContainSubstring("not valid UTF-8"), "%s %s", m, path)
+					}
+				}
+				Expect(srv.do("PUT", path, `1`, "If-None-Match", "*").status).To(Equal(http.StatusBadRequest), "%s", path)
+			}
+			Expect(st.Size()).To(Equal(0))
+			Expect(srv.do("PUT", "/kv/%C3%A9t%C3%A9", `1`).status).To(Equal(http.StatusCreated), "UTF-8 beyond ASCII is fine")
+			Expect(mustGet(st, "été").Value).To(Equal(1.0))
+		})
+
+		It("written by other means, are left out of the listing rather than listed as U+FFFD", func() {
+			put("\xff", 1.0)
+			put("\xfe", 2.0)
+			ok := put("ok", 3.0)
+			for _, path := range []string{"/kv/", "/kv/?modified-since=2000-01-01T00:00:00Z"} {
+				r := srv.do("GET", path, "")
+				Expect(r.status).To(Equal(200), path)
+				Expect(r.body).NotTo(ContainSubstring(`\ufffd`), path)
+				var listed map[string]json.RawMessage
+				Expect(json.Unmarshal([]byte(r.body), &listed)).To(Succeed())
+				Expect(listed).To(HaveLen(1), path)
+				Expect(listed).To(HaveKey("ok"), path)
+				Expect(listed["ok"]).To(ContainSubstring(`"revision":`+strconv.FormatUint(ok.Revision, 10)), path)
+			}
+		})
+	})
+
 	It("answers 405 with Allow for other methods", func() {
 		r := srv.do("POST", "/kv/k", "1")
 		Expect(r.status).To(Equal(http.StatusMethodNotAllowed))

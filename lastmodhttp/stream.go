@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -126,10 +127,11 @@ func endReason(err error) string {
 // writeChange writes one change event. Its id is the change's own
 // revision (Event.Revision): the Last-Event-ID to resume after it. The
 // data's revision is the item's: the new item's for a put, the removed
-// one's otherwise.
+// one's otherwise. A change of a key that is not valid UTF-8 is left
+// out, as the listing leaves the key out: JSON cannot name it.
 func (h *handler[V]) writeChange(w http.ResponseWriter, ev store.Event[string, V]) error {
 	name, ok := eventNames[ev.Kind]
-	if !ok {
+	if !ok || !utf8.ValidString(ev.Key) {
 		return nil
 	}
 	data := listedItem{Key: ev.Key}

@@ -209,6 +209,23 @@ var _ = Describe("the change stream", func() {
 		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }),
 	)
 
+	It("leaves out the changes of keys that are not valid UTF-8, rather than naming them U+FFFD", func(sctx SpecContext) {
+		srv, body, closer, _ := open(sctx, st)
+		defer srv.close()
+		defer closer.Close()
+		Expect(st.Set("\xff", 1.0)).To(Succeed())
+		Expect(st.Delete("\xff")).To(Succeed())
+		Expect(st.Set("ok", 2.0)).To(Succeed())
+		Expect(st.Clear()).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.id+" "+ev.event).To(Equal("3 put"), "the put and delete of \\xff are not on the stream")
+		Expect(ev.data).To(ContainSubstring(`"key":"ok"`))
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev).To(Equal(sseEvent{id: "4", event: "clear", data: "{}"}))
+	}, SpecTimeout(20*time.Second))
+
 	It("answers 503 for a stream of a stopped store", func() {
 		Expect(st.Shutdown()).To(Succeed())
 		srv := newServer(lastmodhttp.New[any](st))
