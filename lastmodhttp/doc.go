@@ -67,4 +67,14 @@
 // data says why (with "oldest", the oldest revision still kept, when the
 // history was compacted): changes may have been missed, and the client
 // should list the store again. The stream then goes on live.
+//
+// A stream ends when the client goes away, when the request's context
+// ends — a write under way is then cut short, so a server whose Shutdown
+// cancels its requests' contexts (a BaseContext cancelled from
+// RegisterOnShutdown, as lastmodd does) is not held up by a client that
+// stopped reading — and when one event's write takes
+// longer than WithStreamWriteTimeout. Its writes set their own deadlines
+// (http.ResponseController), so a server's WriteTimeout does not end a
+// stream that lives longer; on HTTP/1.x the response says Connection:
+// close, so no later request on the connection inherits them.
 package lastmodhttp
