@@ -7,21 +7,31 @@ import (
 	"time"
 )
 
+// endGrace is how long a change stream may still write once its request's
+// context has ended: enough for a client that reads to take the write
+// under way and the end of the response, and see the stream end cleanly;
+// short enough that a client that does not read cannot hold a server's
+// Shutdown up. A shorter stream write timeout bounds it too.
+const endGrace = time.Second
+
 // writeGuard bounds the writes of one change stream. A stream lives longer
 // than any server-wide WriteTimeout could allow, so each of its writes gets
 // a deadline of its own, cleared again once the write is through (an
 // expired deadline ends an idle HTTP/2 stream). When the request's context
-// ends, the deadline moves to now, which unblocks a write stuck on a
-// client that does not read: cancelling a context alone does not.
+// ends, no new write begins, and the one under way, with what the server
+// writes after the handler, must be done within endGrace: that unblocks a
+// write stuck on a client that does not read, which cancelling a context
+// alone does not.
 //
-// The mutex orders begin against end: a write begun after end fails at
-// once, and end cuts one begun before it.
+// The mutex orders begin against end: a write begun after end is refused,
+// and end bounds one begun before it.
 type writeGuard struct {
 	rc      *http.ResponseController
 	timeout time.Duration
 
-	mu    sync.Mutex
-	ended bool // the context ended: the deadline is past, for good
+	mu      sync.Mutex
+	writing bool // between begin and finish
+	ended   bool // the context ended: nothing more is written
 }
 
 // guardWrites returns a writeGuard of w whose end runs when ctx ends, and
@@ -42,9 +52,7 @@ func guardWrites(ctx context.Context, w http.ResponseWriter, timeout time.Durati
 		defer g.mu.Unlock()
 		if !g.ended {
 			// Bound what the server still writes after the handler (the
-			// end of a chunked body). The connection is not reused (the
-			// stream says Connection: close), so no later response
-			// inherits this deadline.
+			// end of a chunked body); once the context ended, end did.
 			_ = g.rc.SetWriteDeadline(time.Now().Add(g.timeout))
 		}
 	}
@@ -61,23 +69,27 @@ func (g *writeGuard) begin() bool {
 	// A ResponseWriter that cannot set deadlines (a wrapper without
 	// Unwrap) leaves the write unbounded; the stream still works.
 	_ = g.rc.SetWriteDeadline(time.Now().Add(g.timeout))
+	g.writing = true
 	return true
 }
 
-// done clears the deadline after a write that went through, so an idle
-// stream is not ended by it.
-func (g *writeGuard) done() {
+// finish ends the write begin began. After one that went through it
+// clears the deadline, so an idle stream is not ended by it; after one
+// that failed, the stream ends and the deadline stays.
+func (g *writeGuard) finish(ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if !g.ended {
+	g.writing = false
+	if ok && !g.ended {
 		_ = g.rc.SetWriteDeadline(time.Time{})
 	}
 }
 
-// end makes the current write, and every later one, fail at once.
+// end refuses every later write, and gives the one under way, and the
+// rest of the response, endGrace to finish.
 func (g *writeGuard) end() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.ended = true
-	_ = g.rc.SetWriteDeadline(time.Now())
+	_ = g.rc.SetWriteDeadline(time.Now().Add(min(endGrace, g.timeout)))
 }

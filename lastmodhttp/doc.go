@@ -69,10 +69,11 @@
 // should list the store again. The stream then goes on live.
 //
 // A stream ends when the client goes away, when the request's context
-// ends — a write under way is then cut short, so a server whose Shutdown
-// cancels its requests' contexts (a BaseContext cancelled from
-// RegisterOnShutdown, as lastmodd does) is not held up by a client that
-// stopped reading — and when one event's write takes
+// ends — a write under way, and the end of the response, then get at most
+// a second more, so a server whose Shutdown cancels its requests'
+// contexts (a BaseContext cancelled from RegisterOnShutdown, as lastmodd
+// does) is not held up by a client that stopped reading, while one that
+// reads sees the stream end cleanly — and when one event's write takes
 // longer than WithStreamWriteTimeout. Its writes set their own deadlines
 // (http.ResponseController), so a server's WriteTimeout does not end a
 // stream that lives longer; on HTTP/1.x the response says Connection:

@@ -25,9 +25,9 @@ var eventNames = map[store.EventKind]string{
 // stream serves the change stream as Server-Sent Events until the client
 // goes away (the request's context ends), the store ends the watch, or a
 // write takes longer than the stream write timeout (a client that stopped
-// reading). When the request's context ends, a write under way is cut
-// short, so a client that never reads cannot hold the stream, nor a
-// server's Shutdown, up. It returns only after the watch channel is
+// reading). When the request's context ends, a write under way gets
+// endGrace more, so a client that never reads cannot hold the stream, nor
+// a server's Shutdown, up. It returns only after the watch channel is
 // closed, so nothing it started outlives the request.
 func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	watcher, ok := h.b.(Watcher[V])
@@ -96,9 +96,7 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = rc.Flush()
 		}
-		if err == nil {
-			guard.done()
-		}
+		guard.finish(err == nil)
 		return err
 	}
 	err = write(func() error {

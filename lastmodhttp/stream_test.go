@@ -333,6 +333,30 @@ var _ = Describe("the change stream", func() {
 		Eventually(done).WithTimeout(10*time.Second).Should(BeClosed(), "the handler returned though its client never read")
 	}, SpecTimeout(30*time.Second))
 
+	It("ends cleanly, with the response's last chunk, for a client that reads when the request's context ends", func(sctx SpecContext) {
+		base, endRequests := context.WithCancel(context.Background())
+		defer endRequests()
+		h, done := returned(lastmodhttp.New[any](st))
+		srv := newServerWith(h, func(s *http.Server) { s.BaseContext = func(net.Listener) context.Context { return base } })
+		defer srv.close()
+		req, err := http.NewRequestWithContext(sctx, "GET", srv.srv.URL+"/kv/", nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := srv.client.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		body := bufio.NewReader(resp.Body)
+		Expect(st.Set("k", 1.0)).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("put"))
+
+		endRequests() // as lastmodd does when its server shuts down
+		_, err = io.ReadAll(body)
+		Expect(err).NotTo(HaveOccurred(), "the stream ended cleanly")
+		Eventually(done).Should(BeClosed())
+	}, SpecTimeout(20*time.Second))
+
 	It("ends a stream whose client stops reading once a write takes longer than the stream write timeout", func(sctx SpecContext) {
 		ws := watching{st, make(chan struct{})}
 		h, done := returned(lastmodhttp.New[any](ws, lastmodhttp.WithStreamWriteTimeout(200*time.Millisecond)))
