@@ -31,8 +31,8 @@
 // With -snapshot, the store is loaded from FILE at start when it exists
 // and saved to it at stop (JSON codec). SIGINT or SIGTERM stop it: the
 // HTTP server shuts down gracefully (change streams end first, a write to
-// a client that does not read cut off within a second, so they do not
-// hold it up), the
+// a client that does not read cut off within a second, or
+// -stream-write-timeout if shorter, so they do not hold it up), the
 // snapshot is saved, then the store stops. lastmodd exits 0 when the
 // server stopped within -shutdown-timeout and the save and the store's stop
 // succeeded, 1 otherwise.
