@@ -19,11 +19,17 @@
 //
 // The empty key cannot be addressed: it is the root, where PUT and DELETE
 // answer 405. Because the key is the unescaped path, "a%2Fb" and "a/b" are
-// the same key.
+// the same key. A key must be valid UTF-8: a request for one that is not
+// ("/%FF") is answered 400 whatever its method, because the listing and
+// the change stream are JSON, which would name every such key U+FFFD,
+// leaving it unaddressable. Items under such keys that a writer other
+// than the handler made (the Go API, a snapshot, another process) are
+// left out of the listing and the change stream.
 //
 // Errors are plain text. What the client sent is answered 4xx: a body
 // over the limit 413, a body the codec cannot decode 400 (nothing is
-// written), a key over the limit or refused by the store 400, another
+// written), a key over the limit, not valid UTF-8 or refused by the
+// store 400, another
 // method 405 with Allow, a malformed If-Match 412, a malformed
 // If-None-Match 400, a malformed date in If-Modified-Since or
 // If-Unmodified-Since is ignored. A store that is not running is 503, a
@@ -34,9 +40,20 @@
 // If-Unmodified-Since, If-None-Match, If-Modified-Since) against one item,
 // and a write happens only at the revision they were evaluated at
 // (CompareAndSet, CompareAndDelete), so a precondition that held is still
-// true when the write lands. HTTP dates have one-second precision: two
-// writes within one second share a Last-Modified, and only the ETag tells
-// them apart — use If-Match for optimistic concurrency.
+// true when the write lands.
+//
+// HTTP dates have one-second precision: two writes within one second share
+// a Last-Modified, and only the ETag tells them apart. So If-Unmodified-Since
+// holds only for an item whose LastModified, nanoseconds and all, is not
+// after the instant the date names — in practice, one written before that
+// second began. A client that sends back the Last-Modified it was given
+// gets 412 even when nothing changed since: the date cannot prove that no
+// other write landed in the same second. For exact lost-update protection
+// send If-Match with the ETag you read (the item's Revision, unique to
+// each write); keep If-Unmodified-Since for dates the client knows the
+// item has not changed since. If-Modified-Since is compared at the
+// second, as caches expect: at worst a cache keeps a version that was
+// replaced within its second, and no write is lost.
 //
 // The change stream (GET / with Accept: text/event-stream) gives each
 // event its change's own revision (store.Event.Revision) as its SSE id:
@@ -50,4 +67,15 @@
 // data says why (with "oldest", the oldest revision still kept, when the
 // history was compacted): changes may have been missed, and the client
 // should list the store again. The stream then goes on live.
+//
+// A stream ends when the client goes away, when the request's context
+// ends — a write under way, and the end of the response, then get at most
+// a second more, so a server whose Shutdown cancels its requests'
+// contexts (a BaseContext cancelled from RegisterOnShutdown, as lastmodd
+// does) is not held up by a client that stopped reading, while one that
+// reads sees the stream end cleanly — and when one event's write takes
+// longer than WithStreamWriteTimeout. Its writes set their own deadlines
+// (http.ResponseController), so a server's WriteTimeout does not end a
+// stream that lives longer; on HTTP/1.x the response says Connection:
+// close, so no later request on the connection inherits them.
 package lastmodhttp

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -81,7 +82,8 @@ func FuzzParseDate(f *testing.F) {
 }
 
 // FuzzHandler sends requests with arbitrary precondition headers, keys and
-// bodies to a handler over a real store: none may panic or answer 500.
+// bodies to a handler over a real store: none may panic or answer 500, and
+// a key that is not valid UTF-8 is always 400.
 func FuzzHandler(f *testing.F) {
 	f.Add("GET", "k", `"1"`, `"1"`, "Sun, 06 Nov 1994 08:49:37 GMT", "", `1`)
 	f.Add("PUT", "k", `*`, ``, ``, "Sun, 06 Nov 1994 08:49:37 GMT", `{"a":1}`)
@@ -89,6 +91,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add("DELETE", "k", `W/"1"`, `"2", "3"`, `x`, `y`, ``)
 	f.Add("HEAD", "", `"1`, ``, ``, ``, ``)
 	f.Add("PATCH", "%zz", ``, ``, ``, ``, ``)
+	f.Add("PUT", "\xff", ``, `*`, ``, ``, `1`)
 	s, err := store.New[string, any](store.Config{MaxSize: 64})
 	if err != nil {
 		f.Fatal(err)
@@ -114,6 +117,9 @@ func FuzzHandler(f *testing.F) {
 		h.ServeHTTP(rec, req)
 		if rec.Code >= 500 && rec.Code != http.StatusInsufficientStorage {
 			t.Fatalf("%s /%q If-Match %q If-None-Match %q: %d %s", method, key, ifMatch, ifNoneMatch, rec.Code, rec.Body)
+		}
+		if key != "" && len(key) <= 16 && !utf8.ValidString(key) && rec.Code != http.StatusBadRequest {
+			t.Fatalf("%s /%q: %d for a key that is not valid UTF-8", method, key, rec.Code)
 		}
 	})
 }

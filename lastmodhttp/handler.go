@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -87,6 +88,12 @@ func (h *handler[V]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(key) > h.opts.maxKeyBytes {
 		httpError(w, http.StatusBadRequest, "key longer than "+strconv.Itoa(h.opts.maxKeyBytes)+" bytes")
+		return
+	}
+	if !utf8.ValidString(key) {
+		// The listing and the change stream are JSON, which cannot name
+		// such a key: it would come out as U+FFFD, like every other one.
+		httpError(w, http.StatusBadRequest, "key is not valid UTF-8")
 		return
 	}
 	switch r.Method {

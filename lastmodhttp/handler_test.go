@@ -101,7 +101,8 @@ var _ = Describe("the handler", func() {
 				{"If-Match malformed", []string{"If-Match", "nope"}, 412},
 				{"If-Match then If-None-Match", []string{"If-Match", cur, "If-None-Match", cur}, 304},
 				{"If-Unmodified-Since earlier", []string{"If-Unmodified-Since", earlier}, 412},
-				{"If-Unmodified-Since Last-Modified", []string{"If-Unmodified-Since", lm}, 200},
+				{"If-Unmodified-Since Last-Modified: written within that second", []string{"If-Unmodified-Since", lm}, 412},
+				{"If-Unmodified-Since later", []string{"If-Unmodified-Since", later}, 200},
 				{"If-Match beats If-Unmodified-Since", []string{"If-Match", cur, "If-Unmodified-Since", earlier}, 200},
 				{"If-Unmodified-Since malformed is ignored", []string{"If-Unmodified-Since", "soon"}, 200},
 				{"If-Unmodified-Since fails before If-None-Match", []string{"If-Unmodified-Since", earlier, "If-None-Match", cur}, 412},
@@ -195,7 +196,7 @@ var _ = Describe("the handler", func() {
 			Expect(srv.do("PUT", "/kv/k", `"v2"`, "If-Match", `"1", `+etag(item)).status).To(Equal(200))
 			Expect(srv.do("PUT", "/kv/k", `"v3"`, "If-Match", "*").status).To(Equal(200))
 			item, _ = st.Get("k")
-			Expect(srv.do("PUT", "/kv/k", `"v4"`, "If-Unmodified-Since", httpDate(item.LastModified)).status).To(Equal(200))
+			Expect(srv.do("PUT", "/kv/k", `"v4"`, "If-Unmodified-Since", httpDate(item.LastModified.Add(time.Second))).status).To(Equal(200))
 			Expect(srv.do("PUT", "/kv/k", `"v5"`, "If-Unmodified-Since", "garbage").status).To(Equal(200), "a malformed date is ignored")
 			Expect(srv.do("PUT", "/kv/k", `"v6"`, "If-None-Match", `"999"`).status).To(Equal(200))
 			Expect(srv.do("PUT", "/kv/new", `"n"`, "If-None-Match", "*").status).To(Equal(201))
@@ -241,12 +242,112 @@ var _ = Describe("the handler", func() {
 			Expect(srv.do("DELETE", "/kv/k", "", "If-Match", etag(item)).status).To(Equal(204))
 
 			item = put("k", 2.0)
-			Expect(srv.do("DELETE", "/kv/k", "", "If-Unmodified-Since", httpDate(item.LastModified)).status).To(Equal(204))
+			Expect(srv.do("DELETE", "/kv/k", "", "If-Unmodified-Since", httpDate(item.LastModified.Add(time.Second))).status).To(Equal(204))
 			item = put("k", 3.0)
 			Expect(srv.do("DELETE", "/kv/k", "", "If-Match", etag(item), "If-Unmodified-Since", earlier).status).To(Equal(204),
 				"If-Unmodified-Since is ignored when If-Match is present")
 			_, err := st.Get("k")
 			Expect(err).To(MatchError(store.ErrNotFound))
+		})
+	})
+
+	Describe("If-Unmodified-Since", func() {
+		// sameSecond runs round until one of its rounds wrote its two
+		// versions within one second, as the date cannot tell apart: a
+		// round that straddles a second boundary proves nothing and is
+		// run again, on a key of its own.
+		sameSecond := func(round func(key string) (first, second string)) {
+			GinkgoHelper()
+			for i := range 20 {
+				first, second := round("k" + strconv.Itoa(i))
+				if first == second {
+					return
+				}
+			}
+			Fail("20 rounds in a row straddled a second boundary")
+		}
+
+		It("refuses a PUT when another client wrote within the second of the date it sends", func() {
+			sameSecond(func(key string) (string, string) {
+				Expect(srv.do("PUT", "/kv/"+key, `"a's first"`).status).To(Equal(201))
+				seen := srv.do("GET", "/kv/"+key, "")
+				Expect(seen.status).To(Equal(200))
+				b := srv.do("PUT", "/kv/"+key, `"b's"`)
+				Expect(b.status).To(Equal(200))
+				if b.header.Get("Last-Modified") != seen.header.Get("Last-Modified") {
+					return seen.header.Get("Last-Modified"), b.header.Get("Last-Modified")
+				}
+				r := srv.do("PUT", "/kv/"+key, `"a's second"`, "If-Unmodified-Since", seen.header.Get("Last-Modified"))
+				Expect(r.status).To(Equal(http.StatusPreconditionFailed), "a overwrote b's write it never saw")
+				Expect(r.header.Get("ETag")).To(Equal(b.header.Get("ETag")))
+				Expect(mustGet(st, key).Value).To(Equal("b's"))
+				return "", ""
+			})
+		})
+
+		It("refuses a DELETE when another client wrote within the second of the date it sends", func() {
+			sameSecond(func(key string) (string, string) {
+				Expect(srv.do("PUT", "/kv/"+key, `"a's"`).status).To(Equal(201))
+				seen := srv.do("GET", "/kv/"+key, "")
+				b := srv.do("PUT", "/kv/"+key, `"b's"`)
+				if b.header.Get("Last-Modified") != seen.header.Get("Last-Modified") {
+					return seen.header.Get("Last-Modified"), b.header.Get("Last-Modified")
+				}
+				r := srv.do("DELETE", "/kv/"+key, "", "If-Unmodified-Since", seen.header.Get("Last-Modified"))
+				Expect(r.status).To(Equal(http.StatusPreconditionFailed), "a deleted b's write it never saw")
+				Expect(mustGet(st, key).Value).To(Equal("b's"))
+				return "", ""
+			})
+		})
+
+		It("passes only for an item last modified before the second the date names", func() {
+			item := put("k", "v0")
+			lm := item.LastModified.Truncate(time.Second)
+			for _, m := range []string{"PUT", "DELETE"} {
+				r := srv.do(m, "/kv/k", `"v1"`, "If-Unmodified-Since", httpDate(lm))
+				Expect(r.status).To(Equal(http.StatusPreconditionFailed),
+					m+" with the item's own Last-Modified: another write in that second would carry the same date")
+				Expect(r.header.Get("ETag")).To(Equal(etag(item)))
+			}
+			Expect(mustGet(st, "k").Revision).To(Equal(item.Revision), "nothing was written")
+			Expect(srv.do("PUT", "/kv/k", `"v1"`, "If-Unmodified-Since", httpDate(lm.Add(time.Second))).status).To(Equal(http.StatusOK),
+				"a date after the item's second")
+			item = mustGet(st, "k")
+			Expect(srv.do("DELETE", "/kv/k", "", "If-Unmodified-Since", httpDate(item.LastModified.Add(time.Second))).status).To(Equal(http.StatusNoContent))
+		})
+	})
+
+	Describe("keys that are not valid UTF-8", func() {
+		It("are refused with 400 on every method, and nothing is written", func() {
+			for _, path := range []string{"/kv/%FF", "/kv/%FE", "/kv/a%C3", "/kv/ok/%80/b"} {
+				for _, m := range []string{"PUT", "GET", "HEAD", "DELETE", "POST"} {
+					r := srv.do(m, path, `1`)
+					Expect(r.status).To(Equal(http.StatusBadRequest), "%s %s", m, path)
+					if m != "HEAD" {
+						Expect(r.body).To(ContainSubstring("not valid UTF-8"), "%s %s", m, path)
+					}
+				}
+				Expect(srv.do("PUT", path, `1`, "If-None-Match", "*").status).To(Equal(http.StatusBadRequest), "%s", path)
+			}
+			Expect(st.Size()).To(Equal(0))
+			Expect(srv.do("PUT", "/kv/%C3%A9t%C3%A9", `1`).status).To(Equal(http.StatusCreated), "UTF-8 beyond ASCII is fine")
+			Expect(mustGet(st, "été").Value).To(Equal(1.0))
+		})
+
+		It("written by other means, are left out of the listing rather than listed as U+FFFD", func() {
+			put("\xff", 1.0)
+			put("\xfe", 2.0)
+			ok := put("ok", 3.0)
+			for _, path := range []string{"/kv/", "/kv/?modified-since=2000-01-01T00:00:00Z"} {
+				r := srv.do("GET", path, "")
+				Expect(r.status).To(Equal(200), path)
+				Expect(r.body).NotTo(ContainSubstring(`\ufffd`), path)
+				var listed map[string]json.RawMessage
+				Expect(json.Unmarshal([]byte(r.body), &listed)).To(Succeed())
+				Expect(listed).To(HaveLen(1), path)
+				Expect(listed).To(HaveKey("ok"), path)
+				Expect(listed["ok"]).To(ContainSubstring(`"revision":`+strconv.FormatUint(ok.Revision, 10)), path)
+			}
 		})
 	})
 

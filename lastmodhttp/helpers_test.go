@@ -3,6 +3,7 @@ package lastmodhttp_test
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -26,11 +27,29 @@ type server struct {
 	client *http.Client
 }
 
-func newServer(h http.Handler) *server {
+func newServer(h http.Handler) *server { return newServerWith(h, nil) }
+
+// newServerWith is newServer with configure applied to the http.Server
+// before it starts, for its timeouts and base context.
+func newServerWith(h http.Handler, configure func(*http.Server)) *server {
 	mux := http.NewServeMux()
 	mux.Handle("/kv/", http.StripPrefix("/kv", h))
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	if configure != nil {
+		configure(srv.Config)
+	}
+	srv.Start()
 	return &server{srv: srv, client: srv.Client()}
+}
+
+// dialStream opens a change stream on a raw connection that the spec
+// never reads from, like a client that stopped reading.
+func (s *server) dialStream() net.Conn {
+	conn, err := net.Dial("tcp", s.srv.Listener.Addr().String())
+	Expect(err).NotTo(HaveOccurred())
+	_, err = io.WriteString(conn, "GET /kv/ HTTP/1.1\r\nHost: lastmodhttp\r\nAccept: text/event-stream\r\n\r\n")
+	Expect(err).NotTo(HaveOccurred())
+	return conn
 }
 
 func (s *server) close() { s.srv.Close() }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -47,6 +48,9 @@ func (h *handler[V]) root(w http.ResponseWriter, r *http.Request) {
 	}
 	out := make(map[string]listedItem, len(items))
 	for k, item := range items {
+		if !utf8.ValidString(k) {
+			continue // JSON cannot name it; see the package doc
+		}
 		li, err := h.listed(item)
 		if err != nil {
 			httpError(w, http.StatusInternalServerError, "cannot encode the value of "+strconv.Quote(k)+": "+err.Error())

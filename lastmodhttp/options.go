@@ -1,6 +1,9 @@
 package lastmodhttp
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Defaults of the options.
 const (
@@ -10,6 +13,9 @@ const (
 	// DefaultMaxKeyBytes is the longest key New accepts unless
 	// WithMaxKeyBytes says otherwise.
 	DefaultMaxKeyBytes = 1024
+	// DefaultStreamWriteTimeout is how long one write to a change stream
+	// may take unless WithStreamWriteTimeout says otherwise.
+	DefaultStreamWriteTimeout = 10 * time.Second
 )
 
 // Codec turns values into response bodies and request bodies into values.
@@ -36,10 +42,16 @@ type options struct {
 	maxBodyBytes        int64
 	maxKeyBytes         int
 	requirePrecondition bool
+	streamWriteTimeout  time.Duration
 }
 
 func defaultOptions() options {
-	return options{codec: JSON, maxBodyBytes: DefaultMaxBodyBytes, maxKeyBytes: DefaultMaxKeyBytes}
+	return options{
+		codec:              JSON,
+		maxBodyBytes:       DefaultMaxBodyBytes,
+		maxKeyBytes:        DefaultMaxKeyBytes,
+		streamWriteTimeout: DefaultStreamWriteTimeout,
+	}
 }
 
 type optionFunc func(*options)
@@ -87,4 +99,22 @@ func WithMaxKeyBytes(n int) Option {
 // not seen (RFC 6585 §3).
 func WithRequirePrecondition() Option {
 	return optionFunc(func(o *options) { o.requirePrecondition = true })
+}
+
+// WithStreamWriteTimeout sets how long one event's write to a change
+// stream may take; a stream whose client does not take an event within d
+// (it stopped reading, or its network did) ends. An idle stream is not
+// affected: the deadline covers the writes only. d <= 0 keeps
+// DefaultStreamWriteTimeout.
+//
+// The stream sets its deadlines with http.ResponseController, replacing
+// a server's WriteTimeout, so a stream outlives it; when the
+// ResponseWriter cannot set deadlines (a wrapper without Unwrap), its
+// writes are unbounded and a WriteTimeout ends it.
+func WithStreamWriteTimeout(d time.Duration) Option {
+	return optionFunc(func(o *options) {
+		if d > 0 {
+			o.streamWriteTimeout = d
+		}
+	})
 }

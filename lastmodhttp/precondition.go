@@ -66,6 +66,16 @@ func (c conditions) guardsWrite() bool {
 // (0 when absent) and LastModified — in the order of RFC 9110 §13.2.2.
 // read says the method is GET or HEAD, for which a matching If-None-Match
 // means 304 rather than 412 and If-Modified-Since is considered.
+//
+// If-Unmodified-Since compares the full LastModified with the instant the
+// date names, not the date's second: an item written at 10:00:00.7 was
+// modified after "10:00:00 GMT". Compared at the second, as Last-Modified
+// is sent, every version written within one second carries the same date,
+// so a client holding the first would overwrite the second unseen. The
+// price is that a client's own Last-Modified, sent back, fails (412) for
+// the very item it describes; If-Match with the ETag is exact.
+// If-Modified-Since keeps the second's precision: a 304 it gives wrongly
+// only leaves a cache with the version it had, and loses no write.
 func (c conditions) evaluate(revision uint64, lastModified time.Time, read bool) outcome {
 	// Step 1 and 2: If-Match, else If-Unmodified-Since.
 	if c.ifMatch != nil {
@@ -75,7 +85,7 @@ func (c conditions) evaluate(revision uint64, lastModified time.Time, read bool)
 	} else if c.hasUnmodified {
 		// An absent key has no date that could be unmodified: the store's
 		// SetIfUnmodifiedSince refuses it as well.
-		if revision == 0 || modifiedAfter(lastModified, c.ifUnmodifiedSince) {
+		if revision == 0 || lastModified.After(c.ifUnmodifiedSince) {
 			return failed
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -22,9 +23,12 @@ var eventNames = map[store.EventKind]string{
 }
 
 // stream serves the change stream as Server-Sent Events until the client
-// goes away (the request's context ends) or the store ends the watch. It
-// returns only after the watch channel is closed, so nothing it started
-// outlives the request.
+// goes away (the request's context ends), the store ends the watch, or a
+// write takes longer than the stream write timeout (a client that stopped
+// reading). When the request's context ends, a write under way gets
+// endGrace more, so a client that never reads cannot hold the stream, nor
+// a server's Shutdown, up. It returns only after the watch channel is
+// closed, so nothing it started outlives the request.
 func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	watcher, ok := h.b.(Watcher[V])
 	if !ok {
@@ -71,19 +75,42 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc := http.NewResponseController(w)
+	// Each write's own deadline replaces a server's WriteTimeout, which
+	// would otherwise end every stream that outlives it.
+	guard, release := guardWrites(ctx, w, h.opts.streamWriteTimeout)
+	defer release()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	if reset != nil {
-		err = writeEvent(w, "", "reset", reset)
+	if r.ProtoMajor == 1 {
+		// The connection's write deadline outlives the handler; a client
+		// reconnects on a new connection, which starts without it.
+		w.Header().Set("Connection", "close")
 	}
-	if err == nil {
-		err = rc.Flush()
+	// write writes one event and flushes it within the stream's write
+	// timeout, and fails at once when the request's context has ended.
+	write := func(event func() error) error {
+		if !guard.begin() {
+			return context.Cause(ctx)
+		}
+		err := event()
+		if err == nil {
+			err = rc.Flush()
+		}
+		guard.finish(err == nil)
+		return err
 	}
+	err = write(func() error {
+		w.WriteHeader(http.StatusOK)
+		if reset != nil {
+			return writeEvent(w, "", "reset", reset)
+		}
+		return nil
+	})
 	for ev := range events {
 		if err != nil {
-			// The client is gone or cannot take more: end the watch and
-			// drain it until the store closes the channel.
+			// The client is gone, cannot take more, or the request ended:
+			// end the watch and drain it until the store closes the
+			// channel.
 			cancel()
 			continue
 		}
@@ -91,15 +118,13 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 			if ctx.Err() == nil {
 				// The store ended the watch (it stopped, or this client
 				// fell behind): say why, the stream ends next.
-				_ = writeEvent(w, "", "end", map[string]string{"reason": endReason(ev.Err)})
-				_ = rc.Flush()
+				_ = write(func() error {
+					return writeEvent(w, "", "end", map[string]string{"reason": endReason(ev.Err)})
+				})
 			}
 			continue
 		}
-		err = h.writeChange(w, ev)
-		if err == nil {
-			err = rc.Flush()
-		}
+		err = write(func() error { return h.writeChange(w, ev) })
 	}
 }
 
@@ -126,10 +151,11 @@ func endReason(err error) string {
 // writeChange writes one change event. Its id is the change's own
 // revision (Event.Revision): the Last-Event-ID to resume after it. The
 // data's revision is the item's: the new item's for a put, the removed
-// one's otherwise.
+// one's otherwise. A change of a key that is not valid UTF-8 is left
+// out, as the listing leaves the key out: JSON cannot name it.
 func (h *handler[V]) writeChange(w http.ResponseWriter, ev store.Event[string, V]) error {
 	name, ok := eventNames[ev.Kind]
-	if !ok {
+	if !ok || !utf8.ValidString(ev.Key) {
 		return nil
 	}
 	data := listedItem{Key: ev.Key}

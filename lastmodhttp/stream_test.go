@@ -4,8 +4,13 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -59,6 +64,87 @@ func returned(h http.Handler) (http.Handler, <-chan struct{}) {
 type watchOnly struct {
 	lastmodhttp.Backend[any]
 	lastmodhttp.Watcher[any]
+}
+
+// watching is a store whose Watch closes started once the watch is under
+// way, so a spec whose client cannot read the stream knows that every
+// change from then on goes to it.
+type watching struct {
+	*store.Store[string, any]
+	started chan struct{}
+}
+
+func (w watching) Watch(ctx context.Context) (<-chan store.Event[string, any], error) {
+	events, err := w.Store.Watch(ctx)
+	close(w.started)
+	return events, err
+}
+
+// stuckWriter is a ResponseWriter whose client never reads: its Write
+// blocks until the write deadline has passed, then fails, as a
+// connection's would. It closes writing when a Write first blocks.
+type stuckWriter struct {
+	header  http.Header
+	writing chan struct{}
+	moved   chan struct{} // a new deadline, or the spec giving up
+
+	mu       sync.Mutex
+	deadline time.Time
+	released bool
+}
+
+func newStuckWriter() *stuckWriter {
+	return &stuckWriter{header: http.Header{}, writing: make(chan struct{}), moved: make(chan struct{}, 1)}
+}
+
+func (w *stuckWriter) Header() http.Header { return w.header }
+func (w *stuckWriter) WriteHeader(int)     {}
+func (w *stuckWriter) FlushError() error   { return nil }
+
+func (w *stuckWriter) SetWriteDeadline(t time.Time) error {
+	w.mu.Lock()
+	w.deadline = t
+	w.mu.Unlock()
+	select {
+	case w.moved <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// release makes every Write fail at once, so the handler can end after a
+// spec failed.
+func (w *stuckWriter) release() {
+	w.mu.Lock()
+	w.released = true
+	w.mu.Unlock()
+	_ = w.SetWriteDeadline(time.Time{})
+}
+
+func (w *stuckWriter) Write([]byte) (int, error) {
+	select {
+	case <-w.writing:
+	default:
+		close(w.writing)
+	}
+	for {
+		w.mu.Lock()
+		d, released := w.deadline, w.released
+		w.mu.Unlock()
+		if released || !d.IsZero() && !time.Now().Before(d) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		var expired <-chan time.Time
+		if !d.IsZero() {
+			timer := time.NewTimer(time.Until(d))
+			defer timer.Stop()
+			expired = timer.C
+		}
+		select {
+		case <-w.moved:
+		case <-expired:
+		}
+	}
 }
 
 var _ = Describe("the change stream", func() {
@@ -208,6 +294,117 @@ var _ = Describe("the change stream", func() {
 		Entry("a malformed id", "x7", "malformed", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
 		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }),
 	)
+
+	It("leaves out the changes of keys that are not valid UTF-8, rather than naming them U+FFFD", func(sctx SpecContext) {
+		srv, body, closer, _ := open(sctx, st)
+		defer srv.close()
+		defer closer.Close()
+		Expect(st.Set("\xff", 1.0)).To(Succeed())
+		Expect(st.Delete("\xff")).To(Succeed())
+		Expect(st.Set("ok", 2.0)).To(Succeed())
+		Expect(st.Clear()).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.id+" "+ev.event).To(Equal("3 put"), "the put and delete of \\xff are not on the stream")
+		Expect(ev.data).To(ContainSubstring(`"key":"ok"`))
+		ev, err = readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev).To(Equal(sseEvent{id: "4", event: "clear", data: "{}"}))
+	}, SpecTimeout(20*time.Second))
+
+	It("cuts a write stuck on a client that does not read when the request's context ends", func(sctx SpecContext) {
+		ws := watching{st, make(chan struct{})}
+		h := lastmodhttp.New[any](ws, lastmodhttp.WithStreamWriteTimeout(time.Hour))
+		w := newStuckWriter()
+		defer w.release()
+		ctx, cancel := context.WithCancel(sctx)
+		defer cancel()
+		req := httptest.NewRequestWithContext(ctx, "GET", "/", nil)
+		req.Header.Set("Accept", "text/event-stream")
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			h.ServeHTTP(w, req)
+		}()
+		Eventually(ws.started).Should(BeClosed(), "the stream's watch began")
+		Expect(st.Set("k", 1.0)).To(Succeed())
+		Eventually(w.writing).Should(BeClosed(), "the handler blocked writing the change")
+		cancel() // as a server's Shutdown cancels its requests' base context
+		Eventually(done).WithTimeout(10*time.Second).Should(BeClosed(), "the handler returned though its client never read")
+	}, SpecTimeout(30*time.Second))
+
+	It("ends cleanly, with the response's last chunk, for a client that reads when the request's context ends", func(sctx SpecContext) {
+		base, endRequests := context.WithCancel(context.Background())
+		defer endRequests()
+		h, done := returned(lastmodhttp.New[any](st))
+		srv := newServerWith(h, func(s *http.Server) { s.BaseContext = func(net.Listener) context.Context { return base } })
+		defer srv.close()
+		req, err := http.NewRequestWithContext(sctx, "GET", srv.srv.URL+"/kv/", nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := srv.client.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		body := bufio.NewReader(resp.Body)
+		Expect(st.Set("k", 1.0)).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ev.event).To(Equal("put"))
+
+		endRequests() // as lastmodd does when its server shuts down
+		_, err = io.ReadAll(body)
+		Expect(err).NotTo(HaveOccurred(), "the stream ended cleanly")
+		Eventually(done).Should(BeClosed())
+	}, SpecTimeout(20*time.Second))
+
+	It("ends a stream whose client stops reading once a write takes longer than the stream write timeout", func(sctx SpecContext) {
+		ws := watching{st, make(chan struct{})}
+		h, done := returned(lastmodhttp.New[any](ws, lastmodhttp.WithStreamWriteTimeout(200*time.Millisecond)))
+		srv := newServer(h)
+		defer srv.close()
+		conn := srv.dialStream()
+		defer conn.Close() // first, so that a handler still writing fails and Close can wait for it
+		Eventually(ws.started).Should(BeClosed(), "the stream's watch began")
+		big := strings.Repeat("x", 900<<10)
+		for i := range 40 {
+			Expect(st.Set("big"+strconv.Itoa(i), big)).To(Succeed())
+		}
+		Eventually(done).WithTimeout(10*time.Second).Should(BeClosed(), "the handler gave up on the client that does not read")
+	}, SpecTimeout(30*time.Second))
+
+	It("outlives the server's ReadTimeout and WriteTimeout, which bound other requests", func(sctx SpecContext) {
+		const timeout = 300 * time.Millisecond
+		h, done := returned(lastmodhttp.New[any](st))
+		srv := newServerWith(h, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout })
+		defer srv.close()
+		req, err := http.NewRequestWithContext(sctx, "GET", srv.srv.URL+"/kv/", nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := srv.client.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(200))
+		body := bufio.NewReader(resp.Body)
+
+		// A request whose header never ends, begun after the stream's:
+		// once the server has cut it, the timeouts have passed for the
+		// stream too.
+		stalled, err := net.Dial("tcp", srv.srv.Listener.Addr().String())
+		Expect(err).NotTo(HaveOccurred())
+		defer stalled.Close()
+		_, err = io.WriteString(stalled, "GET /kv/k HTTP/1.1\r\nHost: lastmodhttp\r\n")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(stalled.SetReadDeadline(time.Now().Add(10 * time.Second))).To(Succeed())
+		_, err = io.ReadAll(stalled)
+		Expect(err).NotTo(HaveOccurred(), "the server cut the stalled request at its ReadTimeout")
+
+		Expect(st.Set("after", 1.0)).To(Succeed())
+		ev, err := readEvent(body)
+		Expect(err).NotTo(HaveOccurred(), "the stream is still open")
+		Expect(ev.event).To(Equal("put"))
+		Expect(ev.data).To(ContainSubstring(`"key":"after"`))
+		Expect(done).NotTo(BeClosed())
+	}, SpecTimeout(30*time.Second))
 
 	It("answers 503 for a stream of a stopped store", func() {
 		Expect(st.Shutdown()).To(Succeed())

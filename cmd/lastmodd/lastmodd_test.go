@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -16,8 +19,22 @@ import (
 	. "github.com/onsi/gomega"
 	"go.uber.org/goleak"
 
+	"github.com/lastmodstore/lastmodstore/lastmodhttp"
 	"github.com/lastmodstore/lastmodstore/store"
 )
+
+// bin is the lastmodd binary the process specs run, built once.
+var bin string
+
+var _ = BeforeSuite(func(ctx SpecContext) {
+	dir, err := os.MkdirTemp("", "lastmodd-test")
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(os.RemoveAll, dir)
+	bin = filepath.Join(dir, "lastmodd")
+	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	build.Stdout, build.Stderr = GinkgoWriter, GinkgoWriter
+	Expect(build.Run()).To(Succeed())
+}, NodeTimeout(2*time.Minute))
 
 // daemon is a lastmodd process under test.
 type daemon struct {
@@ -73,21 +90,22 @@ var _ = Describe("lastmodd", func() {
 	It("refuses bad flags before it starts anything", func() {
 		for _, args := range [][]string{
 			{"-eviction", "lru"}, {"-max-body", "0"}, {"-ttl", "soon"}, {"extra"}, {"-ttl", "-1s"}, {"-history", "-1"},
+			{"-read-header-timeout", "0"}, {"-read-timeout", "0"}, {"-write-timeout", "-1s"}, {"-idle-timeout", "0"},
+			{"-stream-write-timeout", "0"},
 		} {
 			Expect(run(context.Background(), args, io.Discard, io.Discard)).NotTo(Succeed(), strings.Join(args, " "))
 		}
 		c, err := parseFlags([]string{"-eviction", "oldest", "-max-size", "3", "-lock-free-reads"}, io.Discard)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(c.store).To(Equal(store.Config{Eviction: store.EvictOldest, MaxSize: 3, LockFreeReads: true}))
+		Expect(c.timeouts).To(Equal(timeouts{
+			readHeader: 10 * time.Second, read: 30 * time.Second, write: time.Minute, idle: 2 * time.Minute,
+			streamWrite: lastmodhttp.DefaultStreamWriteTimeout,
+		}), "every client is bounded by default")
 	})
 
 	It("serves conditional requests as a process, saves its snapshot at SIGTERM and loads it again", func(ctx SpecContext) {
-		dir := GinkgoT().TempDir()
-		bin := filepath.Join(dir, "lastmodd")
-		build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
-		build.Stdout, build.Stderr = GinkgoWriter, GinkgoWriter
-		Expect(build.Run()).To(Succeed())
-		snap := filepath.Join(dir, "store.snap")
+		snap := filepath.Join(GinkgoT().TempDir(), "store.snap")
 
 		d := startDaemon(bin, "-addr", "127.0.0.1:0", "-snapshot", snap)
 		client := &http.Client{Timeout: 10 * time.Second}
@@ -155,4 +173,117 @@ var _ = Describe("lastmodd", func() {
 		Expect(h.Get("ETag")).To(Equal(second), "the revision survives the snapshot")
 		Expect(d.stop()).To(Succeed())
 	}, SpecTimeout(2*time.Minute))
+
+	It("exits 0 at SIGTERM within its shutdown timeout while a change stream's client never reads", func(ctx SpecContext) {
+		// The stream write timeout is longer than the shutdown timeout:
+		// only cutting the blocked write at the stop can end it in time.
+		d := startDaemon(bin, "-addr", "127.0.0.1:0", "-shutdown-timeout", "5s", "-stream-write-timeout", "1h")
+		stream := dialStream(d)
+		defer stream.Close()
+
+		client := &http.Client{Timeout: 10 * time.Second}
+		defer client.CloseIdleConnections()
+		big := `"` + strings.Repeat("x", 900<<10) + `"`
+		for i := range 40 {
+			status, _, _ := do(client, "PUT", d.url+"/kv/big"+strconv.Itoa(i), big)
+			Expect(status).To(Equal(201))
+		}
+		Expect(d.stop()).To(Succeed(), "lastmodd exits 0: the stream did not hold the stop up past -shutdown-timeout")
+	}, SpecTimeout(time.Minute))
+
+	It("cuts a request whose body trickles in and a connection left idle, while a change stream lives on", func(ctx SpecContext) {
+		d := startDaemon(bin, "-addr", "127.0.0.1:0",
+			"-read-header-timeout", "1s", "-read-timeout", "1s", "-write-timeout", "1s", "-idle-timeout", "1s")
+		defer func() { Expect(d.stop()).To(Succeed()) }()
+		addr := strings.TrimPrefix(d.url, "http://")
+		// A connection per request: lastmodd closes idle ones after 1s,
+		// and a PUT on one it has just closed fails.
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+
+		req, err := http.NewRequestWithContext(ctx, "GET", d.url+"/kv/", nil)
+		Expect(err).NotTo(HaveOccurred())
+		req.Header.Set("Accept", "text/event-stream")
+		streams := &http.Client{} // no timeout: a stream has no end
+		defer streams.CloseIdleConnections()
+		resp, err := streams.Do(req)
+		Expect(err).NotTo(HaveOccurred())
+		defer resp.Body.Close()
+		Expect(resp.StatusCode).To(Equal(200))
+		events := bufio.NewReader(resp.Body)
+
+		By("a PUT whose body comes one byte at a time")
+		slow, err := net.Dial("tcp", addr)
+		Expect(err).NotTo(HaveOccurred())
+		defer slow.Close()
+		_, err = io.WriteString(slow, "PUT /kv/slow HTTP/1.1\r\nHost: lastmodd\r\nContent-Length: 1000\r\n\r\n\"")
+		Expect(err).NotTo(HaveOccurred())
+		stopTrickle, trickled := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(trickled)
+			tick := time.NewTicker(100 * time.Millisecond)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stopTrickle:
+					return
+				case <-tick.C:
+				}
+				if _, err := io.WriteString(slow, "x"); err != nil {
+					return // the server cut the connection
+				}
+			}
+		}()
+		Expect(slow.SetReadDeadline(time.Now().Add(15 * time.Second))).To(Succeed())
+		_, err = io.ReadAll(slow)
+		close(stopTrickle)
+		<-trickled
+		Expect(errors.Is(err, os.ErrDeadlineExceeded)).To(BeFalse(), "lastmodd cut the trickling PUT at its -read-timeout")
+		status, _, _ := do(client, "GET", d.url+"/kv/slow", "")
+		Expect(status).To(Equal(404), "nothing was written")
+
+		By("a kept-alive connection with no next request")
+		idle, err := net.Dial("tcp", addr)
+		Expect(err).NotTo(HaveOccurred())
+		defer idle.Close()
+		_, err = io.WriteString(idle, "GET /kv/slow HTTP/1.1\r\nHost: lastmodd\r\n\r\n")
+		Expect(err).NotTo(HaveOccurred())
+		Expect(idle.SetReadDeadline(time.Now().Add(15 * time.Second))).To(Succeed())
+		rd := bufio.NewReader(idle)
+		answer, err := http.ReadResponse(rd, nil)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = io.Copy(io.Discard, answer.Body)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(answer.Body.Close()).To(Succeed())
+		Expect(answer.StatusCode).To(Equal(404))
+		_, err = rd.ReadByte()
+		Expect(err).To(MatchError(io.EOF), "lastmodd closed the idle connection at its -idle-timeout")
+
+		By("the stream, older than every timeout, still delivering")
+		status, _, _ = do(client, "PUT", d.url+"/kv/after", "1")
+		Expect(status).To(Equal(201))
+		for {
+			line, err := events.ReadString('\n')
+			Expect(err).NotTo(HaveOccurred(), "the stream is still open")
+			if data, ok := strings.CutPrefix(line, "data: "); ok {
+				Expect(data).To(ContainSubstring(`"key":"after"`))
+				break
+			}
+		}
+	}, SpecTimeout(time.Minute))
 })
+
+// dialStream opens a change stream on a raw connection and reads its
+// response header, so the stream is under way, and nothing more: a client
+// that never reads.
+func dialStream(d *daemon) net.Conn {
+	GinkgoHelper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(d.url, "http://"))
+	Expect(err).NotTo(HaveOccurred())
+	_, err = io.WriteString(conn, "GET /kv/ HTTP/1.1\r\nHost: lastmodd\r\nAccept: text/event-stream\r\n\r\n")
+	Expect(err).NotTo(HaveOccurred())
+	Expect(conn.SetReadDeadline(time.Now().Add(10 * time.Second))).To(Succeed())
+	resp, err := http.ReadResponse(bufio.NewReaderSize(conn, 16), nil)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(resp.StatusCode).To(Equal(200))
+	return conn
+}

@@ -36,6 +36,17 @@ type config struct {
 	history         int
 	requirePrecond  bool
 	shutdownTimeout time.Duration
+	timeouts        timeouts
+}
+
+// timeouts bound what one client can hold: the http.Server's timeouts, and
+// each write to a change stream, which replaces WriteTimeout for streams.
+type timeouts struct {
+	readHeader  time.Duration
+	read        time.Duration
+	write       time.Duration
+	idle        time.Duration
+	streamWrite time.Duration
 }
 
 // parseFlags parses args into a config; errors name the flag.
@@ -58,6 +69,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.maxKey, "max-key", lastmodhttp.DefaultMaxKeyBytes, "longest key in bytes")
 	fs.BoolVar(&c.requirePrecond, "require-precondition", false, "refuse PUT and DELETE without a precondition (428)")
 	fs.DurationVar(&c.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long a stop waits for requests in flight")
+	fs.DurationVar(&c.timeouts.readHeader, "read-header-timeout", 10*time.Second, "longest time to read a request's header")
+	fs.DurationVar(&c.timeouts.read, "read-timeout", 30*time.Second, "longest time to read a whole request, body included")
+	fs.DurationVar(&c.timeouts.write, "write-timeout", time.Minute, "longest time from a request's header to the end of its response (change streams excepted)")
+	fs.DurationVar(&c.timeouts.idle, "idle-timeout", 2*time.Minute, "longest time a kept-alive connection waits for its next request")
+	fs.DurationVar(&c.timeouts.streamWrite, "stream-write-timeout", lastmodhttp.DefaultStreamWriteTimeout, "longest time one change-stream event may take to write; a client slower than that is dropped")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -74,6 +90,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.maxBody <= 0 || c.maxKey <= 0 || c.shutdownTimeout <= 0 {
 		return c, errors.New("-max-body, -max-key and -shutdown-timeout must be positive")
+	}
+	if t := c.timeouts; t.readHeader <= 0 || t.read <= 0 || t.write <= 0 || t.idle <= 0 || t.streamWrite <= 0 {
+		return c, errors.New("-read-header-timeout, -read-timeout, -write-timeout, -idle-timeout and -stream-write-timeout must be positive")
 	}
 	if c.history < 0 {
 		return c, errors.New("-history must not be negative")
@@ -115,18 +134,29 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 	// Requests' contexts derive from streams, so cancelling it when the
 	// shutdown begins ends the change streams, which would otherwise keep
-	// Shutdown waiting for ever.
+	// Shutdown waiting for ever; a write blocked on a client that does not
+	// read is cut off within a second of its context ending.
 	streams, endStreams := context.WithCancel(context.Background())
 	defer endStreams()
-	opts := []lastmodhttp.Option{lastmodhttp.WithMaxBodyBytes(c.maxBody), lastmodhttp.WithMaxKeyBytes(c.maxKey)}
+	opts := []lastmodhttp.Option{
+		lastmodhttp.WithMaxBodyBytes(c.maxBody),
+		lastmodhttp.WithMaxKeyBytes(c.maxKey),
+		lastmodhttp.WithStreamWriteTimeout(c.timeouts.streamWrite),
+	}
 	if c.requirePrecond {
 		opts = append(opts, lastmodhttp.WithRequirePrecondition())
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/kv/", http.StripPrefix("/kv", lastmodhttp.New[json.RawMessage](s, opts...)))
+	// A change stream sets a deadline per write, which replaces
+	// WriteTimeout for it, so the timeouts bound every client without
+	// ending the streams that outlive them.
 	srv := &http.Server{
 		Handler:           mux,
-		ReadHeaderTimeout: 10 * time.Second,
+		ReadHeaderTimeout: c.timeouts.readHeader,
+		ReadTimeout:       c.timeouts.read,
+		WriteTimeout:      c.timeouts.write,
+		IdleTimeout:       c.timeouts.idle,
 		BaseContext:       func(net.Listener) context.Context { return streams },
 	}
 	srv.RegisterOnShutdown(endStreams)

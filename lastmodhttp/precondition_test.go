@@ -1,0 +1,43 @@
+package lastmodhttp
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// TestIfUnmodifiedSinceAtFullPrecision checks the date precondition of
+// PUT and DELETE against LastModified with its nanoseconds: an item
+// written within the second a date names, even its first nanosecond
+// after, was modified after that date, so two versions written within
+// one second can never both pass a date a client kept.
+func TestIfUnmodifiedSinceAtFullPrecision(t *testing.T) {
+	date := time.Date(2026, 11, 30, 10, 0, 0, 0, time.UTC)
+	header := http.Header{"If-Unmodified-Since": {date.Format(http.TimeFormat)}}
+	cond, err := parseConditions(header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		lastModified time.Time
+		want         outcome
+	}{
+		{"the second before", date.Add(-time.Second), proceed},
+		{"the last nanosecond before", date.Add(-time.Nanosecond), proceed},
+		{"the very instant", date, proceed},
+		{"a nanosecond into the second", date.Add(time.Nanosecond), failed},
+		{"late in the second", date.Add(999 * time.Millisecond), failed},
+		{"the second after", date.Add(time.Second), failed},
+	}
+	for _, tt := range tests {
+		for _, read := range []bool{false, true} {
+			if got := cond.evaluate(7, tt.lastModified, read); got != tt.want {
+				t.Errorf("%s (read %v): got %d, want %d", tt.name, read, got, tt.want)
+			}
+		}
+	}
+	if got := cond.evaluate(0, time.Time{}, false); got != failed {
+		t.Errorf("absent item: got %d, want failed", got)
+	}
+}
