@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
-	"io/fs"
 	"reflect"
 	"slices"
 	"time"
@@ -27,12 +26,17 @@ type Record[K comparable, V any] struct {
 //
 // It reads exactly the snapshot and nothing after it, so a caller that
 // expects r to end there checks that itself; it reads whole blocks, so r
-// needs no buffering. Its buffers grow only as bytes arrive: a corrupt
-// length costs no more memory than the input holds. When r can tell its
-// size (a regular *os.File, a bytes.Reader), the records are allocated
-// once instead of grown. Every block's checksum is checked before its
-// bytes are parsed or handed to c, so a damaged or truncated input never
+// needs no buffering. Every block's checksum is checked before its bytes
+// are parsed or handed to c, so a damaged or truncated input never
 // reaches the codec.
+//
+// The memory Decode takes follows the bytes that arrive and are checked,
+// never what the header or a length claims, nor the size r may know: a
+// buffer grows at most twofold per read as bytes arrive, and the records
+// of a block are allocated only once its checksum has been checked, at
+// most four times as many as the blocks checked so far hold. A corrupt
+// count or length thus costs no more than a small multiple of the input
+// that actually arrived before it was refused.
 //
 // Decode checks, and refuses with an error matching ErrCorrupt: the magic,
 // the version (1 to Version), the checksums, every length, that the codec
@@ -78,7 +82,7 @@ func Decode[K comparable, V any](r io.Reader, c Codec) (Header, []Record[K, V], 
 	if err != nil {
 		return h, nil, err
 	}
-	records, err := decodeBlocks[K, V](&d, c, &h, sizeHint(r))
+	records, err := decodeBlocks[K, V](&d, c, &h)
 	if err != nil {
 		return h, nil, err
 	}
@@ -171,7 +175,7 @@ func (d *decoder) header() (Header, error) {
 }
 
 // decodeBlocks reads the blocks up to and including the end marker.
-func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, hint int64) ([]Record[K, V], error) {
+func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header) ([]Record[K, V], error) {
 	var (
 		records []Record[K, V]
 		stream  Decoder // the codec's decoder for the current stream
@@ -181,11 +185,6 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, hint int6
 		prevLM  time.Time
 	)
 	checkKeys := hashkey.NeedsCheck(reflect.TypeFor[K]())
-	// When the reader knows its size, the items it can hold bound the
-	// header's count, and the records are allocated once instead of grown.
-	if hint >= 0 {
-		records = make([]Record[K, V], 0, min(int64(h.Count), hint/minRecordSize))
-	}
 	for {
 		blockAt := d.off
 		if err := d.fill(d.small[:4]); err != nil {
@@ -280,25 +279,11 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header, hint int6
 	}
 }
 
-// sizeHint returns how many bytes r has left, or -1 when it cannot tell:
-// the Len of a bytes.Reader, bytes.Buffer or strings.Reader, the Size of a
-// regular file (at least what is left in it).
-func sizeHint(r io.Reader) int64 {
-	switch r := r.(type) {
-	case interface{ Len() int }:
-		return int64(r.Len())
-	case interface{ Stat() (fs.FileInfo, error) }:
-		if fi, err := r.Stat(); err == nil && fi.Mode().IsRegular() {
-			return fi.Size()
-		}
-	}
-	return -1
-}
-
 // grow returns s with room for n more elements. It grows s to at most
 // total, the header's count, so a snapshot's records end in a slice of
 // exactly their number; and at most fourfold (which copies less than
-// doubling), so a corrupt count costs nothing until the items arrive.
+// doubling). Decode calls it only for the items of a checked block, so a
+// corrupt count costs nothing until the items arrive.
 func grow[T any](s []T, n, total int) []T {
 	if cap(s)-len(s) >= n {
 		return s

@@ -302,6 +302,73 @@ var _ = Describe("a snapshot", func() {
 			Expect(err).To(MatchError(io.ErrUnexpectedEOF))
 			Expect(after.TotalAlloc - before.TotalAlloc).To(BeNumerically("<", 1<<20))
 		})
+
+		// The input of issue 16: a header, checksum correct, claiming 2^40
+		// items, then 32 MiB of zeros, which end the snapshot at once and
+		// fail the end marker's checksum. Whether the reader can tell its
+		// size or not, Decode must refuse it having allocated about what
+		// it read, not what the size could hold.
+		Describe("a header claiming 2^40 items, then 32 MiB of zeros", func() {
+			var crafted []byte
+			BeforeEach(func() {
+				h := header[string, int](1<<40, 1<<40, time.Now())
+				crafted = append(appendHeader(nil, &h), make([]byte, 32<<20)...)
+			})
+			decodeCounting := func(r io.Reader) (alloc uint64, err error) {
+				GinkgoHelper()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, rs, err := Decode[string, int](r, Gob{})
+				runtime.ReadMemStats(&after)
+				Expect(rs).To(BeNil())
+				return after.TotalAlloc - before.TotalAlloc, err
+			}
+			readers := map[string]func() io.Reader{
+				"a bytes.Reader, which tells its size": func() io.Reader { return bytes.NewReader(crafted) },
+				"a regular *os.File, which tells its size": func() io.Reader {
+					path := filepath.Join(GinkgoT().TempDir(), "crafted.snap")
+					Expect(os.WriteFile(path, crafted, 0o600)).To(Succeed())
+					f, err := os.Open(path)
+					Expect(err).NotTo(HaveOccurred())
+					DeferCleanup(f.Close)
+					return f
+				},
+				"a reader that cannot tell its size": func() io.Reader { return io.MultiReader(bytes.NewReader(crafted)) },
+			}
+			for name, reader := range readers {
+				It("is refused after a few bytes, having allocated no more than a few KiB, from "+name, func() {
+					r := reader()
+					alloc, err := decodeCounting(r)
+					Expect(err).To(MatchError(ErrCorrupt))
+					Expect(err).To(MatchError(ContainSubstring("end checksum mismatch")))
+					Expect(alloc).To(BeNumerically("<", 64<<10), "allocated for an input refused at its first block")
+				})
+			}
+		})
+
+		It("allocates records as checked blocks bring them, not as the header's count claims", func() {
+			// An honest snapshot, and the same whose header claims 2^40
+			// items and which ends after its blocks, as if cut: the lie
+			// may cost the growth of the records, no more.
+			es := entries(50_000, strconv.Itoa, func(i int) int { return i })
+			honest := encode(Gob{}, es)
+			_, lm := last(es)
+			h := header[string, int](1<<40, 1<<41, lm)
+			blocksAt := prefixSize + int(binary.LittleEndian.Uint32(honest[prefixSize-4:])) + 4
+			lying := reseal(append(appendHeader(nil, &h), honest[blocksAt:len(honest)-8]...))
+			measure := func(snap []byte) (uint64, error) {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, _, err := Decode[string, int](bytes.NewReader(snap), Gob{})
+				runtime.ReadMemStats(&after)
+				return after.TotalAlloc - before.TotalAlloc, err
+			}
+			want, err := measure(honest)
+			Expect(err).NotTo(HaveOccurred())
+			got, err := measure(lying)
+			Expect(err).To(MatchError(io.ErrUnexpectedEOF))
+			Expect(got).To(BeNumerically("<", 2*want), "decoding the honest snapshot took %d bytes", want)
+		})
 	})
 
 	Describe("checked content, under valid checksums", func() {
