@@ -355,7 +355,7 @@ func snapshotSpecs(d design) {
 			Entry("text", func() []byte { return []byte("a=1\nb=2\n") }),
 			Entry("a newer format version", func() []byte {
 				future := bytes.Clone(snap)
-				future[8] = 2 // the version, right after the magic
+				future[8] = snapshot.Version + 1 // the version, right after the magic
 				return future
 			}),
 			Entry("a snapshot of other value types", func() []byte {

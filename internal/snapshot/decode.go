@@ -19,6 +19,13 @@ import (
 type Record[K comparable, V any] struct {
 	Key  K
 	Item messages.Item[V]
+	// TTL is the time-to-live by which a Touch slides the item's expiry,
+	// for an item that expires: the one recorded, or, when the snapshot
+	// records none (format version 1, or an item never touched since it
+	// was written), ExpiresAt minus LastModified. It is zero for an item
+	// that never expires, and for one whose ExpiresAt is not after its
+	// LastModified.
+	TTL time.Duration
 }
 
 // Decode reads a snapshot from r, decoding its keys and values with c, and
@@ -46,7 +53,9 @@ type Record[K comparable, V any] struct {
 // LastModified; that there are as many items as the header says; and, for
 // a key type that may hold one, that no key is unhashable. It does not
 // check that keys are distinct, nor whether items have expired: the store
-// does both as it builds its map. Decoded times are in UTC.
+// does both as it builds its map. Decoded times are in UTC. A snapshot of
+// version 1, which records no TTLs, gives each item that expires the TTL
+// its ExpiresAt and LastModified imply (see Record.TTL).
 //
 // A codec that cannot decode the keys or values of a checksummed block
 // (say, gob finding a type not registered) makes Decode return its error
@@ -247,6 +256,14 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header) ([]Record
 			if !ok {
 				return nil, corruptf(recAt, "bad ExpiresAt")
 			}
+			var ttl time.Duration
+			if !exp.IsZero() {
+				if h.Version < versionTTL {
+					ttl = impliedTTL(lm, exp)
+				} else if ttl, ok = cur.ttl(lm, exp); !ok {
+					return nil, corruptf(recAt, "bad TTL")
+				}
+			}
 			switch {
 			case rev <= prevRev:
 				return nil, corruptf(recAt, "revision %d is not after the previous item's %d", rev, prevRev)
@@ -258,7 +275,7 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header) ([]Record
 				return nil, corruptf(recAt, "LastModified %v is after the header's %v", lm, h.LastModified)
 			}
 			prevRev, prevLM = rev, lm
-			records = append(records, Record[K, V]{Item: messages.Item[V]{LastModified: lm, Revision: rev, ExpiresAt: exp}})
+			records = append(records, Record[K, V]{Item: messages.Item[V]{LastModified: lm, Revision: rev, ExpiresAt: exp}, TTL: ttl})
 		}
 		if keys, err = decodeColumn(&cur, c, stream, keys, n, at, "keys"); err != nil {
 			return nil, err

@@ -154,7 +154,11 @@ func (e *encoder[K, V]) block(items []messages.Entry[K, V]) (err error) {
 		t := it.Item.LastModified.Round(0)
 		b = appendTime(b, t, lm)
 		lm = t
-		b = appendTime(b, it.Item.ExpiresAt.Round(0), lm)
+		exp := it.Item.ExpiresAt.Round(0)
+		b = appendTime(b, exp, lm)
+		if !exp.IsZero() {
+			b = appendTTL(b, it.TTL, lm, exp)
+		}
 		e.keys = append(e.keys, it.Key)
 		e.vals = append(e.vals, it.Item.Value)
 	}

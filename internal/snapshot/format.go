@@ -9,7 +9,11 @@ import (
 )
 
 // Version is the format version Encode writes and the newest Decode reads.
-const Version = 1
+// Decode reads every version from 1 on.
+const Version = 2
+
+// versionTTL is the first format version whose records carry a TTL.
+const versionTTL = 2
 
 // MaxBlock is the largest block payload, in bytes. Encode fails with
 // ErrInvalid for an item whose key and value do not fit in one block, and
@@ -33,7 +37,8 @@ const (
 	// maxName bounds the codec name.
 	maxName = 255
 	// minRecordSize is the fewest bytes an item's metadata takes: one
-	// byte each for the revision delta and two time tags.
+	// byte each for the revision delta and two time tags (an item that
+	// expires takes one more, for its TTL).
 	minRecordSize = 3
 )
 
@@ -86,6 +91,23 @@ func appendTime(dst []byte, t, base time.Time) []byte {
 }
 
 const maxDeltaSec = (math.MaxInt64 - int64(time.Second)) / int64(time.Second)
+
+// appendTTL appends the TTL field of an item last modified at lm that
+// expires at exp, not the zero time: 0 when ttl is the TTL those two
+// instants imply, or unknown (zero or less); ttl's nanoseconds otherwise.
+// Most items are never touched, so most TTL fields take one byte.
+func appendTTL(dst []byte, ttl time.Duration, lm, exp time.Time) []byte {
+	if ttl <= 0 || ttl == impliedTTL(lm, exp) {
+		return append(dst, 0)
+	}
+	return binary.AppendUvarint(dst, uint64(ttl))
+}
+
+// impliedTTL is the TTL of an item last modified at lm that expires at
+// exp and was never touched since: what a TTL field of 0 stands for, and
+// what Decode gives every item of a version 1 snapshot, which records no
+// TTL. It is zero when exp is not after lm.
+func impliedTTL(lm, exp time.Time) time.Duration { return max(0, exp.Sub(lm)) }
 
 func inRange(sec int64) bool { return -1<<62 < sec && sec < 1<<62 }
 
@@ -167,6 +189,19 @@ func (c *cursor) time(base time.Time) (time.Time, bool) {
 		return time.Unix(sec, int64(nsec)).UTC(), true
 	}
 	return time.Time{}, false
+}
+
+// ttl reads the TTL field of an item last modified at lm that expires at
+// exp. The result is positive, or zero when exp is not after lm.
+func (c *cursor) ttl(lm, exp time.Time) (time.Duration, bool) {
+	v, ok := c.uvarint()
+	switch {
+	case !ok || v > math.MaxInt64:
+		return 0, false
+	case v == 0:
+		return impliedTTL(lm, exp), true
+	}
+	return time.Duration(v), true
 }
 
 func (c *cursor) done() bool { return c.pos == len(c.buf) }
