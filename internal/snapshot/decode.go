@@ -20,11 +20,12 @@ type Record[K comparable, V any] struct {
 	Key  K
 	Item messages.Item[V]
 	// TTL is the time-to-live by which a Touch slides the item's expiry,
-	// for an item that expires: the one recorded, or, when the snapshot
-	// records none (format version 1, or an item never touched since it
-	// was written), ExpiresAt minus LastModified. It is zero for an item
-	// that never expires, and for one whose ExpiresAt is not after its
-	// LastModified.
+	// when the snapshot records one other than the TTL the item's times
+	// imply, ExpiresAt minus LastModified, which an item never touched
+	// since it was written has. Otherwise it is zero, which stands for
+	// that implied TTL, as in messages.Entry; so it is for every item of a
+	// version 1 snapshot, which records no TTLs, and for an item that
+	// never expires.
 	TTL time.Duration
 }
 
@@ -55,8 +56,8 @@ type Record[K comparable, V any] struct {
 // a key type that may hold one, that no key is unhashable. It does not
 // check that keys are distinct, nor whether items have expired: the store
 // does both as it builds its map. Decoded times are in UTC. A snapshot of
-// version 1, which records no TTLs, gives each item that expires the TTL
-// its ExpiresAt and LastModified imply (see Record.TTL).
+// version 1, which records no TTLs, is read as if every item had the TTL
+// its times imply (see Record.TTL).
 //
 // A codec that cannot decode the keys or values of a checksummed block
 // (say, gob finding a type not registered) makes Decode return its error
@@ -258,10 +259,8 @@ func decodeBlocks[K comparable, V any](d *decoder, c Codec, h *Header) ([]Record
 				return nil, corruptf(recAt, "bad ExpiresAt")
 			}
 			var ttl time.Duration
-			if !exp.IsZero() {
-				if h.Version < versionTTL {
-					ttl = impliedTTL(lm, exp)
-				} else if ttl, ok = cur.ttl(lm, exp); !ok {
+			if h.Version >= versionTTL && !exp.IsZero() {
+				if ttl, ok = cur.ttl(lm, exp); !ok {
 					return nil, corruptf(recAt, "bad TTL")
 				}
 			}

@@ -103,7 +103,7 @@
 //
 // Version 1 is version 2 without the TTL field: an item's metadata is its
 // revision delta, LastModified and ExpiresAt, and nothing more. Decode
-// still reads it, giving each item that expires the TTL ExpiresAt minus
-// LastModified (zero when that is not positive). Encode writes version 2
-// only.
+// still reads it, as if every TTL field were 0: each item that expires has
+// the TTL ExpiresAt minus LastModified (zero when that is not positive).
+// Encode writes version 2 only.
 package snapshot

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Version is the format version Encode writes and the newest Decode reads.
-// Decode reads every version from 1 on.
+// Version is the format version Encode writes and the newest Decode reads;
+// Decode reads every version from 1 to it.
 const Version = 2
 
 // versionTTL is the first format version whose records carry a TTL.
@@ -92,6 +92,8 @@ func appendTime(dst []byte, t, base time.Time) []byte {
 
 const maxDeltaSec = (math.MaxInt64 - int64(time.Second)) / int64(time.Second)
 
+func inRange(sec int64) bool { return -1<<62 < sec && sec < 1<<62 }
+
 // appendTTL appends the TTL field of an item last modified at lm that
 // expires at exp, not the zero time: 0 when ttl is the TTL those two
 // instants imply, or unknown (zero or less); ttl's nanoseconds otherwise.
@@ -105,11 +107,9 @@ func appendTTL(dst []byte, ttl time.Duration, lm, exp time.Time) []byte {
 
 // impliedTTL is the TTL of an item last modified at lm that expires at
 // exp and was never touched since: what a TTL field of 0 stands for, and
-// what Decode gives every item of a version 1 snapshot, which records no
-// TTL. It is zero when exp is not after lm.
+// what every item of a version 1 snapshot, which records no TTL, has. It
+// is zero when exp is not after lm.
 func impliedTTL(lm, exp time.Time) time.Duration { return max(0, exp.Sub(lm)) }
-
-func inRange(sec int64) bool { return -1<<62 < sec && sec < 1<<62 }
 
 // cursor reads the variable-length fields of a header body or a block
 // payload. Every read reports whether the field was well formed and within
@@ -192,16 +192,22 @@ func (c *cursor) time(base time.Time) (time.Time, bool) {
 }
 
 // ttl reads the TTL field of an item last modified at lm that expires at
-// exp. The result is positive, or zero when exp is not after lm.
+// exp: zero for the TTL those times imply, whether the field is 0 or
+// gives it in nanoseconds, so that a record reads the same however it was
+// written.
 func (c *cursor) ttl(lm, exp time.Time) (time.Duration, bool) {
-	v, ok := c.uvarint()
-	switch {
-	case !ok || v > math.MaxInt64:
-		return 0, false
-	case v == 0:
-		return impliedTTL(lm, exp), true
+	if c.pos < len(c.buf) && c.buf[c.pos] == 0 { // most items: never touched
+		c.pos++
+		return 0, true
 	}
-	return time.Duration(v), true
+	v, ok := c.uvarint()
+	if !ok || v > math.MaxInt64 {
+		return 0, false
+	}
+	if ttl := time.Duration(v); ttl != impliedTTL(lm, exp) {
+		return ttl, true
+	}
+	return 0, true
 }
 
 func (c *cursor) done() bool { return c.pos == len(c.buf) }

@@ -20,8 +20,9 @@ type point struct {
 
 // entries builds n items in modification order, one microsecond and one
 // revision apart, every third with an expiry an hour after it was written:
-// half of those with a TTL of an hour, the other half with a TTL of 20
-// minutes, as if touched 40 minutes after they were written.
+// half of those with the TTL that implies (given as zero), the other half
+// with a TTL of 20 minutes, as if touched 40 minutes after they were
+// written.
 func entries[K comparable, V any](n int, key func(i int) K, value func(i int) V) []messages.Entry[K, V] {
 	start := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
 	es := make([]messages.Entry[K, V], n)
@@ -31,7 +32,7 @@ func entries[K comparable, V any](n int, key func(i int) K, value func(i int) V)
 		var ttl time.Duration
 		switch i % 6 {
 		case 0:
-			exp, ttl = lm.Add(time.Hour), time.Hour
+			exp = lm.Add(time.Hour)
 		case 3:
 			exp, ttl = lm.Add(time.Hour), 20*time.Minute
 		}
@@ -68,18 +69,6 @@ func asEntries[K comparable, V any](rs []Record[K, V]) []messages.Entry[K, V] {
 	es := make([]messages.Entry[K, V], len(rs))
 	for i := range rs {
 		es[i] = messages.Entry[K, V]{Key: rs[i].Key, Item: &rs[i].Item, TTL: rs[i].TTL}
-	}
-	return es
-}
-
-// implied returns es with the TTL Decode gives an item that expires and
-// whose TTL is unknown (zero): ExpiresAt minus LastModified.
-func implied[K comparable, V any](es []messages.Entry[K, V]) []messages.Entry[K, V] {
-	es = slices.Clone(es)
-	for i, e := range es {
-		if e.TTL <= 0 && !e.Item.ExpiresAt.IsZero() {
-			es[i].TTL = max(0, e.Item.ExpiresAt.Sub(e.Item.LastModified))
-		}
 	}
 	return es
 }

@@ -33,10 +33,12 @@ var _ = Describe("a snapshot", func() {
 				{Key: "never", Item: &messages.Item[int]{Value: 1, LastModified: base, Revision: 3}, TTL: time.Minute},
 				{Key: "hour", Item: &messages.Item[int]{Value: -2, LastModified: base.Add(1), Revision: 4, ExpiresAt: base.Add(time.Hour)}},
 				{Key: "touched", Item: &messages.Item[int]{Value: 5, LastModified: base.Add(2), Revision: 5, ExpiresAt: base.Add(time.Hour)}, TTL: time.Minute},
-				{Key: "far", Item: &messages.Item[int]{Value: math.MaxInt, LastModified: base.Add(2 * time.Second), Revision: 1 << 40, ExpiresAt: far}, TTL: math.MaxInt64},
+				{Key: "far", Item: &messages.Item[int]{Value: math.MaxInt, LastModified: base.Add(2 * time.Second), Revision: 1 << 40, ExpiresAt: far}, TTL: math.MaxInt64 - 1},
 				{Key: "", Item: &messages.Item[int]{Value: 0, LastModified: far, Revision: math.MaxUint64 - 1, ExpiresAt: far.Add(1)}, TTL: 1},
 			}
-			ttls := []time.Duration{0, time.Hour - 1, time.Minute, math.MaxInt64, 1}
+			// Zero stands for the TTL an item's times imply, as for "hour"
+			// and "" (1ns), whether given or not.
+			ttls := []time.Duration{0, 0, time.Minute, math.MaxInt64 - 1, 0}
 			var b bytes.Buffer
 			Expect(Encode(&b, Gob{}, math.MaxUint64, far.Add(time.Hour), es)).To(Succeed())
 
@@ -225,8 +227,7 @@ var _ = Describe("a snapshot", func() {
 			want := header[string, point](len(goldenEntries()), 13, goldenEntries()[5].Item.LastModified)
 			want.Version = 1
 			Expect(h).To(Equal(want))
-			Expect(asEntries(rs)).To(Equal(implied(goldenEntries())))
-			Expect(rs[3].TTL).To(Equal(3*time.Hour), "ExpiresAt minus LastModified")
+			Expect(asEntries(rs)).To(Equal(goldenEntries()), "every TTL zero: the one the item's times imply")
 		})
 
 		It("still reads the version 2 snapshot kept in testdata, TTLs included", func() {
@@ -237,7 +238,7 @@ var _ = Describe("a snapshot", func() {
 			h, rs, err := Decode[string, point](bytes.NewReader(b), Gob{})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(h).To(Equal(header[string, point](len(goldenEntries()), 13, goldenEntries()[5].Item.LastModified)))
-			Expect(asEntries(rs)).To(Equal(implied(goldenEntriesV2())))
+			Expect(asEntries(rs)).To(Equal(goldenEntriesV2()))
 			Expect(rs[3].TTL).To(Equal(90*time.Minute), "recorded, not implied")
 		})
 	})
@@ -433,7 +434,7 @@ var _ = Describe("a snapshot", func() {
 			}))
 		})
 
-		It("reads an item's TTL as recorded, or as its times imply when the field is 0 or the version is 1", func() {
+		It("reads an item's TTL as recorded, or as zero for the one its times imply, whatever the field or the version", func() {
 			exps := [][]byte{rel(time.Hour), rel(time.Hour), rel(time.Hour), abs(t0), abs(t0)}
 			fields := []uint64{0, uint64(time.Minute), uint64(time.Hour), 0, math.MaxInt64} // an implied TTL may be recorded too
 			metas := []meta{{1, abs(t0), nil}, {1, rel(1), nil}, {1, rel(1), nil}, {1, rel(1), nil}, {1, rel(1), nil}}
@@ -447,13 +448,12 @@ var _ = Describe("a snapshot", func() {
 			for _, r := range rs {
 				ttls = append(ttls, r.TTL)
 			}
-			Expect(ttls).To(Equal([]time.Duration{time.Hour, time.Minute, time.Hour, 0, math.MaxInt64}))
+			Expect(ttls).To(Equal([]time.Duration{0, time.Minute, 0, 0, math.MaxInt64}))
 
 			// Version 1 has no TTL field.
 			for i := range metas {
 				metas[i].exp = exps[i]
 			}
-			metas[2].exp = rel(2 * time.Hour)
 			v1 := forge(header[string, int](5, 5, t0.Add(4)), block(metas, keys, vals))
 			binary.LittleEndian.PutUint16(v1[len(magic):], 1)
 			h, rs, err := Decode[string, int](bytes.NewReader(reseal(v1)), Gob{})
@@ -463,7 +463,7 @@ var _ = Describe("a snapshot", func() {
 			for _, r := range rs {
 				ttls = append(ttls, r.TTL)
 			}
-			Expect(ttls).To(Equal([]time.Duration{time.Hour, time.Hour, 2 * time.Hour, 0, 0}))
+			Expect(ttls).To(Equal([]time.Duration{0, 0, 0, 0, 0}))
 		})
 
 		DescribeTable("is refused as corrupt",
