@@ -337,8 +337,9 @@ func (rs *recordSet[K, V]) next(n, total int, checked int64) []Record[K, V] {
 	return b
 }
 
-// all returns every record, in one slice. Once the whole count has
-// arrived, it has been believed, so all only slices what is there.
+// all returns every record, in one slice: the one allocated for the
+// header's count, which by the time that many records have arrived has
+// always been believed.
 func (rs *recordSet[K, V]) all() []Record[K, V] {
 	if rs.whole == nil {
 		rs.whole = make([]Record[K, V], 0, rs.n)
