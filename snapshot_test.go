@@ -2,13 +2,16 @@ package lastmodstore_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing/iotest"
@@ -102,6 +105,23 @@ func snEncode(revision uint64, last time.Time, entries ...messages.Entry[string,
 
 func snEntry(key string, value int, revision uint64, lm time.Time) messages.Entry[string, int] {
 	return messages.Entry[string, int]{Key: key, Item: &messages.Item[int]{Value: value, Revision: revision, LastModified: lm}}
+}
+
+// snClaiming returns the header of a gob snapshot of string keys and int
+// values, its checksum correct, claiming count items under revision.
+func snClaiming(count, revision uint64) []byte {
+	var body []byte
+	for _, name := range []string{"gob", "string", "int"} {
+		body = binary.AppendUvarint(body, uint64(len(name)))
+		body = append(body, name...)
+	}
+	body = binary.AppendUvarint(body, count)
+	body = binary.AppendUvarint(body, revision)
+	body = append(body, 0) // last modified: the zero time
+	b := binary.LittleEndian.AppendUint16([]byte("\x89LMS\r\n\x1a\n"), snapshot.Version)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
+	b = append(b, body...)
+	return binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)))
 }
 
 // snState is everything of a store a failed Load must leave as it was.
@@ -335,7 +355,7 @@ func snapshotSpecs(d design) {
 			Entry("text", func() []byte { return []byte("a=1\nb=2\n") }),
 			Entry("a newer format version", func() []byte {
 				future := bytes.Clone(snap)
-				future[8] = 2 // the version, right after the magic
+				future[8] = snapshot.Version + 1 // the version, right after the magic
 				return future
 			}),
 			Entry("a snapshot of other value types", func() []byte {
@@ -529,6 +549,31 @@ func snapshotSpecs(d design) {
 			into := snRunning[string, int](d, store.Config{})
 			Expect(into.Set("kept", 1)).To(Succeed())
 			Expect(into.LoadFile(path)).To(MatchError(store.ErrCorruptSnapshot))
+			Expect(slices.Collect(into.Keys())).To(HaveExactElements("kept"))
+		})
+
+		It("refuses a snapshot claiming 2^40 items, then 32 MiB of zeros, having allocated about what it read, from a file or a reader", func() {
+			// Issue 16: a size the reader could tell once let the header's
+			// count allocate ~29 times the file's size up front.
+			crafted := append(snClaiming(1<<40, 1<<40), make([]byte, 32<<20)...)
+			Expect(os.WriteFile(path, crafted, 0o600)).To(Succeed())
+			into := snRunning[string, int](d, store.Config{})
+			Expect(into.Set("kept", 1)).To(Succeed())
+			loads := []struct {
+				name string
+				load func() error
+			}{
+				{"LoadFile", func() error { return into.LoadFile(path) }},
+				{"Load from a bytes.Reader", func() error { return into.Load(bytes.NewReader(crafted)) }},
+			}
+			for _, l := range loads {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				err := l.load()
+				runtime.ReadMemStats(&after)
+				Expect(err).To(MatchError(store.ErrCorruptSnapshot), l.name)
+				Expect(after.TotalAlloc-before.TotalAlloc).To(BeNumerically("<", 1<<20), "%s allocated", l.name)
+			}
 			Expect(slices.Collect(into.Keys())).To(HaveExactElements("kept"))
 		})
 

@@ -127,9 +127,9 @@ var _ = Describe("Owner's history", func() {
 		run(o)
 		set(5)
 		base := time.Now().Add(-time.Hour)
-		content, err := o.Prepare(4, func(yield func(int, *messages.Item[int]) bool) {
+		content, err := o.Prepare(4, func(yield func(messages.Entry[int, int]) bool) {
 			for i := range 4 {
-				if !yield(i, &messages.Item[int]{Value: i, Revision: uint64(i + 1), LastModified: base.Add(time.Duration(i))}) {
+				if !yield(messages.Entry[int, int]{Key: i, Item: &messages.Item[int]{Value: i, Revision: uint64(i + 1), LastModified: base.Add(time.Duration(i))}}) {
 					return
 				}
 			}

@@ -18,6 +18,6 @@ import (
 // An OpLoad announces itself to the watchers as an EventClear followed by
 // an EventPut per loaded item, in modification order, and answers with
 // the replaced content in Args.Content, for its sender to Discard.
-func (o *Owner[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], revision uint64, last time.Time) (*table.Content[K, V], error) {
+func (o *Owner[K, V]) Prepare(n int, records iter.Seq[messages.Entry[K, V]], revision uint64, last time.Time) (*table.Content[K, V], error) {
 	return o.table.Prepare(n, records, revision, last)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/internal/table"
@@ -40,14 +41,8 @@ var _ = Describe("Owner's snapshots", func() {
 		mailbox <- r
 		return <-reply
 	}
-	itemsOf := func(entries []messages.Entry[string, int]) iter.Seq2[string, *messages.Item[int]] {
-		return func(yield func(string, *messages.Item[int]) bool) {
-			for _, e := range entries {
-				if !yield(e.Key, e.Item) {
-					return
-				}
-			}
-		}
+	itemsOf := func(entries []messages.Entry[string, int]) iter.Seq[messages.Entry[string, int]] {
+		return slices.Values(entries)
 	}
 
 	It("snapshots in one step and loads in one step, announcing the load to its watchers", func() {

@@ -29,6 +29,12 @@ type Item[V any] struct {
 type Entry[K comparable, V any] struct {
 	Key  K
 	Item *Item[V]
+	// TTL is the time-to-live by which a Touch slides the item's expiry,
+	// for an item that expires. Only snapshots carry it (OpSnapshot's
+	// answer, and the records a load installs); zero or less stands for
+	// ExpiresAt minus LastModified, the TTL of an item never touched
+	// since it was written.
+	TTL time.Duration
 }
 
 // Op says what a Request asks the owner to do.

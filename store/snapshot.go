@@ -11,15 +11,15 @@ import (
 )
 
 // Save writes a snapshot of the store to w: every live item, with its
-// Value, LastModified, Revision and ExpiresAt, and the store's revision
-// counter and latest LastModified. The snapshot is one instant of the
-// store, taken in one step of the owner; the items are then encoded in
-// the caller's goroutine while the store goes on serving other calls, so
-// a Save of a large store holds up no one. Keys and values are encoded
-// with the store's Codec (GobCodec unless WithCodec says otherwise); the
-// rest of the format is versioned and checksummed, and described byte by
-// byte in the documentation of package internal/snapshot. Load reads it
-// back, into a store of either design.
+// Value, LastModified, Revision and ExpiresAt and the TTL Touch slides it
+// by, and the store's revision counter and latest LastModified. The
+// snapshot is one instant of the store, taken in one step of the owner;
+// the items are then encoded in the caller's goroutine while the store
+// goes on serving other calls, so a Save of a large store holds up no
+// one. Keys and values are encoded with the store's Codec (GobCodec unless
+// WithCodec says otherwise); the rest of the format is versioned and
+// checksummed, and described byte by byte in the documentation of package
+// internal/snapshot. Load reads it back, into a store of either design.
 //
 // Save reads the values it encodes after the owner has moved on, as every
 // reader of a returned *Item does: a value that the program changes in
@@ -90,14 +90,18 @@ func (s *Store[K, V]) snapshot() (*messages.Args[K, V], error) {
 // store served while Load was reading are replaced along with the rest:
 // Load takes effect at one instant, after them.
 //
-// Every item keeps its Value, LastModified, Revision and ExpiresAt;
-// items that have expired by the time Load builds the new content are
-// not loaded. The revision counter goes on from the greater of the
-// store's and the snapshot's, and every later write gets a LastModified
-// after both the store's latest and the snapshot's, so both stay strictly
-// increasing. A revision read before a Load may name a loaded item too,
-// though: a conditional write (CompareAndSet) based on one should read
-// the item again.
+// Every item keeps its Value, LastModified, Revision and ExpiresAt, and
+// the TTL it was written with, by which Touch (and Config.TouchOnGet)
+// slides its expiry, however often it was touched before the Save. A
+// snapshot of format version 1, written before snapshots recorded TTLs,
+// still loads: each of its items gets ExpiresAt minus LastModified, its
+// TTL if it was never touched. Items that have expired by the time Load
+// builds the new content are not loaded. The revision counter goes on
+// from the greater of the store's and the snapshot's, and every later
+// write gets a LastModified after both the store's latest and the
+// snapshot's, so both stay strictly increasing. A revision read before a
+// Load may name a loaded item too, though: a conditional write
+// (CompareAndSet) based on one should read the item again.
 //
 // When more items are live than MaxSize allows, Load under RejectWhenFull
 // returns an error matching ErrStoreFull and changes nothing; under

@@ -14,12 +14,12 @@ import (
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
-// Records returns the items of a decoded snapshot as table.Prepare ranges
-// over them, as many times as it likes.
-func Records[K comparable, V any](records []snapshot.Record[K, V]) iter.Seq2[K, *messages.Item[V]] {
-	return func(yield func(K, *messages.Item[V]) bool) {
+// Records returns the items of a decoded snapshot, with their TTLs, as
+// table.Prepare ranges over them, as many times as it likes.
+func Records[K comparable, V any](records []snapshot.Record[K, V]) iter.Seq[messages.Entry[K, V]] {
+	return func(yield func(messages.Entry[K, V]) bool) {
 		for i := range records {
-			if !yield(records[i].Key, &records[i].Item) {
+			if !yield(messages.Entry[K, V]{Key: records[i].Key, Item: &records[i].Item, TTL: records[i].TTL}) {
 				return
 			}
 		}

@@ -193,14 +193,14 @@ func TestPrepareError(t *testing.T) {
 }
 
 func TestRecordsYieldsEachRecordInOrder(t *testing.T) {
-	records := []snapshot.Record[string, int]{{Key: "a"}, {Key: "b"}, {Key: "c"}}
+	records := []snapshot.Record[string, int]{{Key: "a", TTL: 1}, {Key: "b", TTL: 2}, {Key: "c", TTL: 3}}
 	var got []string
-	for k, item := range Records(records) {
-		if item != &records[len(got)].Item {
-			t.Errorf("record %d: not its own item", len(got))
+	for e := range Records(records) {
+		if e.Item != &records[len(got)].Item || e.TTL != records[len(got)].TTL {
+			t.Errorf("record %d: not its own item and TTL", len(got))
 		}
-		got = append(got, k)
-		if k == "b" {
+		got = append(got, e.Key)
+		if e.Key == "b" {
 			break
 		}
 	}

@@ -1,7 +1,7 @@
 // Package snapshot is the file format in which a store saves its content and
 // loads it back: a versioned, self-describing, checksummed stream of items
-// with their LastModified, Revision and ExpiresAt, written by Encode and read
-// by Decode.
+// with their LastModified, Revision, ExpiresAt and TTL, written by Encode
+// and read by Decode.
 //
 // Both work on plain values, with no goroutines of their own, so a store can
 // take its items in one step of its owner, encode them off the owner while
@@ -12,7 +12,7 @@
 // own. The rest of the format is fixed, and described here byte by byte
 // because users keep snapshots on disk.
 //
-// # Format, version 1
+// # Format, version 2
 //
 // Fixed-size integers are little-endian. A uvarint is encoding/binary's
 // unsigned variable-length integer and a varint its zig-zag signed one
@@ -24,7 +24,7 @@
 //
 //	offset   size  field
 //	0        8     magic: 89 4C 4D 53 0D 0A 1A 0A ("\x89LMS\r\n\x1a\n")
-//	8        2     format version, uint16: 1
+//	8        2     format version, uint16: 2
 //	10       4     header body length H, uint32, 1 to 65536
 //	14       H     header body
 //	14+H     4     checksum
@@ -64,6 +64,11 @@
 //	  time     LastModified (base: the previous item's LastModified in this
 //	           block; for the block's first item, the zero time)
 //	  time     ExpiresAt (base: this item's LastModified)
+//	  uvarint  TTL, only when ExpiresAt is not the zero time: 0 for the
+//	           TTL the item's times imply, ExpiresAt minus LastModified
+//	           (zero if that is not positive), as an item never touched
+//	           since it was written has; otherwise the TTL in
+//	           nanoseconds, 1 to 2^63-1
 //	uint32   K, then K bytes: the codec's encoding of a []KeyType of the n keys
 //	uint32   L, then L bytes: the codec's encoding of a []ValueType of the n values
 //
@@ -89,4 +94,16 @@
 // Over the whole snapshot Revision and LastModified are strictly increasing,
 // at most the header's revision and last modified, and there are exactly N
 // items.
+//
+// An item's TTL is the time-to-live by which a Touch slides its expiry:
+// the one it was written with, which ExpiresAt minus LastModified no
+// longer tells once the item has been touched.
+//
+// # Format, version 1
+//
+// Version 1 is version 2 without the TTL field: an item's metadata is its
+// revision delta, LastModified and ExpiresAt, and nothing more. Decode
+// still reads it, as if every TTL field were 0: each item that expires has
+// the TTL ExpiresAt minus LastModified (zero when that is not positive).
+// Encode writes version 2 only.
 package snapshot

@@ -22,6 +22,10 @@ import (
 // distinct; Encode does not check that, since the store's map guarantees
 // it.
 //
+// Each item that expires is written with its TTL, the one a Touch slides
+// its expiry by: the entry's TTL, or, when that is zero or less, ExpiresAt
+// minus LastModified (what the snapshot then records in one byte).
+//
 // Encode reads the items and their values but never changes them, so it
 // may run in any goroutine while the store goes on, as long as nobody
 // mutates a stored value. Times are written to the nanosecond without
@@ -154,7 +158,11 @@ func (e *encoder[K, V]) block(items []messages.Entry[K, V]) (err error) {
 		t := it.Item.LastModified.Round(0)
 		b = appendTime(b, t, lm)
 		lm = t
-		b = appendTime(b, it.Item.ExpiresAt.Round(0), lm)
+		exp := it.Item.ExpiresAt.Round(0)
+		b = appendTime(b, exp, lm)
+		if !exp.IsZero() {
+			b = appendTTL(b, it.TTL, lm, exp)
+		}
 		e.keys = append(e.keys, it.Key)
 		e.vals = append(e.vals, it.Item.Value)
 	}

@@ -8,8 +8,12 @@ import (
 	"time"
 )
 
-// Version is the format version Encode writes and the newest Decode reads.
-const Version = 1
+// Version is the format version Encode writes and the newest Decode reads;
+// Decode reads every version from 1 to it.
+const Version = 2
+
+// versionTTL is the first format version whose records carry a TTL.
+const versionTTL = 2
 
 // MaxBlock is the largest block payload, in bytes. Encode fails with
 // ErrInvalid for an item whose key and value do not fit in one block, and
@@ -33,7 +37,8 @@ const (
 	// maxName bounds the codec name.
 	maxName = 255
 	// minRecordSize is the fewest bytes an item's metadata takes: one
-	// byte each for the revision delta and two time tags.
+	// byte each for the revision delta and two time tags (an item that
+	// expires takes one more, for its TTL).
 	minRecordSize = 3
 )
 
@@ -88,6 +93,23 @@ func appendTime(dst []byte, t, base time.Time) []byte {
 const maxDeltaSec = (math.MaxInt64 - int64(time.Second)) / int64(time.Second)
 
 func inRange(sec int64) bool { return -1<<62 < sec && sec < 1<<62 }
+
+// appendTTL appends the TTL field of an item last modified at lm that
+// expires at exp, not the zero time: 0 when ttl is the TTL those two
+// instants imply, or unknown (zero or less); ttl's nanoseconds otherwise.
+// Most items are never touched, so most TTL fields take one byte.
+func appendTTL(dst []byte, ttl time.Duration, lm, exp time.Time) []byte {
+	if ttl <= 0 || ttl == impliedTTL(lm, exp) {
+		return append(dst, 0)
+	}
+	return binary.AppendUvarint(dst, uint64(ttl))
+}
+
+// impliedTTL is the TTL of an item last modified at lm that expires at
+// exp and was never touched since: what a TTL field of 0 stands for, and
+// what every item of a version 1 snapshot, which records no TTL, has. It
+// is zero when exp is not after lm.
+func impliedTTL(lm, exp time.Time) time.Duration { return max(0, exp.Sub(lm)) }
 
 // cursor reads the variable-length fields of a header body or a block
 // payload. Every read reports whether the field was well formed and within
@@ -167,6 +189,25 @@ func (c *cursor) time(base time.Time) (time.Time, bool) {
 		return time.Unix(sec, int64(nsec)).UTC(), true
 	}
 	return time.Time{}, false
+}
+
+// ttl reads the TTL field of an item last modified at lm that expires at
+// exp: zero for the TTL those times imply, whether the field is 0 or
+// gives it in nanoseconds, so that a record reads the same however it was
+// written.
+func (c *cursor) ttl(lm, exp time.Time) (time.Duration, bool) {
+	if c.pos < len(c.buf) && c.buf[c.pos] == 0 { // most items: never touched
+		c.pos++
+		return 0, true
+	}
+	v, ok := c.uvarint()
+	if !ok || v > math.MaxInt64 {
+		return 0, false
+	}
+	if ttl := time.Duration(v); ttl != impliedTTL(lm, exp) {
+		return ttl, true
+	}
+	return 0, true
 }
 
 func (c *cursor) done() bool { return c.pos == len(c.buf) }

@@ -19,19 +19,26 @@ type point struct {
 }
 
 // entries builds n items in modification order, one microsecond and one
-// revision apart, every third with an expiry.
+// revision apart, every third with an expiry an hour after it was written:
+// half of those with the TTL that implies (given as zero), the other half
+// with a TTL of 20 minutes, as if touched 40 minutes after they were
+// written.
 func entries[K comparable, V any](n int, key func(i int) K, value func(i int) V) []messages.Entry[K, V] {
 	start := time.Date(2026, 11, 26, 12, 0, 0, 123456789, time.UTC)
 	es := make([]messages.Entry[K, V], n)
 	for i := range es {
 		lm := start.Add(time.Duration(i) * time.Microsecond)
 		var exp time.Time
-		if i%3 == 0 {
+		var ttl time.Duration
+		switch i % 6 {
+		case 0:
 			exp = lm.Add(time.Hour)
+		case 3:
+			exp, ttl = lm.Add(time.Hour), 20*time.Minute
 		}
 		es[i] = messages.Entry[K, V]{Key: key(i), Item: &messages.Item[V]{
 			Value: value(i), LastModified: lm, Revision: uint64(2*i + 1), ExpiresAt: exp,
-		}}
+		}, TTL: ttl}
 	}
 	return es
 }
@@ -61,7 +68,7 @@ func encode[K comparable, V any](c Codec, es []messages.Entry[K, V]) []byte {
 func asEntries[K comparable, V any](rs []Record[K, V]) []messages.Entry[K, V] {
 	es := make([]messages.Entry[K, V], len(rs))
 	for i := range rs {
-		es[i] = messages.Entry[K, V]{Key: rs[i].Key, Item: &rs[i].Item}
+		es[i] = messages.Entry[K, V]{Key: rs[i].Key, Item: &rs[i].Item, TTL: rs[i].TTL}
 	}
 	return es
 }
@@ -108,7 +115,7 @@ func forge(h Header, payloads ...[]byte) []byte {
 // meta is one item's metadata as a block payload holds it.
 type meta struct {
 	revDelta uint64
-	lm, exp  []byte // encoded times
+	lm, exp  []byte // encoded times; an exp not zero is followed by the TTL field
 }
 
 // abs encodes t absolutely; rel encodes a delta of d nanoseconds.
@@ -116,6 +123,9 @@ func abs(t time.Time) []byte { return appendTime(nil, t, time.Time{}.Add(-time.H
 func rel(d time.Duration) []byte {
 	return binary.AppendUvarint(nil, uint64(d)<<1|1)
 }
+
+// withTTL returns the encoded ExpiresAt exp followed by a TTL field of v.
+func withTTL(exp []byte, v uint64) []byte { return binary.AppendUvarint(slices.Clone(exp), v) }
 
 // block returns a payload of the given metadata with keys and values
 // gob-encoded, starting a new gob stream.

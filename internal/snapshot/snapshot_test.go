@@ -11,11 +11,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+	"unsafe"
 
 	"github.com/lastmodstore/lastmodstore/messages"
 	. "github.com/onsi/ginkgo/v2"
@@ -28,24 +30,55 @@ var _ = Describe("a snapshot", func() {
 			base := time.Date(2026, 11, 26, 12, 0, 0, 1, time.UTC)
 			far := time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)
 			es := []messages.Entry[string, int]{
-				{Key: "never", Item: &messages.Item[int]{Value: 1, LastModified: base, Revision: 3}},
+				{Key: "never", Item: &messages.Item[int]{Value: 1, LastModified: base, Revision: 3}, TTL: time.Minute},
 				{Key: "hour", Item: &messages.Item[int]{Value: -2, LastModified: base.Add(1), Revision: 4, ExpiresAt: base.Add(time.Hour)}},
-				{Key: "far", Item: &messages.Item[int]{Value: math.MaxInt, LastModified: base.Add(2 * time.Second), Revision: 1 << 40, ExpiresAt: far}},
-				{Key: "", Item: &messages.Item[int]{Value: 0, LastModified: far, Revision: math.MaxUint64 - 1, ExpiresAt: far.Add(1)}},
+				{Key: "touched", Item: &messages.Item[int]{Value: 5, LastModified: base.Add(2), Revision: 5, ExpiresAt: base.Add(time.Hour)}, TTL: time.Minute},
+				{Key: "far", Item: &messages.Item[int]{Value: math.MaxInt, LastModified: base.Add(2 * time.Second), Revision: 1 << 40, ExpiresAt: far}, TTL: math.MaxInt64 - 1},
+				{Key: "", Item: &messages.Item[int]{Value: 0, LastModified: far, Revision: math.MaxUint64 - 1, ExpiresAt: far.Add(1)}, TTL: 1},
 			}
+			// Zero stands for the TTL an item's times imply, as for "hour"
+			// and "" (1ns), whether given or not.
+			ttls := []time.Duration{0, 0, time.Minute, math.MaxInt64 - 1, 0}
 			var b bytes.Buffer
 			Expect(Encode(&b, Gob{}, math.MaxUint64, far.Add(time.Hour), es)).To(Succeed())
 
 			h, rs, err := Decode[string, int](&b, Gob{})
 			Expect(err).NotTo(HaveOccurred())
-			Expect(h).To(Equal(Header{Version: 1, Codec: "gob", KeyType: "string", ValueType: "int",
-				Count: 4, Revision: math.MaxUint64, LastModified: far.Add(time.Hour)}))
+			Expect(h).To(Equal(Header{Version: 2, Codec: "gob", KeyType: "string", ValueType: "int",
+				Count: len(es), Revision: math.MaxUint64, LastModified: far.Add(time.Hour)}))
 			Expect(rs).To(HaveLen(len(es)))
 			for i, r := range rs {
 				Expect(r.Key).To(Equal(es[i].Key))
 				Expect(r.Item).To(Equal(*es[i].Item))
+				Expect(r.TTL).To(Equal(ttls[i]), "TTL of %q", r.Key)
 			}
 			Expect(rs[0].Item.ExpiresAt.IsZero()).To(BeTrue(), "zero stays never")
+		})
+
+		It("records a TTL in one byte when the times imply it, in its nanoseconds otherwise", func() {
+			t0 := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+			item := &messages.Item[int]{Value: 1, LastModified: t0, Revision: 1, ExpiresAt: t0.Add(time.Hour)}
+			// metadata returns what precedes the two columns, which run to
+			// the end of the payload.
+			metadata := func(ttl time.Duration) []byte {
+				GinkgoHelper()
+				var b bytes.Buffer
+				Expect(Encode(&b, Gob{}, 1, t0, []messages.Entry[string, int]{{Key: "k", Item: item, TTL: ttl}})).To(Succeed())
+				payload := blocks(b.Bytes())[0]
+				for m := 0; m+8 <= len(payload); m++ {
+					k := int(binary.LittleEndian.Uint32(payload[m:]))
+					if m+8+k <= len(payload) && m+8+k+int(binary.LittleEndian.Uint32(payload[m+4+k:])) == len(payload) {
+						return payload[:m]
+					}
+				}
+				Fail("no columns in the payload")
+				return nil
+			}
+			head := append(append([]byte{streamNew, 1, 1}, abs(t0)...), rel(time.Hour)...)
+			for _, ttl := range []time.Duration{0, -time.Second, time.Hour} {
+				Expect(metadata(ttl)).To(Equal(append(slices.Clone(head), 0)), "TTL %v: the one implied", ttl)
+			}
+			Expect(metadata(time.Minute)).To(Equal(binary.AppendUvarint(slices.Clone(head), uint64(time.Minute))))
 		})
 
 		It("keeps times beyond the int64 nanosecond range and before 1970", func() {
@@ -184,15 +217,29 @@ var _ = Describe("a snapshot", func() {
 			Expect(asEntries(rs)).To(Equal(es))
 		})
 
-		It("still reads the version 1 snapshot kept in testdata", func() {
+		It("still reads the version 1 snapshot kept in testdata, each item with the TTL its times imply", func() {
 			// The file was written by this package's first version and must
-			// stay readable; regenerate it only with a new format version.
+			// stay readable; never regenerate it.
 			b, err := os.ReadFile(filepath.Join("testdata", "v1-string-point.snap"))
 			Expect(err).NotTo(HaveOccurred())
 			h, rs, err := Decode[string, point](bytes.NewReader(b), Gob{})
 			Expect(err).NotTo(HaveOccurred())
+			want := header[string, point](len(goldenEntries()), 13, goldenEntries()[5].Item.LastModified)
+			want.Version = 1
+			Expect(h).To(Equal(want))
+			Expect(asEntries(rs)).To(Equal(goldenEntries()), "every TTL zero: the one the item's times imply")
+		})
+
+		It("still reads the version 2 snapshot kept in testdata, TTLs included", func() {
+			// Written by the first version 2 of this package; must stay
+			// readable, like version 1's; never regenerate it.
+			b, err := os.ReadFile(filepath.Join("testdata", "v2-string-point.snap"))
+			Expect(err).NotTo(HaveOccurred())
+			h, rs, err := Decode[string, point](bytes.NewReader(b), Gob{})
+			Expect(err).NotTo(HaveOccurred())
 			Expect(h).To(Equal(header[string, point](len(goldenEntries()), 13, goldenEntries()[5].Item.LastModified)))
-			Expect(asEntries(rs)).To(Equal(goldenEntries()))
+			Expect(asEntries(rs)).To(Equal(goldenEntriesV2()))
+			Expect(rs[3].TTL).To(Equal(90*time.Minute), "recorded, not implied")
 		})
 	})
 
@@ -302,6 +349,74 @@ var _ = Describe("a snapshot", func() {
 			Expect(err).To(MatchError(io.ErrUnexpectedEOF))
 			Expect(after.TotalAlloc - before.TotalAlloc).To(BeNumerically("<", 1<<20))
 		})
+
+		// The input of issue 16: a header, checksum correct, claiming 2^40
+		// items, then 32 MiB of zeros, which end the snapshot at once and
+		// fail the end marker's checksum. Whether the reader can tell its
+		// size or not, Decode must refuse it having allocated about what
+		// it read, not what the size could hold.
+		Describe("a header claiming 2^40 items, then 32 MiB of zeros", func() {
+			var crafted []byte
+			BeforeEach(func() {
+				h := header[string, int](1<<40, 1<<40, time.Now())
+				crafted = append(appendHeader(nil, &h), make([]byte, 32<<20)...)
+			})
+			decodeCounting := func(r io.Reader) (alloc uint64, err error) {
+				GinkgoHelper()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, rs, err := Decode[string, int](r, Gob{})
+				runtime.ReadMemStats(&after)
+				Expect(rs).To(BeNil())
+				return after.TotalAlloc - before.TotalAlloc, err
+			}
+			readers := map[string]func() io.Reader{
+				"a bytes.Reader, which tells its size": func() io.Reader { return bytes.NewReader(crafted) },
+				"a regular *os.File, which tells its size": func() io.Reader {
+					path := filepath.Join(GinkgoT().TempDir(), "crafted.snap")
+					Expect(os.WriteFile(path, crafted, 0o600)).To(Succeed())
+					f, err := os.Open(path)
+					Expect(err).NotTo(HaveOccurred())
+					DeferCleanup(f.Close)
+					return f
+				},
+				"a reader that cannot tell its size": func() io.Reader { return io.MultiReader(bytes.NewReader(crafted)) },
+			}
+			for name, reader := range readers {
+				It("is refused after a few bytes, having allocated no more than a few KiB, from "+name, func() {
+					r := reader()
+					alloc, err := decodeCounting(r)
+					Expect(err).To(MatchError(ErrCorrupt))
+					Expect(err).To(MatchError(ContainSubstring("end checksum mismatch")))
+					Expect(alloc).To(BeNumerically("<", 64<<10), "allocated for an input refused at its first block")
+				})
+			}
+		})
+
+		It("allocates records as checked bytes bring them, not as the header's count claims", func() {
+			// An honest snapshot, and the same whose header claims 2^40
+			// items and which ends after its blocks, as if cut: the lie
+			// may cost a record for every byte checked, no more.
+			es := entries(50_000, strconv.Itoa, func(i int) int { return i })
+			honest := encode(Gob{}, es)
+			_, lm := last(es)
+			h := header[string, int](1<<40, 1<<41, lm)
+			blocksAt := prefixSize + int(binary.LittleEndian.Uint32(honest[prefixSize-4:])) + 4
+			lying := reseal(append(appendHeader(nil, &h), honest[blocksAt:len(honest)-8]...))
+			measure := func(snap []byte) (uint64, error) {
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				_, _, err := Decode[string, int](bytes.NewReader(snap), Gob{})
+				runtime.ReadMemStats(&after)
+				return after.TotalAlloc - before.TotalAlloc, err
+			}
+			want, err := measure(honest)
+			Expect(err).NotTo(HaveOccurred())
+			got, err := measure(lying)
+			Expect(err).To(MatchError(io.ErrUnexpectedEOF))
+			recordSize := uint64(unsafe.Sizeof(Record[string, int]{}))
+			Expect(got).To(BeNumerically("<", want+uint64(len(lying))*recordSize), "decoding the honest snapshot took %d bytes", want)
+		})
 	})
 
 	Describe("checked content, under valid checksums", func() {
@@ -317,6 +432,38 @@ var _ = Describe("a snapshot", func() {
 				{Key: "a", Item: messages.Item[int]{Value: 1, LastModified: t0, Revision: 5}},
 				{Key: "b", Item: messages.Item[int]{Value: 2, LastModified: t0.Add(1), Revision: 7}},
 			}))
+		})
+
+		It("reads an item's TTL as recorded, or as zero for the one its times imply, whatever the field or the version", func() {
+			exps := [][]byte{rel(time.Hour), rel(time.Hour), rel(time.Hour), abs(t0), abs(t0)}
+			fields := []uint64{0, uint64(time.Minute), uint64(time.Hour), 0, math.MaxInt64} // an implied TTL may be recorded too
+			metas := []meta{{1, abs(t0), nil}, {1, rel(1), nil}, {1, rel(1), nil}, {1, rel(1), nil}, {1, rel(1), nil}}
+			for i := range metas {
+				metas[i].exp = withTTL(exps[i], fields[i])
+			}
+			keys, vals := []string{"a", "b", "c", "d", "e"}, []int{1, 2, 3, 4, 5}
+			_, rs, err := Decode[string, int](bytes.NewReader(forge(header[string, int](5, 5, t0.Add(4)), block(metas, keys, vals))), Gob{})
+			Expect(err).NotTo(HaveOccurred())
+			var ttls []time.Duration
+			for _, r := range rs {
+				ttls = append(ttls, r.TTL)
+			}
+			Expect(ttls).To(Equal([]time.Duration{0, time.Minute, 0, 0, math.MaxInt64}))
+
+			// Version 1 has no TTL field.
+			for i := range metas {
+				metas[i].exp = exps[i]
+			}
+			v1 := forge(header[string, int](5, 5, t0.Add(4)), block(metas, keys, vals))
+			binary.LittleEndian.PutUint16(v1[len(magic):], 1)
+			h, rs, err := Decode[string, int](bytes.NewReader(reseal(v1)), Gob{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(h.Version).To(Equal(1))
+			ttls = nil
+			for _, r := range rs {
+				ttls = append(ttls, r.TTL)
+			}
+			Expect(ttls).To(Equal([]time.Duration{0, 0, 0, 0, 0}))
 		})
 
 		DescribeTable("is refused as corrupt",
@@ -364,6 +511,12 @@ var _ = Describe("a snapshot", func() {
 			Entry("an unknown time tag",
 				forge(header[string, int](1, 5, t0), block([]meta{{5, []byte{4}, []byte{0}}}, []string{"a"}, []int{1})),
 				"bad LastModified"),
+			Entry("a TTL beyond 2^63-1 nanoseconds",
+				forge(header[string, int](1, 5, t0), block([]meta{{5, abs(t0), withTTL(rel(time.Hour), 1<<63)}}, []string{"a"}, []int{1})),
+				"bad TTL"),
+			Entry("a TTL that is no uvarint",
+				forge(header[string, int](1, 5, t0), block([]meta{{5, abs(t0), append(rel(time.Hour), bytes.Repeat([]byte{0xff}, 10)...)}}, []string{"a"}, []int{1})),
+				"bad TTL"),
 			Entry("nanoseconds beyond a second",
 				forge(header[string, int](1, 5, t0), block([]meta{{5, abs(t0), []byte{2, 0, 0x80, 0x94, 0xeb, 0xdc, 0x03}}}, []string{"a"}, []int{1})),
 				"bad ExpiresAt"),
@@ -545,6 +698,15 @@ func (s failingStream) Decode([]byte, any) error {
 type failingWriter struct{ err error }
 
 func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// goldenEntriesV2 are the content of testdata/v2-string-point.snap: those
+// of version 1, with item 3, which expires 3 hours after it was written,
+// given a TTL of 90 minutes, as if touched 90 minutes after it was written.
+func goldenEntriesV2() []messages.Entry[string, point] {
+	es := goldenEntries()
+	es[3].TTL = 90 * time.Minute
+	return es
+}
 
 // goldenEntries are the content of testdata/v1-string-point.snap.
 func goldenEntries() []messages.Entry[string, point] {

@@ -46,19 +46,35 @@ type Content[K comparable, V any] struct {
 func (c *Content[K, V]) Len() int { return len(c.items) }
 
 // Snapshot returns what a snapshot of the table holds, all of one instant:
-// the live items in modification order, as List returns them, the
-// revision counter and the latest LastModified. It only reads.
+// the live items in modification order, as List returns them but each
+// with the TTL Touch slides it by (which ExpiresAt minus LastModified no
+// longer tells once it has been touched), the revision counter and the
+// latest LastModified. It only reads.
 func (t *Table[K, V]) Snapshot() (entries []messages.Entry[K, V], revision uint64, last time.Time) {
-	return t.List(), t.revision, t.last
+	now := t.now()
+	entries = make([]messages.Entry[K, V], 0, len(t.items))
+	for e := t.order.front(); e != nil; e = t.order.after(e) {
+		if expired(e, now) {
+			continue
+		}
+		var ttl time.Duration
+		if e.heapIndex != notInHeap {
+			ttl = t.expiry[e.heapIndex].ttl
+		}
+		entries = append(entries, messages.Entry[K, V]{Key: e.key, Item: &e.item, TTL: ttl})
+	}
+	return entries, t.revision, t.last
 }
 
 // Prepare builds from records the content that Install puts in place of
 // the table's: every record that has not expired by the clock, under the
-// same keys, with its Value, LastModified, Revision and ExpiresAt. records
-// must be in modification order (Revision and LastModified strictly
-// increasing), and it is ranged over twice; n is how many there are, a
-// capacity hint. revision and last are the counters of the store the
-// records come from; Install moves the table's own past them.
+// same keys, with its Value, LastModified, Revision and ExpiresAt, and,
+// for Touch, its TTL (a record's TTL of zero or less stands for ExpiresAt
+// minus LastModified, as messages.Entry says). records must be in
+// modification order (Revision and LastModified strictly increasing), and
+// it is ranged over twice; n is how many there are, a capacity hint.
+// revision and last are the counters of the store the records come from;
+// Install moves the table's own past them.
 //
 // Prepare may run on any goroutine, while the table's user goes on with
 // the table: it reads only what New set (the clock, MaxSize, the policy
@@ -72,7 +88,7 @@ func (t *Table[K, V]) Snapshot() (entries []messages.Entry[K, V], revision uint6
 // no store reaches, and past which the counter could wrap around) return
 // an error matching ErrInconsistent. An expired record is skipped,
 // whatever its key.
-func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], revision uint64, last time.Time) (*Content[K, V], error) {
+func (t *Table[K, V]) Prepare(n int, records iter.Seq[messages.Entry[K, V]], revision uint64, last time.Time) (*Content[K, V], error) {
 	if revision > maxRevision {
 		return nil, fmt.Errorf("%w: revision counter %d would wrap around", ErrInconsistent, revision)
 	}
@@ -80,7 +96,8 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], re
 	live, i := 0, 0
 	var prevRev uint64
 	var prevLM time.Time
-	for _, item := range records {
+	for r := range records {
+		item := r.Item
 		lm := item.LastModified.Round(0)
 		if item.Revision == 0 || i > 0 && (item.Revision <= prevRev || !lm.After(prevLM)) {
 			return nil, fmt.Errorf("%w: record %d (revision %d) is not after the one before (revision %d)", ErrInconsistent, i, item.Revision, prevRev)
@@ -108,7 +125,8 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], re
 		last:     last.Round(0),
 	}
 	c.order.init()
-	for key, item := range records {
+	for r := range records {
+		key, item := r.Key, r.Item
 		if expiredAt(item, now) {
 			continue
 		}
@@ -125,13 +143,13 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq2[K, *messages.Item[V]], re
 		c.items[key] = e
 		c.order.pushBack(e)
 		if !e.item.ExpiresAt.IsZero() {
+			ttl := r.TTL
+			if ttl <= 0 {
+				// Not recorded: the TTL of an item never touched.
+				ttl = e.item.ExpiresAt.Sub(e.item.LastModified)
+			}
 			e.heapIndex = len(c.expiry)
-			c.expiry = append(c.expiry, heapSlot[K, V]{
-				at: expiryKey(e.item.ExpiresAt), e: e,
-				// The TTL it was written with, for Touch: a snapshot
-				// keeps only the two instants it lies between.
-				ttl: e.item.ExpiresAt.Sub(e.item.LastModified),
-			})
+			c.expiry = append(c.expiry, heapSlot[K, V]{at: expiryKey(e.item.ExpiresAt), e: e, ttl: ttl})
 		}
 	}
 	// Heapify in O(n): items of one TTL arrive almost sorted, but not all

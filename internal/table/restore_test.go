@@ -18,12 +18,13 @@ import (
 type record struct {
 	key  string
 	item messages.Item[int]
+	ttl  time.Duration // zero: ExpiresAt minus LastModified
 }
 
-func seqOf(records []record) iter.Seq2[string, *messages.Item[int]] {
-	return func(yield func(string, *messages.Item[int]) bool) {
+func seqOf(records []record) iter.Seq[messages.Entry[string, int]] {
+	return func(yield func(messages.Entry[string, int]) bool) {
 		for i := range records {
-			if !yield(records[i].key, &records[i].item) {
+			if !yield(messages.Entry[string, int]{Key: records[i].key, Item: &records[i].item, TTL: records[i].ttl}) {
 				return
 			}
 		}
@@ -94,6 +95,23 @@ var _ = Describe("loading a content", func() {
 		Expect(entries[0].Key).To(Equal("a"))
 		Expect(rev).To(Equal(uint64(4)), "the counter, past the items and the deletion")
 		Expect(lm).To(Equal(start.Add(2 * time.Nanosecond)))
+	})
+
+	It("snapshots each item with the TTL Touch slides it by, which a touch leaves apart from its times", func() {
+		tab.Set("forever", 1, 0)
+		tab.Set("minute", 2, time.Minute)
+		tab.Set("touched", 3, time.Minute)
+		clock.advance(30 * time.Second)
+		tab.Touch("touched")
+		entries, _, _ := tab.Snapshot()
+		Expect(entries).To(HaveLen(3))
+		ttls := map[string]time.Duration{}
+		for _, e := range entries {
+			ttls[e.Key] = e.TTL
+		}
+		Expect(ttls).To(Equal(map[string]time.Duration{"forever": 0, "minute": time.Minute, "touched": time.Minute}))
+		touched := entries[2].Item
+		Expect(touched.ExpiresAt.Sub(touched.LastModified)).To(Equal(90*time.Second - 2*time.Nanosecond))
 	})
 
 	for _, readIndex := range []bool{false, true} {

@@ -1,6 +1,8 @@
 package table
 
 import (
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -82,23 +84,43 @@ var _ = Describe("Touch", func() {
 		checkIndexes(tab)
 	})
 
-	It("keeps the TTL of a restored item, for Touch", func() {
-		from := newTab(Config{})
-		from.Set("a", 1, time.Minute)
-		entries, revision, last := from.Snapshot()
-		records := func(yield func(string, *messages.Item[int]) bool) {
-			for _, e := range entries {
-				if !yield(e.Key, e.Item) {
-					return
+	for _, readIndex := range []bool{false, true} {
+		It(fmt.Sprintf("keeps the TTL of a restored item, touched before or not, for Touch (read index %v)", readIndex), func() {
+			from := newTab(Config{ReadIndex: readIndex})
+			from.Set("a", 1, time.Minute)
+			from.Set("b", 2, time.Minute)
+			clock.advance(40 * time.Second)
+			from.Touch("b") // now expiring 1m40s after it was written
+			into := newTab(Config{ReadIndex: readIndex})
+			for cycle := range 3 {
+				entries, revision, last := from.Snapshot()
+				content, err := into.Prepare(len(entries), slices.Values(entries), revision, last)
+				Expect(err).NotTo(HaveOccurred())
+				into.Install(content, false)
+				clock.advance(10 * time.Second)
+				for _, k := range []string{"a", "b"} {
+					Expect(into.Touch(k).ExpiresAt).To(Equal(clock.t.Add(time.Minute)), "cycle %d, %s", cycle, k)
+					if readIndex {
+						item, stale, ok := into.Read(k)
+						Expect(ok && !stale).To(BeTrue())
+						Expect(item.ExpiresAt).To(Equal(clock.t.Add(time.Minute)), "cycle %d, %s read from the index", cycle, k)
+					}
 				}
+				checkIndexes(into)
+				from, into = into, newTab(Config{ReadIndex: readIndex})
 			}
-		}
+		})
+	}
+
+	It("gives a restored item whose record has no TTL the one its times imply", func() {
+		lm := start.Add(-time.Minute)
+		item := &messages.Item[int]{Value: 1, Revision: 1, LastModified: lm, ExpiresAt: lm.Add(5 * time.Minute)}
 		into := newTab(Config{})
-		content, err := into.Prepare(len(entries), records, revision, last)
-		Expect(err).NotTo(HaveOccurred())
-		into.Install(content, false)
-		clock.advance(30 * time.Second)
-		Expect(into.Touch("a").ExpiresAt).To(Equal(clock.t.Add(time.Minute)))
-		checkIndexes(into)
+		for _, ttl := range []time.Duration{0, -time.Second} {
+			content, err := into.Prepare(1, slices.Values([]messages.Entry[string, int]{{Key: "a", Item: item, TTL: ttl}}), 1, lm)
+			Expect(err).NotTo(HaveOccurred())
+			into.Install(content, false)
+			Expect(into.Touch("a").ExpiresAt).To(Equal(clock.t.Add(5*time.Minute)), "TTL %v", ttl)
+		}
 	})
 })
