@@ -1,6 +1,7 @@
 package lastmodstore_test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -42,10 +43,11 @@ import (
 // its value is written as Set would write it, with the Config's TTL. The
 // load may itself run one op before it returns, so the model also sees
 // what happens to changes made during a load: a write of the key or a
-// Clear wins over the value loaded, and a restart drops it (ErrNotRunning,
-// not counted in Stats.Loads). Touch and TouchOnGet slide an item's
-// ExpiresAt by the TTL it was written with, from the store's time, and
-// change nothing else.
+// Clear or a snapshot Load wins over the value loaded, and a restart
+// drops it (ErrNotRunning, not counted in Stats.Loads). Touch and
+// TouchOnGet slide an item's ExpiresAt by the TTL it was written with,
+// from the store's time, and change nothing else — also after the item
+// went through a Save and a Load, which keep its TTL.
 //
 // The only freedom the model leaves a store is the order in which SetMany
 // writes its batch ("in no particular order among the batch"): after a
@@ -124,6 +126,7 @@ const (
 	fzInvalidKey                      // which (fzInvalid...), key, value: an operation given a NaN key
 	fzGetOrLoad                       // key, value, how (fzLoad...), nested (odd: an op the load runs follows)
 	fzTouch                           // key
+	fzSaveLoad                        // Save the store, then Load that snapshot back into it
 	fzNumOps
 )
 
@@ -135,7 +138,7 @@ var fzInvalidOps = [...]string{"Set", "SetWithTTL", "Get", "Delete", "CompareAnd
 
 var fzOpNames = [fzNumOps]string{"Set", "SetWithTTL", "Get", "Delete", "Size", "List", "Clear",
 	"CompareAndSet", "SetIfUnmodifiedSince", "GetMany", "SetMany", "Advance", "AdvanceToExpiry",
-	"Stats", "Restart", "ModifiedSince", "InvalidKey", "GetOrLoad", "Touch"}
+	"Stats", "Restart", "ModifiedSince", "InvalidKey", "GetOrLoad", "Touch", "SaveLoad"}
 
 // The revisions CompareAndSet is given, from the model's view of the key.
 const (
@@ -686,6 +689,25 @@ func (m *fzModel) list() map[int]fzItem {
 	return maps.Clone(m.items)
 }
 
+// load replaces the content with its own snapshot, as a Save then a Load
+// of it does: a clear and then a write of each live item, in modification
+// order, each change taking a revision of its own while the items stay as
+// they were — their revisions, stamps, expiries and TTLs. Like a clear, it
+// overtakes every load under way; the expired items the store still held
+// go unannounced, so slack stays, a looser bound until the next write.
+func (m *fzModel) load() {
+	m.purge()
+	for _, ld := range m.loading {
+		ld.overtaken = true
+	}
+	m.change()
+	m.changes = append(m.changes, fzChange{kind: store.EventClear})
+	for _, k := range m.order {
+		m.change()
+		m.changes = append(m.changes, fzChange{store.EventPut, k, m.items[k]})
+	}
+}
+
 func (m *fzModel) clear() {
 	m.purge()
 	m.items, m.order = map[int]fzItem{}, nil
@@ -1105,6 +1127,12 @@ func (h *fzHarness) step(op fzOp) {
 		h.checkErr(what, h.invalidKey(op), store.ErrInvalidKey)
 	case fzGetOrLoad:
 		h.getOrLoad(what, op)
+	case fzSaveLoad:
+		snap := s.(kv.Snapshots)
+		var buf bytes.Buffer
+		h.checkErr(what+": Save", snap.Save(&buf), nil)
+		h.checkErr(what+": Load", snap.Load(&buf), nil)
+		m.load()
 	case fzTouch:
 		item, err := h.loader().Touch(float64(op.key))
 		want := m.touch(op.key)
@@ -1568,6 +1596,22 @@ func FuzzDifferential(f *testing.F) {
 			o(fzSet, 1, 1), o(fzSetWithTTL, 2, 2, fzTTL2Sec), o(fzAdvance, fzD500ms), o(fzGet, 1),
 			o(fzGetMany, 3, 2, 1, 2), o(fzAdvance, fzD500ms), o(fzGetOrLoad, 1, 3, fzLoadValue, 0), o(fzList),
 			o(fzAdvance, fzD1s), o(fzGetOrLoad, 1, 3, fzLoadValue, 0), o(fzGet, 2), o(fzStats)),
+		// Save and Load keep each item as it was, TTL included: a Touch
+		// after them slides by the TTL the item was written with, not by
+		// its ExpiresAt - LastModified, which an earlier Touch changed.
+		fzEnc(0, fzCfgTTL3s|fzOnEvict,
+			o(fzSetWithTTL, 1, 1, fzTTL2Sec), o(fzSet, 2, 2), o(fzAdvance, fzD1s), o(fzTouch, 1), o(fzSaveLoad),
+			o(fzAdvance, fzD500ms), o(fzTouch, 1), o(fzTouch, 2), o(fzSaveLoad), o(fzSaveLoad), o(fzAdvance, fzD1s),
+			o(fzTouch, 1), o(fzGet, 1), o(fzCompareAndSet, 1, 3, fzRevCurrent), o(fzAdvanceToExpiry, 2, 0), o(fzList),
+			o(fzStats)),
+		// A Load during a load wins over the value loaded, whether the
+		// snapshot holds the key or not, as a Clear does; a Load into a
+		// full store under EvictOldest, and TouchOnGet through a Load.
+		fzEnc(2, fzEvictOldest|fzOnEvict|fzCfgTTL1s|fzTouchOnGet,
+			o(fzSet, 1, 1), o(fzGetOrLoad, 2, 2, fzLoadValue, 1, byte(fzSaveLoad)), o(fzGet, 2),
+			o(fzGetOrLoad, 3, 3, fzLoadValue, 1, byte(fzSet), 3, 5), o(fzSet, 0, 0),
+			o(fzGetOrLoad, 4, 4, fzLoadValue, 1, byte(fzSaveLoad)), o(fzAdvance, fzD500ms), o(fzGet, 0),
+			o(fzSaveLoad), o(fzAdvance, fzD500ms), o(fzGet, 0), o(fzList), o(fzStats)),
 		// GetOrLoad and Touch refuse a NaN key.
 		fzEnc(0, 0, o(fzSet, 1, 1), o(fzInvalidKey, 8, 1, 1), o(fzInvalidKey, 9, 1, 1), o(fzStats)),
 	} {
