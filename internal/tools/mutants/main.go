@@ -109,9 +109,11 @@ type mutant struct {
 }
 
 // readEquivalent reads the list: a line per mutant, tab-separated: the
-// file from the repository root, the gremlins mutator, the source line
-// as it reads trimmed (so the entry survives lines moving, and lapses
-// when the line itself changes), and the reason. # starts a comment.
+// file from the repository root, the gremlins mutator (with @column when
+// the line has several mutants of that kind and only one is equivalent),
+// the source line as it reads trimmed (so the entry survives lines
+// moving, and lapses when the line itself changes), and the reason.
+// # starts a comment.
 func readEquivalent(path string) (map[mutant]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -190,7 +192,9 @@ func summarise(pkg, path string, equivalent map[mutant]string) (result, error) {
 			if m.Line >= 1 && m.Line <= len(lines) {
 				source = strings.TrimSpace(lines[m.Line-1])
 			}
-			if _, ok := equivalent[mutant{file, m.Type, source}]; ok {
+			_, whole := equivalent[mutant{file, m.Type, source}]
+			_, at := equivalent[mutant{file, fmt.Sprintf("%s@%d", m.Type, m.Column), source}]
+			if whole || at {
 				r.equiv++
 				continue
 			}
