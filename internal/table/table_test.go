@@ -234,6 +234,35 @@ var _ = Describe("table", func() {
 	})
 
 	Describe("read index", func() {
+		It("reads an item as live until the nanosecond of its ExpiresAt, by the clock or by the latest stamp", func() {
+			tab = newTab(Config{ReadIndex: true})
+			tab.Set("a", 1, time.Second)
+			clock.advance(time.Second - time.Nanosecond)
+			item, stale, ok := tab.Read("a")
+			Expect(ok).To(BeTrue())
+			Expect(stale).To(BeFalse(), "1ns before ExpiresAt")
+			Expect(item).NotTo(BeNil())
+			clock.advance(time.Nanosecond)
+			item, stale, _ = tab.Read("a")
+			Expect(item).To(BeNil(), "at ExpiresAt")
+			Expect(stale).To(BeTrue())
+
+			// The clock stands still, but writes are stamped a nanosecond
+			// apart: time as the table tells it moves with them.
+			tab.Set("b", 2, 2*time.Nanosecond)
+			tab.Set("c", 3, 0)
+			item, stale, _ = tab.Read("b")
+			Expect(item).NotTo(BeNil(), "the latest stamp is 1ns before b's ExpiresAt")
+			Expect(stale).To(BeFalse())
+			tab.Set("d", 4, 0)
+			item, stale, _ = tab.Read("b")
+			Expect(item).To(BeNil(), "the latest stamp has reached b's ExpiresAt")
+			Expect(stale).To(BeTrue())
+			peeked, peekStale := tab.Peek("b")
+			Expect(peeked).To(BeNil())
+			Expect(peekStale).To(BeTrue(), "Peek agrees")
+		})
+
 		It("answers Read as Peek does after every kind of change", func() {
 			tab = newTab(Config{MaxSize: 40, EvictOldest: true, ReadIndex: true})
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -341,6 +370,26 @@ var _ = Describe("table", func() {
 				Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 			}
 		})
+	})
+
+	It("counts hits, misses, writes, deletes, expirations and evictions, each once", func() {
+		tab = newTab(Config{MaxSize: 2, EvictOldest: true})
+		tab.Set("a", 1, 0)
+		tab.Set("b", 2, time.Second)
+		tab.Get("a")
+		tab.Get("a")
+		tab.Get("x")
+		Expect(tab.Delete("a")).To(BeTrue())
+		Expect(tab.Delete("a")).To(BeFalse(), "a missing key is not counted")
+		clock.advance(2 * time.Second) // past b's expiry, stamped 1ns after a
+		Expect(tab.Sweep(10, time.Second)).To(Equal(1))
+		tab.Set("c", 3, 0)
+		tab.Set("d", 4, 0)
+		tab.Set("e", 5, 0) // evicts c
+		tab.Clear()        // not a delete
+		Expect(tab.Stats()).To(Equal(messages.Stats{
+			Hits: 2, Misses: 1, Writes: 5, Deletes: 1, Expirations: 1, Evictions: 1, Items: 0,
+		}))
 	})
 
 	It("deletes present keys and reports missing ones", func() {
@@ -476,6 +525,20 @@ var _ = Describe("table", func() {
 				tab = newTab(Config{MaxSize: 2, EvictOldest: evict})
 				Expect(tab.SetMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeFalse())
 				Expect(tab.items).To(BeEmpty())
+			}
+		})
+
+		It("takes a batch of exactly MaxSize keys, and one that just fits beside what is there", func() {
+			for _, evict := range []bool{false, true} {
+				tab = newTab(Config{MaxSize: 3, EvictOldest: evict, ReadIndex: true})
+				Expect(tab.SetMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeTrue(), "EvictOldest %v", evict)
+				Expect(tab.items).To(HaveLen(3))
+				tab.Clear()
+				tab.Set("x", 0, 0)
+				Expect(tab.SetMany([]string{"a", "b"}, []int{1, 2}, 0)).To(BeTrue(), "EvictOldest %v", evict)
+				Expect(tab.Stats().Evictions).To(BeZero(), "nothing needed to go")
+				Expect(tab.items).To(HaveKey("x"))
+				checkIndexes(tab)
 			}
 		})
 	})
