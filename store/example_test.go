@@ -172,7 +172,7 @@ func ExampleStore_CompareAndSet() {
 	item, _ := s.CompareAndSet("counter", 1, 0)
 
 	// A read-modify-write that loses no update: retry on conflict.
-	for {
+	for range 100 {
 		cur, _ := s.Get("counter")
 		if _, err := s.CompareAndSet("counter", cur.Value+1, cur.Revision); err == nil {
 			break
@@ -277,7 +277,12 @@ func ExampleWithOnEvict() {
 
 	_ = s.Set("first", 1)
 	_ = s.Set("second", 2) // no room: "first" is evicted
-	fmt.Println(<-evicted)
+	select {
+	case ev := <-evicted: // callbacks run on a cleanup actor, soon after
+		fmt.Println(ev)
+	case <-time.After(time.Second):
+		fmt.Println("no eviction within a second")
+	}
 	// Output: first EvictCapacity
 }
 
