@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
 )
@@ -16,6 +17,39 @@ import (
 func poison(s *Store[any, int]) error {
 	_, err := s.call(&messages.Request[any, int]{Op: messages.OpGet, Key: []int{1}})
 	return err
+}
+
+// hang is how long a wait of these tests may last before it counts as a
+// hang: generous, for -race on a busy machine, yet far below the global
+// test timeout, so a test that would wait forever fails instead.
+const hang = 30 * time.Second
+
+// await returns the next value of ch, failing the test, with what it
+// waited for, if none comes within hang.
+func await[T any](t *testing.T, what string, ch <-chan T) T {
+	t.Helper()
+	timer := time.NewTimer(hang)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		t.Fatalf("%s: still waiting after %v", what, hang)
+		panic("unreachable") // Fatalf does not return
+	}
+}
+
+// until waits, yielding, until cond holds, failing the test, with what it
+// waited for, if that takes longer than hang.
+func until(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(hang)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still waiting after %v", what, hang)
+		}
+		runtime.Gosched()
+	}
 }
 
 func TestOwnerPanicIsRestartedWithItsState(t *testing.T) {
@@ -61,7 +95,7 @@ func TestTooManyRestartsStopTheStoreWithAReason(t *testing.T) {
 			t.Fatalf("poisoned request: got %v, want ErrPanicked", err)
 		}
 	}
-	<-r.finished // the store stops on its own
+	await(t, "the store to stop on its own", r.finished)
 	if s.IsRunning() {
 		t.Fatal("IsRunning after the actors gave up")
 	}
@@ -111,11 +145,10 @@ func TestCallersInFlightWhenTheActorsGiveUpAllGetAnAnswer(t *testing.T) {
 				}
 			}()
 		}
-		for !errors.Is(poison(s), ErrNotRunning) { // poison until the actors give up
-		}
-		<-r.finished
+		until(t, "the actors to give up under poison", func() bool { return errors.Is(poison(s), ErrNotRunning) })
+		await(t, "the store to stop after giving up", r.finished)
 		for range 16 {
-			if err := <-errs; !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrPanicked) {
+			if err := await(t, "a caller's answer", errs); !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrPanicked) {
 				t.Fatalf("a caller got %v, want ErrNotRunning or ErrPanicked", err)
 			}
 		}
@@ -151,24 +184,20 @@ func TestOwnerPanicWhileStoppingIsReportedAndEveryCallerAnswered(t *testing.T) {
 	for i := range 5 {
 		go func() { errs <- s.Set(strconv.Itoa(i), i) }()
 	}
-	for sets.Load() < 1 || len(r.mailbox) < 4 { // one held, four queued
-		runtime.Gosched()
-	}
+	until(t, "one Set held by the owner and four queued", func() bool { return sets.Load() >= 1 && len(r.mailbox) >= 4 })
 	stopped := make(chan error, 1)
 	go func() { stopped <- s.Shutdown() }()
-	for !r.gate.Closed() {
-		runtime.Gosched()
-	}
+	until(t, "Shutdown to close the gate", r.gate.Closed)
 	close(hold)
 
-	err = <-stopped
+	err = await(t, "Shutdown", stopped)
 	var pe *PanicError
 	if !errors.As(err, &pe) || pe.Value != "boom while stopping" {
 		t.Fatalf("Shutdown: got %v, want the owner's panic", err)
 	}
 	counts := map[error]int{}
 	for range 5 {
-		counts[<-errs]++
+		counts[await(t, "a caller's answer", errs)]++
 	}
 	if counts[nil] != 2 || counts[ErrPanicked] != 1 || counts[ErrNotRunning] != 2 {
 		t.Fatalf("callers got %v; want 2 written, 1 ErrPanicked, 2 ErrNotRunning (answered after the owner died)", counts)
@@ -193,11 +222,9 @@ func TestAskGivesUpWithItsContext(t *testing.T) {
 			done <- err
 		}()
 		// The first ask fills the one-slot mailbox; the second cannot send.
-		for len(r.mailbox) == 0 {
-			runtime.Gosched()
-		}
+		until(t, name+": a request in the mailbox", func() bool { return len(r.mailbox) > 0 })
 		cancel()
-		if err := <-done; !errors.Is(err, context.Canceled) {
+		if err := await(t, name+": ask to give up", done); !errors.Is(err, context.Canceled) {
 			t.Fatalf("%s: got %v, want context.Canceled", name, err)
 		}
 	}
