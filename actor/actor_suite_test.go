@@ -11,6 +11,10 @@ import (
 
 func TestActor(t *testing.T) {
 	RegisterFailHandler(Fail)
+	// The race detector slows everything down several times; a generous
+	// timeout keeps Eventually from failing on a busy machine, while a
+	// real hang still fails.
+	SetDefaultEventuallyTimeout(10 * time.Second)
 	RunSpecs(t, "actor")
 }
 
