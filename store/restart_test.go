@@ -14,9 +14,13 @@ import (
 
 // poison makes the owner panic: the key is a slice in an interface, which
 // the public methods refuse (ErrInvalidKey) but call passes straight on.
-func poison(s *Store[any, int]) error {
-	_, err := s.call(&messages.Request[any, int]{Op: messages.OpGet, Key: []int{1}})
-	return err
+// It fails the test if the answer takes longer than hang.
+func poison(t *testing.T, s *Store[any, int]) error {
+	t.Helper()
+	return bounded(t, "the answer to a poisoned request", func() error {
+		_, err := s.call(&messages.Request[any, int]{Op: messages.OpGet, Key: []int{1}})
+		return err
+	})
 }
 
 // hang is how long a wait of these tests may last before it counts as a
@@ -37,6 +41,16 @@ func await[T any](t *testing.T, what string, ch <-chan T) T {
 		t.Fatalf("%s: still waiting after %v", what, hang)
 		panic("unreachable") // Fatalf does not return
 	}
+}
+
+// bounded returns what f returns, failing the test, with what it waited
+// for, if f has not returned within hang: for a call that a fault could
+// leave waiting forever.
+func bounded[T any](t *testing.T, what string, f func() T) T {
+	t.Helper()
+	ch := make(chan T, 1)
+	go func() { ch <- f() }()
+	return await(t, what, ch)
 }
 
 // until waits, yielding, until cond holds, failing the test, with what it
@@ -60,15 +74,16 @@ func TestOwnerPanicIsRestartedWithItsState(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Shutdown()
+	defer bounded(t, "Shutdown", s.Shutdown)
 	if err := s.Set("kept", 1); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if err := poison(s); !errors.Is(err, ErrPanicked) {
+		if err := poison(t, s); !errors.Is(err, ErrPanicked) {
 			t.Fatalf("poisoned request: got %v, want ErrPanicked", err)
 		}
-		item, err := s.Get("kept")
+		var item *Item[int]
+		err := bounded(t, "a Get after the restart", func() (err error) { item, err = s.Get("kept"); return err })
 		if err != nil || item.Value != 1 {
 			t.Fatalf("after a restart: got %v, %v; want the item kept", item, err)
 		}
@@ -91,7 +106,7 @@ func TestTooManyRestartsStopTheStoreWithAReason(t *testing.T) {
 	}
 	r := s.current.Load()
 	for range 3 {
-		if err := poison(s); !errors.Is(err, ErrPanicked) {
+		if err := poison(t, s); !errors.Is(err, ErrPanicked) {
 			t.Fatalf("poisoned request: got %v, want ErrPanicked", err)
 		}
 	}
@@ -99,7 +114,7 @@ func TestTooManyRestartsStopTheStoreWithAReason(t *testing.T) {
 	if s.IsRunning() {
 		t.Fatal("IsRunning after the actors gave up")
 	}
-	err = s.Shutdown()
+	err = bounded(t, "Shutdown", s.Shutdown)
 	var pe *PanicError
 	if !errors.Is(err, ErrTooManyRestarts) || !errors.As(err, &pe) || pe.Actor != "owner" {
 		t.Fatalf("Shutdown: got %v, want ErrTooManyRestarts wrapping the owner's panic", err)
@@ -114,7 +129,7 @@ func TestTooManyRestartsStopTheStoreWithAReason(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	defer s.Shutdown()
+	defer bounded(t, "Shutdown", s.Shutdown)
 	if s.Err() != nil {
 		t.Fatalf("Err after a new Start: got %v, want nil", s.Err())
 	}
@@ -145,14 +160,14 @@ func TestCallersInFlightWhenTheActorsGiveUpAllGetAnAnswer(t *testing.T) {
 				}
 			}()
 		}
-		until(t, "the actors to give up under poison", func() bool { return errors.Is(poison(s), ErrNotRunning) })
+		until(t, "the actors to give up under poison", func() bool { return errors.Is(poison(t, s), ErrNotRunning) })
 		await(t, "the store to stop after giving up", r.finished)
 		for range 16 {
 			if err := await(t, "a caller's answer", errs); !errors.Is(err, ErrNotRunning) && !errors.Is(err, ErrPanicked) {
 				t.Fatalf("a caller got %v, want ErrNotRunning or ErrPanicked", err)
 			}
 		}
-		if !errors.Is(s.Shutdown(), ErrTooManyRestarts) {
+		if !errors.Is(bounded(t, "Shutdown", s.Shutdown), ErrTooManyRestarts) {
 			t.Fatal("Shutdown does not report the failure")
 		}
 	}
