@@ -230,14 +230,24 @@ func ExampleStore_Watch() {
 	_ = s.Delete("a")
 	cancel()
 
-	for ev := range events {
-		switch ev.Kind {
-		case store.EventPut:
-			fmt.Println("put", ev.Key, ev.Item.Value)
-		case store.EventDelete:
-			fmt.Println("delete", ev.Key)
-		case store.EventEnd:
-			fmt.Println("end:", ev.Err)
+	timeout := time.After(time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return // closed after its EventEnd
+			}
+			switch ev.Kind {
+			case store.EventPut:
+				fmt.Println("put", ev.Key, ev.Item.Value)
+			case store.EventDelete:
+				fmt.Println("delete", ev.Key)
+			case store.EventEnd:
+				fmt.Println("end:", ev.Err)
+			}
+		case <-timeout:
+			fmt.Println("the watch has not ended a second after the cancel")
+			return
 		}
 	}
 	// Output:
