@@ -75,7 +75,7 @@ var btClear = btSeen{kind: store.EventClear}
 func btNext(ch <-chan btEvent) btEvent {
 	GinkgoHelper()
 	var ev btEvent
-	Eventually(ch).Should(Receive(&ev))
+	Eventually(ch).Should(Receive(&ev), "the next event of the watch")
 	return ev
 }
 
@@ -98,7 +98,7 @@ func btExpectEnd(ch <-chan btEvent, want error) {
 	Expect(ev.Err).To(MatchError(want))
 	Expect(ev.Key).To(BeZero())
 	Expect(ev.Item).To(BeNil())
-	Eventually(ch).Should(BeClosed())
+	Eventually(ch).Should(BeClosed(), "the watch's channel to close after its EventEnd")
 }
 
 // btValues reduces a result map to its values.
@@ -153,7 +153,7 @@ func btInState(d design, state string) intStore {
 	Expect(s.Set("k", 1)).To(Succeed())
 	switch state {
 	case btAfterShutdown:
-		Expect(s.Shutdown()).To(Succeed())
+		Expect(awaitShutdown(s)).To(Succeed())
 	case btAfterCancel:
 		cancel()
 		Eventually(s.IsRunning).Should(BeFalse())
@@ -184,7 +184,7 @@ func actorBeyondSpecs() {
 	Describe("ModifiedSince", func() {
 		var s *btActor
 		BeforeEach(func() { s = btActorRunning(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+		AfterEach(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 
 		It("returns the live items modified strictly after t", func() {
 			Expect(s.Set("a", 1)).To(Succeed())
@@ -234,7 +234,7 @@ func actorBeyondSpecs() {
 			Expect(err).To(MatchError(store.ErrNilContext))
 			Expect(ch).To(BeNil())
 			Expect(must(s.Stats()).Watchers).To(BeZero())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		DescribeTable("refuses a done context with its error",
@@ -244,7 +244,7 @@ func actorBeyondSpecs() {
 				Expect(err).To(MatchError(want))
 				Expect(ch).To(BeNil())
 				Expect(must(s.Stats()).Watchers).To(BeZero())
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("cancelled", func() context.Context {
 				ctx, cancel := context.WithCancel(context.Background())
@@ -288,7 +288,7 @@ func actorBeyondSpecs() {
 
 			cancel()
 			btExpectEnd(w, context.Canceled)
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("carries the new item for a Put, the same one Get returns", func() {
@@ -301,7 +301,7 @@ func actorBeyondSpecs() {
 			del := btNext(w)
 			Expect(del.Kind).To(Equal(store.EventDelete))
 			Expect(del.Item).To(Equal(put.Item), "a removal carries the removed item")
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("reports only the changes made after it began", func() {
@@ -310,7 +310,7 @@ func actorBeyondSpecs() {
 			w, _ := btWatch(s)
 			Expect(s.Set("after", 2)).To(Succeed())
 			Expect(btSummary(btNext(w))).To(Equal(btPut("after", 2)))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			btExpectEnd(w, store.ErrNotRunning)
 		})
 
@@ -337,7 +337,7 @@ func actorBeyondSpecs() {
 			for _, w := range watches {
 				Expect(btNextN(w, len(want))).To(Equal(want))
 			}
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			for _, w := range watches {
 				btExpectEnd(w, store.ErrNotRunning)
 			}
@@ -368,7 +368,7 @@ func actorBeyondSpecs() {
 			Expect(s.Set("after", 1)).To(Succeed())
 			Expect(btSummary(btNext(active))).To(Equal(btPut("after", 1)))
 			Expect(must(s.Get("k099")).Value).To(Equal(99))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			btExpectEnd(active, store.ErrNotRunning)
 		})
 
@@ -386,7 +386,7 @@ func actorBeyondSpecs() {
 
 				Expect(s.Set("b", 2)).To(Succeed())
 				Expect(must(s.Get("b")).Value).To(Equal(2))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("cancelled", func() (context.Context, context.CancelFunc) {
 				return context.WithCancel(context.Background())
@@ -403,7 +403,7 @@ func actorBeyondSpecs() {
 			w1, _ := btWatch(s)
 			w2, _ := btWatch(s)
 			Expect(s.Set("a", 1)).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			for _, w := range []<-chan btEvent{w1, w2} {
 				var ev btEvent
 				Expect(w).To(Receive(&ev))
@@ -418,7 +418,7 @@ func actorBeyondSpecs() {
 			// A new run starts with no watchers.
 			Expect(s.Start(context.Background())).To(Succeed())
 			Expect(must(s.Stats()).Watchers).To(BeZero())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 
@@ -469,7 +469,7 @@ func actorBeyondSpecs() {
 				i += len(keys)
 			}
 			Expect(runs).To(Equal(batches))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 
@@ -506,7 +506,7 @@ func actorBeyondSpecs() {
 			waitFor(&wg)
 			Expect(most).To(BeNumerically("<=", mailbox))
 			Expect(must(s.Stats()).Mailbox).To(BeZero(), "quiet again")
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 }

@@ -2,8 +2,12 @@ package lastmodstore_test
 
 import (
 	"context"
+	"runtime/pprof"
+	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/mutexstore"
@@ -163,4 +167,22 @@ func errOf[T any](_ T, err error) error { return err }
 type operation struct {
 	name string
 	call func(intStore) error
+}
+
+// awaitGroup waits for wg, failing t with what it waited for and every
+// goroutine's stack if that takes longer than within: the plain tests'
+// bounded wait, as waitFor is the specs'.
+func awaitGroup(t *testing.T, what string, wg *sync.WaitGroup, within time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	timer := time.NewTimer(within)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		var b strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+		t.Fatalf("%s: still waiting after %v — deadlock?\n%s", what, within, b.String())
+	}
 }

@@ -100,7 +100,7 @@ func must[T any](v T, err error) T {
 func newStore[K comparable, V any](d design, cfg store.Config, opts ...store.Option[K, V]) kv.Store[K, V] {
 	GinkgoHelper()
 	s := must(openerFor[K, V](d)(cfg, opts...))
-	atTeardown(func() { Expect(s.Shutdown()).To(Succeed()) })
+	atTeardown(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 	return s
 }
 
@@ -119,7 +119,19 @@ func waitFor(wg *sync.WaitGroup) {
 	GinkgoHelper()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	Eventually(done).Should(BeClosed())
+	Eventually(done).Should(BeClosed(), "every goroutine of the WaitGroup to return")
+}
+
+// awaitShutdown returns what s.Shutdown returns, failing the spec if it
+// has not returned within the Eventually timeout, so a Shutdown that
+// hangs shows up as a failure, not as a hung suite.
+func awaitShutdown(s interface{ Shutdown() error }) error {
+	GinkgoHelper()
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown() }()
+	var err error
+	Eventually(done).Should(Receive(&err), "Shutdown to return")
+	return err
 }
 
 // releaser returns a channel to block callbacks on and a function that

@@ -789,7 +789,8 @@ func linRecord(t *testing.T, d design, p linParams, seed uint64, oversubscribe b
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(max(runtime.GOMAXPROCS(0), p.clients)))
 	}
 	close(start)
-	done.Wait()
+	// A recording takes milliseconds; a call that never returns fails it.
+	awaitGroup(t, fmt.Sprintf("%s, seed %d: the clients' operations", d.name, seed), &done, 30*time.Second)
 
 	var history []porcupine.Operation
 	var loads, failed uint64

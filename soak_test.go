@@ -175,21 +175,6 @@ func soakStats(s intStore) string {
 		st.Items, st.Writes, st.Expirations, st.Evictions, st.Restarts, st.Watchers, st.Pending, st.Dropped)
 }
 
-// soakWait waits for wg, failing with every goroutine's stack if that takes
-// longer than a minute.
-func soakWait(t *testing.T, what string, wg *sync.WaitGroup) {
-	t.Helper()
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(time.Minute):
-		var b strings.Builder
-		_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
-		t.Fatalf("%s: still waiting after a minute — deadlock?\n%s", what, b.String())
-	}
-}
-
 func soak(t *testing.T, d design, duration time.Duration) {
 	seed := uint64(time.Now().UnixNano())
 	t.Logf("seed %d, %v", seed, duration)
@@ -252,7 +237,7 @@ func soak(t *testing.T, d design, duration time.Duration) {
 	}
 	tick.Stop()
 	close(stop)
-	soakWait(t, "the load winding down", &wg)
+	awaitGroup(t, "the load winding down", &wg, time.Minute)
 	defer cancel()
 	t.Logf("load stopped: %v; %s; %v", soakMeasure(), soakStats(s), c)
 

@@ -68,7 +68,7 @@ func storeSpecs(d design) {
 				Expect(must(s.Get("ok")).Value).To(Equal(1))
 				Expect(s.Set("after", 3)).To(Succeed())
 				Expect(s.Size()).To(Equal(2))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 				Expect(s.Err()).To(Succeed())
 			},
 			Entry("a slice", []int{1}),
@@ -152,7 +152,7 @@ func actorStoreSpecs() {
 			Expect(ls.List()).Error().To(MatchError(store.ErrNotRunning))
 			Expect(ls.Clear()).To(MatchError(store.ErrNotRunning))
 			Expect(ls.IsRunning()).To(BeFalse())
-			Expect(ls.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(ls)).To(Succeed())
 		})
 	})
 

@@ -120,9 +120,10 @@ func watchFromSpecs() {
 			w, _ := btWatch(s)
 			wfSetN(s, 30)
 			var seen []btEvent
-			for ev := range w {
-				seen = append(seen, ev)
+			for len(seen) == 0 || seen[len(seen)-1].Kind != store.EventEnd {
+				seen = append(seen, btNext(w))
 			}
+			Eventually(w).Should(BeClosed(), "the watch's channel to close after its EventEnd")
 			end := seen[len(seen)-1]
 			Expect(end.Kind).To(Equal(store.EventEnd))
 			Expect(end.Err).To(MatchError(store.ErrWatchLagging))
@@ -178,7 +179,7 @@ func watchFromSpecs() {
 			done, cancel := context.WithCancel(bg)
 			cancel()
 			Expect(s.WatchFrom(done, 0)).Error().To(MatchError(context.Canceled))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.WatchFrom(bg, 0)).Error().To(MatchError(store.ErrNotRunning))
 			var nilStore *btActor
 			Expect(nilStore.WatchFrom(bg, 0)).Error().To(MatchError(store.ErrNotRunning))
@@ -195,7 +196,7 @@ func watchFromSpecs() {
 			Eventually(btWatchers(s)).Should(BeZero())
 
 			other := wfWatchFrom(s, 0)
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(wfRevisions(wfTake(other, 3))).To(Equal(wfRange(1, 3)))
 			btExpectEnd(other, store.ErrNotRunning)
 		})
@@ -214,7 +215,7 @@ func watchFromSpecs() {
 				})
 			}
 			w := wfWatchFrom(s, 0)
-			writers.Wait()
+			waitFor(&writers)
 			total := 4096 + 2*perWriter
 			Expect(wfRevisions(wfTake(w, total))).To(Equal(wfRange(1, uint64(total))))
 			Consistently(w, 20*time.Millisecond).ShouldNot(Receive())

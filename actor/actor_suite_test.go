@@ -1,7 +1,9 @@
 package actor
 
 import (
+	"fmt"
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -9,5 +11,42 @@ import (
 
 func TestActor(t *testing.T) {
 	RegisterFailHandler(Fail)
+	// The race detector slows everything down several times; a generous
+	// timeout keeps Eventually from failing on a busy machine, while a
+	// real hang still fails.
+	SetDefaultEventuallyTimeout(10 * time.Second)
 	RunSpecs(t, "actor")
+}
+
+// hang is how long a spec waits on an owner or a cleaner before it counts
+// as a hang: generous, for -race on a busy machine, yet far below the
+// global test timeout, so a spec that would wait forever fails instead.
+const hang = 10 * time.Second
+
+// receive returns the next value of ch, failing the spec, with what it
+// waited for, if none comes within hang.
+func receive[T any](ch <-chan T, what string) T {
+	GinkgoHelper()
+	timer := time.NewTimer(hang)
+	defer timer.Stop()
+	select {
+	case v := <-ch:
+		return v
+	case <-timer.C:
+		Fail(fmt.Sprintf("still waiting after %v for %s", hang, what))
+		panic("unreachable") // Fail does not return
+	}
+}
+
+// send sends v on ch, failing the spec, with what it waited for, if
+// nobody takes it within hang.
+func send[T any](ch chan<- T, v T, what string) {
+	GinkgoHelper()
+	timer := time.NewTimer(hang)
+	defer timer.Stop()
+	select {
+	case ch <- v:
+	case <-timer.C:
+		Fail(fmt.Sprintf("still waiting after %v to hand over %s", hang, what))
+	}
 }

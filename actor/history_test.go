@@ -3,6 +3,7 @@ package actor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -30,13 +31,13 @@ var _ = Describe("Owner's history", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- o.Run(ctx, Link[int, int]{Mailbox: mailbox}) }()
-		stop = func() { cancel(); Expect(<-done).To(Succeed()) }
+		stop = func() { cancel(); Expect(receive(done, "the owner's Run to return")).To(Succeed()) }
 	}
 	ask := func(r req) messages.Reply[int, int] {
 		reply := make(chan messages.Reply[int, int], 1)
 		r.Reply = reply
-		mailbox <- r
-		return <-reply
+		send(mailbox, r, fmt.Sprintf("a request (op %d) to the owner", r.Op))
+		return receive(reply, fmt.Sprintf("the owner's reply to op %d", r.Op))
 	}
 	set := func(n int) {
 		for i := range n {

@@ -3,6 +3,7 @@ package actor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"time"
 
@@ -33,13 +34,13 @@ var _ = Describe("Owner", func() {
 			}()
 			done <- o.Run(ctx, Link[any, int]{Mailbox: mailbox})
 		}()
-		return func() error { cancel(); return <-done }
+		return func() error { cancel(); return receive(done, "the owner's Run to return") }
 	}
 	ask := func(mailbox chan req, r req) rep {
 		reply := make(chan rep, 1)
 		r.Reply = reply
-		mailbox <- r
-		return <-reply
+		send(mailbox, r, fmt.Sprintf("a request (op %d) to the owner", r.Op))
+		return receive(reply, fmt.Sprintf("the owner's reply to op %d", r.Op))
 	}
 
 	It("serves requests from its mailbox", func() {
@@ -110,8 +111,26 @@ var _ = Describe("Owner's watchers and notices", func() {
 	newWatch := func(buffer int) *messages.Watch[string, int] {
 		return &messages.Watch[string, int]{C: make(chan ev, buffer+1), Ctx: context.Background()}
 	}
+	// closedWith returns the events a watch's channel holds, failing the
+	// spec unless the owner, which sends them in the spec's goroutine,
+	// has closed it after them: ranging over it would wait forever.
+	closedWith := func(c chan ev) (out []ev) {
+		GinkgoHelper()
+		for {
+			select {
+			case e, ok := <-c:
+				if !ok {
+					return out
+				}
+				out = append(out, e)
+			default:
+				Fail(fmt.Sprintf("the watch's channel is not closed after its %d event(s)", len(out)))
+			}
+		}
+	}
 	kinds := func(c chan ev) (out []messages.EventKind) {
-		for e := range c {
+		GinkgoHelper()
+		for _, e := range closedWith(c) {
 			out = append(out, e.Kind)
 		}
 		return out
@@ -141,13 +160,9 @@ var _ = Describe("Owner's watchers and notices", func() {
 			o.table.Set("k", i, 0)
 		}
 		Expect(o.stats().Watchers).To(Equal(1))
-		var last ev
-		n := 0
-		for e := range slow.C {
-			last = e
-			n++
-		}
-		Expect(n).To(Equal(3))
+		got := closedWith(slow.C)
+		Expect(got).To(HaveLen(3))
+		last := got[len(got)-1]
 		Expect(last.Kind).To(Equal(messages.EventEnd))
 		Expect(last.Err).To(MatchError(lagging))
 		Expect(fast.C).To(HaveLen(5))
@@ -160,7 +175,7 @@ var _ = Describe("Owner's watchers and notices", func() {
 		cancel()
 		w.Ctx = ctx
 		o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: w}})
-		Expect(<-w.C).To(HaveField("Err", MatchError(context.Canceled)))
+		Expect(w.C).To(Receive(HaveField("Err", MatchError(context.Canceled))))
 		Expect(w.C).To(BeClosed())
 	})
 
@@ -251,11 +266,11 @@ var _ = Describe("Cleaner", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
-		ticks <- time.Now()
-		ticks <- time.Now() // accepted only once the first sweep ended
+		send(ticks, time.Now(), "a tick to the cleaner")
+		send(ticks, time.Now(), "a second tick, taken only once the first sweep ended")
 		Eventually(steps).Should(HaveLen(4))
 		cancel()
-		Expect(<-done).To(Succeed())
+		Expect(receive(done, "the cleaner's Run to return")).To(Succeed())
 	})
 
 	It("ends a sweep on an error", func() {
@@ -268,12 +283,12 @@ var _ = Describe("Cleaner", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- c.Run(ctx) }()
-		ticks <- time.Now()
-		ticks <- time.Now() // accepted only once the first sweep ended
+		send(ticks, time.Now(), "a tick to the cleaner")
+		send(ticks, time.Now(), "a second tick, taken only once the first sweep ended")
 		Eventually(steps).Should(HaveLen(2))
 		Consistently(steps, 50*time.Millisecond).Should(HaveLen(2), "one step per tick: the error ended each sweep")
 		cancel()
-		Expect(<-done).To(Succeed())
+		Expect(receive(done, "the cleaner's Run to return")).To(Succeed())
 	})
 
 	It("once its context is done takes no wake-up and no tick, however many are ready", func() {

@@ -3,6 +3,7 @@ package actor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"time"
@@ -32,14 +33,14 @@ var _ = Describe("Owner's snapshots", func() {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- o.Run(ctx, Link[string, int]{Mailbox: mailbox}) }()
-		stops = append(stops, func() { cancel(); Expect(<-done).To(Succeed()) })
+		stops = append(stops, func() { cancel(); Expect(receive(done, "the owner's Run to return")).To(Succeed()) })
 		return mailbox
 	}
 	ask := func(mailbox chan req, r req) messages.Reply[string, int] {
 		reply := make(chan messages.Reply[string, int], 1)
 		r.Reply = reply
-		mailbox <- r
-		return <-reply
+		send(mailbox, r, fmt.Sprintf("a request (op %d) to the owner", r.Op))
+		return receive(reply, fmt.Sprintf("the owner's reply to op %d", r.Op))
 	}
 	itemsOf := func(entries []messages.Entry[string, int]) iter.Seq[messages.Entry[string, int]] {
 		return slices.Values(entries)
@@ -75,10 +76,10 @@ var _ = Describe("Owner's snapshots", func() {
 		Expect(*got).To(Equal(*snap.Entries[0].Item))
 		gone, _, _ := to.Read("old")
 		Expect(gone).To(BeNil())
-		clear := <-w.C
+		clear := receive(w.C, "the load's EventClear")
 		Expect(clear.Kind).To(Equal(messages.EventClear))
 		Expect(clear.Revision).To(Equal(uint64(4)), "the load's first change comes after the loaded counter")
-		put := <-w.C
+		put := receive(w.C, "the load's EventPut of b")
 		Expect(put.Kind).To(Equal(messages.EventPut))
 		Expect(put.Key).To(Equal("b"))
 		Expect(put.Item).To(BeIdenticalTo(got))
@@ -105,7 +106,7 @@ var _ = Describe("Owner's snapshots", func() {
 		for i := range 100 {
 			ask(mailbox, req{Op: messages.OpSet, Key: "y", Value: i})
 		}
-		ask(mailbox, req{Op: messages.OpLoad, Args: &messages.Args[string, int]{Content: <-prepared}})
+		ask(mailbox, req{Op: messages.OpLoad, Args: &messages.Args[string, int]{Content: receive(prepared, "the content prepared off the owner")}})
 		Expect(ask(mailbox, req{Op: messages.OpGet, Key: "x"}).Item.Value).To(Equal(1))
 		Expect(ask(mailbox, req{Op: messages.OpGet, Key: "y"}).Status).To(Equal(messages.StatusNotFound))
 	})

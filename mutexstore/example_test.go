@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/mutexstore"
 	"github.com/lastmodstore/lastmodstore/store"
@@ -47,7 +48,12 @@ func ExampleNew() {
 
 	_ = s.Set("first", 1)
 	_ = s.Set("second", 2)
-	fmt.Println(<-evicted)
+	select {
+	case ev := <-evicted: // callbacks run on a callback worker, soon after
+		fmt.Println(ev)
+	case <-time.After(time.Second):
+		fmt.Println("no eviction within a second")
+	}
 	// Output: first EvictCapacity
 }
 

@@ -172,7 +172,7 @@ func ExampleStore_CompareAndSet() {
 	item, _ := s.CompareAndSet("counter", 1, 0)
 
 	// A read-modify-write that loses no update: retry on conflict.
-	for {
+	for range 100 {
 		cur, _ := s.Get("counter")
 		if _, err := s.CompareAndSet("counter", cur.Value+1, cur.Revision); err == nil {
 			break
@@ -230,14 +230,24 @@ func ExampleStore_Watch() {
 	_ = s.Delete("a")
 	cancel()
 
-	for ev := range events {
-		switch ev.Kind {
-		case store.EventPut:
-			fmt.Println("put", ev.Key, ev.Item.Value)
-		case store.EventDelete:
-			fmt.Println("delete", ev.Key)
-		case store.EventEnd:
-			fmt.Println("end:", ev.Err)
+	timeout := time.After(time.Second)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return // closed after its EventEnd
+			}
+			switch ev.Kind {
+			case store.EventPut:
+				fmt.Println("put", ev.Key, ev.Item.Value)
+			case store.EventDelete:
+				fmt.Println("delete", ev.Key)
+			case store.EventEnd:
+				fmt.Println("end:", ev.Err)
+			}
+		case <-timeout:
+			fmt.Println("the watch has not ended a second after the cancel")
+			return
 		}
 	}
 	// Output:
@@ -277,7 +287,12 @@ func ExampleWithOnEvict() {
 
 	_ = s.Set("first", 1)
 	_ = s.Set("second", 2) // no room: "first" is evicted
-	fmt.Println(<-evicted)
+	select {
+	case ev := <-evicted: // callbacks run on a cleanup actor, soon after
+		fmt.Println(ev)
+	case <-time.After(time.Second):
+		fmt.Println("no eviction within a second")
+	}
 	// Output: first EvictCapacity
 }
 

@@ -133,6 +133,15 @@ func faultUntil(t *testing.T, what string, cond func() bool) {
 		Should(gomega.BeTrue(), func() string { return fmt.Sprintf("%s: not so after %v\n%s", what, faultHang, faultStacks()) })
 }
 
+// faultShutdown returns what s.Shutdown returns, failing the test like
+// faultAwait if it has not returned within faultHang.
+func faultShutdown(t *testing.T, s interface{ Shutdown() error }) error {
+	t.Helper()
+	shutdown := make(chan error, 1)
+	faultAwait(t, "Shutdown", faultCall(func() { shutdown <- s.Shutdown() }))
+	return <-shutdown
+}
+
 // faultCall runs fn on a goroutine of its own and returns a channel closed
 // when it has returned, so a caller can bound the wait with faultAwait.
 func faultCall(fn func()) <-chan struct{} {
@@ -379,7 +388,7 @@ func TestFaultOwnerPanicOnceUnderLoad(t *testing.T) {
 		t.Errorf("Stats: Restarts = %d, %v; want 1", st.Restarts, err)
 	}
 	faultExpectAcked(t, s, cs)
-	if err := s.Shutdown(); err != nil {
+	if err := faultShutdown(t, s); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 	if err := s.Err(); err != nil {
@@ -495,7 +504,7 @@ func TestFaultOwnerPanicsPastTheRestartLimit(t *testing.T) {
 			if st, err := s.Stats(); err != nil || st.Restarts != limit {
 				t.Errorf("Stats: Restarts = %d, %v; want %d", st.Restarts, err, limit)
 			}
-			if err := s.Shutdown(); err != nil {
+			if err := faultShutdown(t, s); err != nil {
 				t.Errorf("Shutdown: %v", err)
 			}
 			faultNoLeaks(t, ignore)
@@ -529,11 +538,14 @@ func TestFaultGiveUpWhileACleanerWaitsOnTheOwner(t *testing.T) {
 		t.Fatal(err)
 	}
 	failing.Store(true)
-	if err := s.Set("a", 1); !errors.Is(err, store.ErrPanicked) {
+	var err error
+	faultAwait(t, "the first Set", faultCall(func() { err = s.Set("a", 1) }))
+	if !errors.Is(err, store.ErrPanicked) {
 		t.Fatalf("first Set: %v, want ErrPanicked (restart 1 of 1)", err)
 	}
 	began := time.Now()
-	if err := s.Set("b", 2); !errors.Is(err, store.ErrPanicked) {
+	faultAwait(t, "the second Set, on the restarted owner", faultCall(func() { err = s.Set("b", 2) }))
+	if !errors.Is(err, store.ErrPanicked) {
 		t.Fatalf("second Set: %v, want ErrPanicked (the supervisor gives up)", err)
 	}
 	// The store stops on its own. (A Shutdown now would race the give-up:
@@ -543,7 +555,7 @@ func TestFaultGiveUpWhileACleanerWaitsOnTheOwner(t *testing.T) {
 	took := time.Since(began)
 	shutdown := make(chan error, 1)
 	faultAwait(t, "Shutdown", faultCall(func() { shutdown <- s.Shutdown() }))
-	err := <-shutdown
+	err = <-shutdown
 	faultExpectGaveUp(t, "Shutdown", err)
 	if errors.Is(err, store.ErrStopTimeout) {
 		t.Errorf("Shutdown = %v: a stop timeout, but no eviction callback was running", err)
@@ -642,7 +654,7 @@ func TestFaultEvictionCallbacksPanicAndBlock(t *testing.T) {
 				t.Fatalf("Start again: %v", err)
 			}
 			faultExpectAcked(t, s, cs)
-			if err := s.Shutdown(); err != nil {
+			if err := faultShutdown(t, s); err != nil {
 				t.Errorf("Shutdown with no callback blocked: %v", err)
 			}
 			faultNoLeaks(t, ignore)
@@ -716,7 +728,7 @@ func TestFaultParentContextCancelledUnderLoad(t *testing.T) {
 			}
 			faultExpectAcked(t, s, cs)
 			faultUntil(t, "eviction callbacks for the short-lived items", func() bool { return evicted.Load() > 0 })
-			if err := s.Shutdown(); err != nil {
+			if err := faultShutdown(t, s); err != nil {
 				t.Errorf("Shutdown: %v", err)
 			}
 			faultNoLeaks(t, ignore)
@@ -812,7 +824,7 @@ func TestFaultStartShutdownAndOperationsRace(t *testing.T) {
 				t.Fatalf("Start: %v", err)
 			}
 			faultExpectAcked(t, s, cs)
-			if err := s.Shutdown(); err != nil {
+			if err := faultShutdown(t, s); err != nil {
 				t.Errorf("Shutdown: %v", err)
 			}
 			faultNoLeaks(t, ignore)
@@ -953,7 +965,7 @@ func TestFaultFullMailbox(t *testing.T) {
 		t.Fatalf("Start again: %v", err)
 	}
 	faultExpectAcked(t, s, cs)
-	if err := s.Shutdown(); err != nil {
+	if err := faultShutdown(t, s); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 	faultNoLeaks(t, ignore)
@@ -1044,7 +1056,7 @@ func TestFaultWatchersThatNeverRead(t *testing.T) {
 	}
 	keptCancel() // the watches have ended: nothing is attached to it any more
 	faultExpectAcked(t, s, cs)
-	if err := s.Shutdown(); err != nil {
+	if err := faultShutdown(t, s); err != nil {
 		t.Errorf("Shutdown: %v", err)
 	}
 	faultNoLeaks(t, ignore)
@@ -1116,7 +1128,7 @@ func TestFaultCallbackPanicWhileStoppingLosesOnlyItsOwnNotice(t *testing.T) {
 			if err := s.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.Shutdown(); err != nil {
+			if err := faultShutdown(t, s); err != nil {
 				t.Errorf("Shutdown: %v", err)
 			}
 			mu.Lock()

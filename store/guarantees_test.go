@@ -43,7 +43,7 @@ func TestGuaranteeNoCallbackLostAtShutdown(t *testing.T) {
 			}
 		})
 		faultUntil(t, "evictions under way", func() bool { return callbacks.Load() >= before+32 })
-		if err := s.Shutdown(); err != nil {
+		if err := faultShutdown(t, s); err != nil {
 			t.Fatalf("round %d: Shutdown: %v", round, err)
 		}
 		faultAwait(t, "writers", writing)
@@ -56,7 +56,7 @@ func TestGuaranteeNoCallbackLostAtShutdown(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.Shutdown(); err != nil {
+		if err := faultShutdown(t, s); err != nil {
 			t.Fatal(err)
 		}
 		if got != st.Evictions {
@@ -95,7 +95,7 @@ func TestGuaranteeStopTimeoutIsNotTheOwners(t *testing.T) {
 	faultUntil(t, "Lists under way", func() bool { return lists.Load() >= 16 })
 	// 16 Lists of 50,000 items queue in the mailbox: draining them takes
 	// far longer than the stop timeout.
-	if err := s.Shutdown(); err != nil {
+	if err := faultShutdown(t, s); err != nil {
 		t.Fatalf("Shutdown: %v, want nil: the owner drains what was admitted", err)
 	}
 	faultAwait(t, "listers", listing)
@@ -133,7 +133,7 @@ func TestGuaranteeWatchesEndAfterTheOwnerStops(t *testing.T) {
 			}
 		})
 		faultUntil(t, "events flowing", func() bool { return seen.Load() >= 100 })
-		if err := s.Shutdown(); err != nil {
+		if err := faultShutdown(t, s); err != nil {
 			t.Fatalf("round %d: Shutdown: %v", round, err)
 		}
 		faultAwait(t, "writers", writing)
@@ -184,7 +184,9 @@ func TestGuaranteeCallsFailFastOnceTheOwnerIsGone(t *testing.T) {
 	faultAwait(t, "the callback", entered)
 	failing.Store(true)
 	for i, want := range []string{"restart 1 of 1", "the supervisor gives up"} {
-		if err := s.Set(fmt.Sprint("c", i), 3); !errors.Is(err, store.ErrPanicked) {
+		var err error
+		faultAwait(t, fmt.Sprintf("Set %d (%s)", i, want), faultCall(func() { err = s.Set(fmt.Sprint("c", i), 3) }))
+		if !errors.Is(err, store.ErrPanicked) {
 			t.Fatalf("Set %d: %v, want ErrPanicked (%s)", i, err, want)
 		}
 	}

@@ -29,7 +29,13 @@ func ExampleStore_GetOrLoad() {
 			_, _ = s.GetOrLoad(context.Background(), "ada", fetch)
 		}()
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		fmt.Println("still loading after a second")
+	}
 	item, _ := s.GetOrLoad(context.Background(), "ada", fetch)
 	fmt.Println(item.Value, loads.Load())
 

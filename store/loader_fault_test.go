@@ -51,7 +51,11 @@ func TestOwnerPanicEndingALoadAnswersItsWaiters(t *testing.T) {
 			t.Fatalf("GetOrLoad: %v, want ErrPanicked", err)
 		}
 	}
-	item, err := s.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) { return 2, nil })
+	var item *store.Item[int]
+	var err error
+	faultAwait(t, "a GetOrLoad after the fault", faultCall(func() {
+		item, err = s.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) { return 2, nil })
+	}))
 	if err != nil || item.Value != 2 {
 		t.Fatalf("GetOrLoad after the fault: %v, %v; want a new load's 2", item, err)
 	}

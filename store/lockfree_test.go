@@ -81,28 +81,39 @@ func TestLockFreeReadsUnderFaults(t *testing.T) {
 	failing.Store(true)
 	// The writer: new values of the stable keys, and a churn of thousands
 	// of keys set and deleted, so the index grows, fills with tombstones,
-	// rebuilds and shrinks again, round after round.
-	for round := 1; round <= 2; round++ {
-		for i := range 2048 {
-			if err := s.Set(fmt.Sprint("churn/", i), i); err != nil && !errors.Is(err, store.ErrPanicked) {
-				t.Fatalf("Set: %v", err)
+	// rebuilds and shrinks again, round after round. It runs on a
+	// goroutine of its own, so that an owner that is not restarted fails
+	// the test instead of hanging it.
+	var writeErr error
+	faultAwait(t, "the writer", faultCall(func() {
+		for round := 1; round <= 2; round++ {
+			for i := range 2048 {
+				if err := s.Set(fmt.Sprint("churn/", i), i); err != nil && !errors.Is(err, store.ErrPanicked) {
+					writeErr = fmt.Errorf("Set: %w", err)
+					return
+				}
+				if i%16 == 0 {
+					k := (i / 16) % stable
+					v := round*10_000 + i
+					if err := s.Set(fmt.Sprint("stable/", k), v); err == nil {
+						written[k].Store(int64(v))
+					} else if !errors.Is(err, store.ErrPanicked) {
+						writeErr = fmt.Errorf("Set: %w", err)
+						return
+					}
+				}
 			}
-			if i%16 == 0 {
-				k := (i / 16) % stable
-				v := round*10_000 + i
-				if err := s.Set(fmt.Sprint("stable/", k), v); err == nil {
-					written[k].Store(int64(v))
-				} else if !errors.Is(err, store.ErrPanicked) {
-					t.Fatalf("Set: %v", err)
+			for i := range 2048 {
+				if err := s.Delete(fmt.Sprint("churn/", i)); err != nil &&
+					!errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrPanicked) {
+					writeErr = fmt.Errorf("Delete: %w", err)
+					return
 				}
 			}
 		}
-		for i := range 2048 {
-			if err := s.Delete(fmt.Sprint("churn/", i)); err != nil &&
-				!errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrPanicked) {
-				t.Fatalf("Delete: %v", err)
-			}
-		}
+	}))
+	if writeErr != nil {
+		t.Fatal(writeErr)
 	}
 	failing.Store(false)
 	faultUntil(t, "reads under way", func() bool { return reads.Load() >= 10_000 })

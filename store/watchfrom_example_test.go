@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -24,8 +25,13 @@ func ExampleStore_WatchFrom() {
 	events, _ := s.WatchFrom(ctx, lastSeen)
 	_ = s.Set("c", 3) // 4, live
 	for range 3 {
-		ev := <-events
-		fmt.Println(ev.Revision, ev.Kind == store.EventPut, ev.Key)
+		select {
+		case ev := <-events:
+			fmt.Println(ev.Revision, ev.Kind == store.EventPut, ev.Key)
+		case <-time.After(time.Second):
+			fmt.Println("no event within a second")
+			return
+		}
 	}
 	// Output:
 	// 2 true b

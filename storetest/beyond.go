@@ -149,7 +149,7 @@ func (tr *tree) btInState(state string) intStore {
 	Expect(s.Set("k", 1)).To(Succeed())
 	switch state {
 	case btAfterShutdown:
-		Expect(s.Shutdown()).To(Succeed())
+		Expect(awaitShutdown(s)).To(Succeed())
 	case btAfterCancel:
 		cancel()
 		Eventually(s.IsRunning).Should(BeFalse())
@@ -211,7 +211,7 @@ func (tr *tree) beyondSpecs() {
 			func(state string, call func(intStore) error) {
 				s := tr.btInState(state)
 				expectNotRunning(call(s))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			btNotRunningEntries(append(btNewOperations, optionalOperations...)),
 		)
@@ -225,7 +225,7 @@ func (tr *tree) beyondSpecs() {
 				}
 				Expect(n).To(BeZero())
 				Expect(slices.Collect(s.Keys())).To(BeEmpty())
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry(btNilStore, btNilStore),
 			Entry(btBeforeStart, btBeforeStart),
@@ -240,14 +240,14 @@ func (tr *tree) beyondSpecs() {
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(must(s.Get("k")).Value).To(Equal(1))
 			Expect(s.Get("x")).Error().To(MatchError(store.ErrNotFound))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 
 	Describe("CompareAndSet", func() {
 		var s intStore
 		BeforeEach(func() { s = tr.running(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+		AfterEach(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 
 		It("creates an absent key for revision 0 and returns the new item", func() {
 			item, err := s.CompareAndSet("k", 1, 0)
@@ -402,7 +402,7 @@ func (tr *tree) beyondSpecs() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(item.Value).To(Equal(10))
 			Expect(s.Size()).To(Equal(2))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("makes room for a create under EvictOldest by evicting the oldest item", func() {
@@ -413,14 +413,14 @@ func (tr *tree) beyondSpecs() {
 			Expect(s.CompareAndSet("c", 3, 0)).Error().NotTo(HaveOccurred())
 			Expect(s.Get("a")).Error().To(MatchError(store.ErrNotFound))
 			Expect(btValues(must(s.List()))).To(Equal(map[string]int{"b": 2, "c": 3}))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 
 	Describe("SetIfUnmodifiedSince", func() {
 		var s intStore
 		BeforeEach(func() { s = tr.running(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+		AfterEach(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 
 		It("writes over an item still at the LastModified that was read, and that time is stale afterwards", func() {
 			Expect(s.Set("k", 1)).To(Succeed())
@@ -491,7 +491,7 @@ func (tr *tree) beyondSpecs() {
 	Describe("conditional deletes", func() {
 		var s intStore
 		BeforeEach(func() { s = tr.running(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+		AfterEach(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 
 		It("CompareAndDelete deletes an item still at the revision that was read", func() {
 			Expect(s.Set("k", 1)).To(Succeed())
@@ -547,7 +547,7 @@ func (tr *tree) beyondSpecs() {
 	Describe("GetMany", func() {
 		var s intStore
 		BeforeEach(func() { s = tr.running(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+		AfterEach(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 
 		It("returns the live items of the keys in one map, leaving absent keys out", func() {
 			Expect(s.Set("a", 1)).To(Succeed())
@@ -606,7 +606,7 @@ func (tr *tree) beyondSpecs() {
 			for _, item := range got {
 				Expect(after.Revision).To(BeNumerically(">", item.Revision))
 			}
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		DescribeTable("does nothing for no items",
@@ -624,7 +624,7 @@ func (tr *tree) beyondSpecs() {
 				if w != nil {
 					Expect(w).NotTo(Receive())
 				}
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("nil", nil),
 			Entry("empty", map[string]int{}),
@@ -653,7 +653,7 @@ func (tr *tree) beyondSpecs() {
 			Expect(s.SetMany(map[string]int{"a": 10, "d": 4})).To(Succeed())
 			Expect(s.SetMany(map[string]int{"a": 11, "b": 12, "c": 13, "d": 14})).To(Succeed())
 			Expect(btValues(must(s.List()))).To(Equal(map[string]int{"a": 11, "b": 12, "c": 13, "d": 14}))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		DescribeTable("writes nothing and returns ErrStoreFull for a batch larger than MaxSize",
@@ -666,7 +666,7 @@ func (tr *tree) beyondSpecs() {
 				st := must(s.Stats())
 				Expect(st.Writes).To(Equal(uint64(1)))
 				Expect(st.Evictions).To(BeZero())
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("RejectWhenFull", store.RejectWhenFull),
 			Entry("EvictOldest", store.EvictOldest),
@@ -697,7 +697,7 @@ func (tr *tree) beyondSpecs() {
 				}
 				Expect(btValues(must(s.List()))).To(Equal(want))
 				Expect(must(s.Stats()).Evictions).To(Equal(uint64(len(evicted))))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("{a, e}: a updated, e added, b evicted", []string{"a", "e"}, []string{"b"}),
 			Entry("{a, b, e, f}: c and d evicted", []string{"a", "b", "e", "f"}, []string{"c", "d"}),
@@ -762,7 +762,7 @@ func (tr *tree) beyondSpecs() {
 				problems = append(problems, p)
 			}
 			Expect(problems).To(BeEmpty())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 	})
@@ -782,7 +782,7 @@ func (tr *tree) beyondSpecs() {
 				want = append(want, btEviction{key: fmt.Sprintf("k%d", i), value: i, reason: store.EvictCapacity})
 			}
 			Eventually(rec.all).Should(Equal(want))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(rec.all()).To(Equal(want))
 		})
 
@@ -802,7 +802,7 @@ func (tr *tree) beyondSpecs() {
 			Expect(s.Set("x", 5)).To(Succeed())
 			Expect(s.Set("y", 6)).To(Succeed())
 			Eventually(rec.keys).Should(Equal([]string{"marker"}))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(rec.keys()).To(Equal([]string{"marker"}))
 		})
 
@@ -838,7 +838,7 @@ func (tr *tree) beyondSpecs() {
 				var got []call
 				for range 2 {
 					var c call
-					Eventually(calls).Should(Receive(&c))
+					Eventually(calls).Should(Receive(&c), "the eviction callbacks of a and b")
 					got = append(got, c)
 				}
 				Expect(got).To(ConsistOf(
@@ -853,7 +853,7 @@ func (tr *tree) beyondSpecs() {
 					return item.Value, nil
 				}).Should(Equal(2))
 				Expect(btValues(must(s.List()))).To(Equal(map[string]int{"c": 3, "d": 4, "last-evicted": 2}))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 				Expect(calls).NotTo(Receive())
 			},
 			Entry("one cleanup actor", 1),
@@ -881,7 +881,7 @@ func (tr *tree) beyondSpecs() {
 			Expect(s.Set("k4", 4)).To(Succeed())
 			Eventually(rec.keys).Should(Equal([]string{"k1", "k2", "k3"}))
 			Expect(must(s.Stats()).Restarts).To(Equal(uint64(1)))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 		})
 
@@ -901,7 +901,7 @@ func (tr *tree) beyondSpecs() {
 			Eventually(btRestarts(s)).Should(Equal(uint64(evictions)))
 			Expect(s.IsRunning()).To(BeTrue())
 			Expect(must(s.Get(fmt.Sprintf("k%d", evictions))).Value).To(Equal(evictions))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 		})
 
@@ -920,7 +920,7 @@ func (tr *tree) beyondSpecs() {
 					store.WithOnEvict(fn), store.WithStopTimeout[string, int](50*time.Millisecond))
 				Expect(s.Set("a", 0)).To(Succeed())
 				Expect(s.Set("b", 1)).To(Succeed()) // evicts a
-				Eventually(entered).Should(Receive(Equal("a")))
+				Eventually(entered).Should(Receive(Equal("a")), "the eviction callback for a")
 
 				// Every operation completes while the callback blocks.
 				done := make(chan struct{})
@@ -939,12 +939,12 @@ func (tr *tree) beyondSpecs() {
 						}
 					}
 				}()
-				Eventually(done).Should(BeClosed())
+				Eventually(done).Should(BeClosed(), "200 Sets and Gets while a callback blocks")
 				Expect(problems).NotTo(Receive())
 				Expect(must(s.Stats()).Evictions).To(Equal(uint64(201)))
 
 				start := time.Now()
-				err := s.Shutdown()
+				err := awaitShutdown(s)
 				elapsed := time.Since(start)
 				Expect(err).To(MatchError(store.ErrStopTimeout))
 				Expect(elapsed).To(BeNumerically(">=", 50*time.Millisecond))
@@ -980,7 +980,7 @@ func (tr *tree) beyondSpecs() {
 					Expect(s.Set(k, i)).To(Succeed())
 				}
 				if holdFirst {
-					Eventually(entered).Should(BeClosed())
+					Eventually(entered).Should(BeClosed(), "the first eviction callback")
 				}
 				for i, k := range keys[11:] {
 					Expect(s.Set(k, 11+i)).To(Succeed())
@@ -991,7 +991,7 @@ func (tr *tree) beyondSpecs() {
 				Eventually(s.IsRunning).Should(BeFalse()) // the stop has begun
 				release()
 				var err error
-				Eventually(shutdown).Should(Receive(&err))
+				Eventually(shutdown).Should(Receive(&err), "Shutdown to return")
 				Expect(err).NotTo(HaveOccurred())
 				// Nothing more comes once Shutdown has returned.
 				Expect(rec.keys()).To(ConsistOf(keys[:100]))
@@ -1067,7 +1067,7 @@ func (tr *tree) beyondSpecs() {
 				Hits: 5, Misses: 3, Writes: 8, Deletes: 1, Evictions: 2,
 				Items: 0, Watchers: watchers,
 			}), "Clear counts no deletes")
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Stats()).Error().To(MatchError(store.ErrNotRunning))
 		})
 
@@ -1096,7 +1096,7 @@ func (tr *tree) beyondSpecs() {
 			}
 			fill(0)
 			Expect(s.Set("x", 0)).To(Succeed()) // one eviction: its callback blocks
-			Eventually(entered).Should(BeClosed())
+			Eventually(entered).Should(BeClosed(), "the eviction callback of the first key")
 			st := must(s.Stats())
 			Expect(st.Pending).To(BeZero())
 			Expect(st.Evictions).To(Equal(uint64(1)))
@@ -1123,7 +1123,7 @@ func (tr *tree) beyondSpecs() {
 			Eventually(btPending(s)).Should(BeZero())
 			Eventually(calls.Load).Should(Equal(int64(1 + 65536)))
 			Expect(must(s.Stats()).Dropped).To(Equal(uint64(size)))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(calls.Load()).To(Equal(int64(1 + 65536)))
 		})
 
@@ -1136,7 +1136,7 @@ func (tr *tree) beyondSpecs() {
 			st := must(s.Stats())
 			Expect(st.Hits).To(Equal(uint64(3)))
 			Expect(st.Misses).To(Equal(uint64(2)))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("keeps its counters across Shutdown and Start", func() {
@@ -1161,7 +1161,7 @@ func (tr *tree) beyondSpecs() {
 				Hits: 1, Misses: 1, Writes: 3, Deletes: 1, Evictions: 1, Restarts: 1, Items: 1,
 			}))
 
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Stats()).Error().To(MatchError(store.ErrNotRunning))
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(must(s.Stats())).To(Equal(before))
@@ -1175,14 +1175,14 @@ func (tr *tree) beyondSpecs() {
 			st := must(s.Stats())
 			Expect(st.Writes).To(Equal(uint64(6)))
 			Expect(st.Evictions).To(Equal(uint64(3)))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 
 	Describe("All and Keys", func() {
 		var s intStore
 		BeforeEach(func() { s = tr.running(store.Config{}) })
-		AfterEach(func() { Expect(s.Shutdown()).To(Succeed()) })
+		AfterEach(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 
 		It("yield the live items in modification order, oldest first", func() {
 			Expect(s.Set("c", 1)).To(Succeed())

@@ -75,7 +75,7 @@ func (tr *tree) inState(state string) intStore {
 	Expect(s.Set("k", 1)).To(Succeed())
 	switch state {
 	case afterShutdown:
-		Expect(s.Shutdown()).To(Succeed())
+		Expect(awaitShutdown(s)).To(Succeed())
 	case afterCtxCancel:
 		cancel()
 		Eventually(s.IsRunning).Should(BeFalse())
@@ -211,7 +211,7 @@ func (tr *tree) inFlight(s intStore, round int, ttl bool, stop func()) map[strin
 		go hammer(s, fmt.Sprintf("round%d/caller%d", round, c), ttl, ready, &acks, out)
 	}
 	for range callers {
-		Eventually(ready).Should(Receive())
+		Eventually(ready).Should(Receive(), "a caller's first acknowledged write")
 	}
 	Eventually(acks.Load).Should(BeNumerically(">=", tr.scale(20)*callers))
 
@@ -226,7 +226,7 @@ func (tr *tree) inFlight(s intStore, round int, ttl bool, stop func()) map[strin
 	var unexpected []error
 	for range callers {
 		var l load
-		Eventually(out).Should(Receive(&l))
+		Eventually(out).Should(Receive(&l), "a caller's account of its writes")
 		unexpected = append(unexpected, l.unexpected...)
 		for k, v := range l.acked {
 			acked[k] = v
@@ -279,7 +279,7 @@ func (tr *tree) storeSpecs() {
 				s := tr.running(cfg)
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(must(s.Get("k")).Value).To(Equal(1))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("zero", store.Config{}),
 			Entry("every field set", store.Config{
@@ -318,7 +318,7 @@ func (tr *tree) storeSpecs() {
 				s := tr.running(store.Config{}, store.WithRestartLimit[string, int](maxRestarts, period))
 				Expect(s.Set("k", 1)).To(Succeed())
 				Expect(must(s.Get("k")).Value).To(Equal(1))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 				Expect(s.Err()).To(Succeed())
 			},
 			Entry("zero: the defaults", 0, time.Duration(0)),
@@ -364,7 +364,7 @@ func (tr *tree) storeSpecs() {
 			Expect(s.Start(bg)).To(MatchError(store.ErrAlreadyRunning))
 			Expect(s.IsRunning()).To(BeTrue())
 			Expect(must(s.Get("k")).Value).To(Equal(1))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("lets exactly one of many concurrent Starts succeed", func() {
@@ -389,7 +389,7 @@ func (tr *tree) storeSpecs() {
 			}
 			Expect(ok).To(Equal(1))
 			Expect(already).To(Equal(starters - 1))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		DescribeTable("every operation returns ErrNotRunning when the store is not running",
@@ -402,7 +402,7 @@ func (tr *tree) storeSpecs() {
 		It("yields nothing from All and Keys", func() {
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(s.Set("k", 1)).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			for range s.All() {
 				Fail("All yielded an item of a stopped store")
 			}
@@ -427,7 +427,7 @@ func (tr *tree) storeSpecs() {
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(s.Set("kept", 1)).To(Succeed())
 			before := must(s.Get("kept"))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 
 			Expect(s.Set("kept", 2)).To(MatchError(store.ErrNotRunning))
 			Expect(s.Set("new", 3)).To(MatchError(store.ErrNotRunning))
@@ -438,12 +438,12 @@ func (tr *tree) storeSpecs() {
 			Expect(must(s.Get("kept"))).To(Equal(before))
 			Expect(s.Get("new")).Error().To(MatchError(store.ErrNotFound))
 			Expect(s.Size()).To(Equal(1))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("returns nil from Shutdown before Start, and starts nothing", func() {
-			Expect(s.Shutdown()).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 			Expect(s.IsRunning()).To(BeFalse())
 			Expect(tr.leaked()).To(Succeed())
@@ -451,9 +451,9 @@ func (tr *tree) storeSpecs() {
 
 		It("returns nil from every Shutdown after the first", func() {
 			Expect(s.Start(bg)).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 		})
 
@@ -461,7 +461,7 @@ func (tr *tree) storeSpecs() {
 			Expect(s.IsRunning()).To(BeFalse(), "after New")
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(s.IsRunning()).To(BeTrue(), "after Start")
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.IsRunning()).To(BeFalse(), "after Shutdown")
 			ctx, cancel := context.WithCancel(bg)
 			defer cancel()
@@ -469,7 +469,7 @@ func (tr *tree) storeSpecs() {
 			Expect(s.IsRunning()).To(BeTrue(), "after a second Start")
 			cancel()
 			Eventually(s.IsRunning).Should(BeFalse(), "after cancelling Start's context")
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.IsRunning()).To(BeFalse(), "after Shutdown of a store stopped by its context")
 		})
 
@@ -486,13 +486,13 @@ func (tr *tree) storeSpecs() {
 					Expect(err).To(MatchError(store.ErrNotRunning), op.name)
 				}
 			}
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			Expect(s.Err()).To(Succeed())
 			Expect(tr.leaked()).To(Succeed())
 
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(must(s.Get("a")).Value).To(Equal(1))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("ends every goroutine when Start's context is cancelled, without Shutdown", func() {
@@ -510,7 +510,7 @@ func (tr *tree) storeSpecs() {
 			Expect(s.Set("a", 1)).To(Succeed())
 			Expect(s.Set("b", 2)).To(Succeed())
 			a, b := must(s.Get("a")), must(s.Get("b"))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 
 			Expect(s.Start(bg)).To(Succeed())
 			Expect(must(s.Get("a"))).To(Equal(a))
@@ -520,7 +520,7 @@ func (tr *tree) storeSpecs() {
 			c := must(s.Get("c"))
 			Expect(c.Revision).To(BeNumerically(">", b.Revision))
 			Expect(c.LastModified).To(BeTemporally(">", b.LastModified))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
 		It("lets every one of many concurrent Shutdowns return nil", func() {
@@ -573,13 +573,13 @@ func (tr *tree) storeSpecs() {
 				}
 				Expect(s.Start(bg)).To(Succeed())
 				Expect(s.IsRunning()).To(BeTrue())
-				Eventually(stopped).Should(Receive(BeNil()))
+				Eventually(stopped).Should(Receive(BeNil()), "the old run's Shutdown")
 				Expect(s.IsRunning()).To(BeTrue(), "the old stop must not stop the new run")
 				close(quit)
 				waitFor(&wg)
 				Expect(s.Set("round", round)).To(Succeed())
 				Expect(must(s.Get("round")).Value).To(Equal(round))
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			}
 			AddReportEntry("Starts made while the stop was likely still under way", underWay)
 		})
@@ -600,7 +600,7 @@ func (tr *tree) storeSpecs() {
 		It("is not running, has no error, and shuts down with nil", func() {
 			Expect(s.IsRunning()).To(BeFalse())
 			Expect(s.Err()).To(Succeed())
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 			item, err := s.Get("k")
 			Expect(err).To(MatchError(store.ErrNotRunning))
 			Expect(item).To(BeNil())
@@ -1032,7 +1032,7 @@ func (tr *tree) storeSpecs() {
 			Expect(must(s.Stats()).Expirations).To(BeNumerically(">=", n))
 			Expect(s.Size()).To(Equal(1))
 			Expect(must(s.List())).To(HaveKey("keep"))
-			Expect(s.Shutdown()).To(Succeed())
+			Expect(awaitShutdown(s)).To(Succeed())
 		})
 	})
 
@@ -1121,14 +1121,14 @@ func (tr *tree) storeSpecs() {
 				for round := range tr.rounds(5) {
 					Expect(s.Start(bg)).To(Succeed())
 					expectAll(s, all)
-					acked := tr.inFlight(s, round, ttl, func() { Expect(s.Shutdown()).To(Succeed()) })
+					acked := tr.inFlight(s, round, ttl, func() { Expect(awaitShutdown(s)).To(Succeed()) })
 					for k, v := range acked {
 						all[k] = v
 					}
 				}
 				Expect(s.Start(bg)).To(Succeed())
 				expectAll(s, all)
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("default config", SpecTimeout(2*time.Minute), store.Config{}, false),
 			Entry("a one-slot mailbox", SpecTimeout(2*time.Minute), store.Config{MailboxSize: 1}, false),
@@ -1152,7 +1152,7 @@ func (tr *tree) storeSpecs() {
 						cancel()
 						Eventually(s.IsRunning).Should(BeFalse())
 						// Shutdown waits for the stop the context began.
-						Expect(s.Shutdown()).To(Succeed())
+						Expect(awaitShutdown(s)).To(Succeed())
 					})
 					for k, v := range acked {
 						all[k] = v
@@ -1160,7 +1160,7 @@ func (tr *tree) storeSpecs() {
 				}
 				Expect(s.Start(bg)).To(Succeed())
 				expectAll(s, all)
-				Expect(s.Shutdown()).To(Succeed())
+				Expect(awaitShutdown(s)).To(Succeed())
 			},
 			Entry("default config", SpecTimeout(2*time.Minute), store.Config{}, false),
 			Entry("a one-slot mailbox", SpecTimeout(2*time.Minute), store.Config{MailboxSize: 1}, false),

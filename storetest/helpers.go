@@ -116,7 +116,7 @@ func errOf[T any](_ T, err error) error { return err }
 func (tr *tree) newStore(cfg store.Config, opts ...store.Option[string, int]) intStore {
 	GinkgoHelper()
 	s := must(tr.impl.New(cfg, opts...))
-	tr.atTeardown(func() { Expect(s.Shutdown()).To(Succeed()) })
+	tr.atTeardown(func() { Expect(awaitShutdown(s)).To(Succeed()) })
 	return s
 }
 
@@ -134,7 +134,7 @@ func (tr *tree) running(cfg store.Config, opts ...store.Option[string, int]) int
 func (tr *tree) runningFailingShutdown(cfg store.Config, opts ...store.Option[string, int]) intStore {
 	GinkgoHelper()
 	s := must(tr.impl.New(cfg, opts...))
-	tr.atTeardown(func() { _ = s.Shutdown() })
+	tr.atTeardown(func() { _ = awaitShutdown(s) })
 	Expect(s.Start(bg)).To(Succeed())
 	return s
 }
@@ -145,7 +145,19 @@ func waitFor(wg *sync.WaitGroup) {
 	GinkgoHelper()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	Eventually(done).Should(BeClosed())
+	Eventually(done).Should(BeClosed(), "every goroutine of the WaitGroup to return")
+}
+
+// awaitShutdown returns what s.Shutdown returns, failing the spec if it
+// has not returned within the Eventually timeout, so a Shutdown that
+// hangs shows up as a failure, not as a hung suite.
+func awaitShutdown(s interface{ Shutdown() error }) error {
+	GinkgoHelper()
+	done := make(chan error, 1)
+	go func() { done <- s.Shutdown() }()
+	var err error
+	Eventually(done).Should(Receive(&err), "Shutdown to return")
+	return err
 }
 
 // releaser returns a channel to block callbacks on and a function that

@@ -3,6 +3,7 @@ package supervisor_test
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/supervisor"
 )
@@ -33,10 +34,18 @@ func Example() {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 
-	<-up
+	select {
+	case <-up:
+	case <-time.After(time.Second):
+		fmt.Println("the owner is not up after a second")
+	}
 	cancel()
-	err := <-done
-	fmt.Println("run returned:", err, "after", s.Restarts(), "restart(s)")
+	select {
+	case err := <-done:
+		fmt.Println("run returned:", err, "after", s.Restarts(), "restart(s)")
+	case <-time.After(time.Second):
+		fmt.Println("run has not returned a second after the cancel")
+	}
 	// Output:
 	// owner: run 1, panicking
 	// owner: run 2 serving

@@ -2,6 +2,7 @@ package supervisor_test
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -19,5 +20,9 @@ func TestMain(m *testing.M) {
 
 func TestSupervisor(t *testing.T) {
 	RegisterFailHandler(Fail)
+	// The race detector slows everything down several times; a generous
+	// timeout keeps Eventually from failing on a busy machine, while a
+	// real hang still fails.
+	SetDefaultEventuallyTimeout(10 * time.Second)
 	RunSpecs(t, "supervisor")
 }

@@ -73,7 +73,7 @@ var _ = Describe("Supervisor", func() {
 	next := func() string {
 		GinkgoHelper()
 		var e string
-		Eventually(events).Should(Receive(&e))
+		Eventually(events).Should(Receive(&e), "the next event of an actor")
 		return e
 	}
 
@@ -117,7 +117,7 @@ var _ = Describe("Supervisor", func() {
 			seen := map[string]context.Context{}
 			for range 3 {
 				var st started
-				Eventually(starts).Should(Receive(&st))
+				Eventually(starts).Should(Receive(&st), "an actor to start")
 				seen[st.name] = st.ctx
 			}
 			Expect(seen).To(HaveKey("a"))
@@ -132,7 +132,7 @@ var _ = Describe("Supervisor", func() {
 			Consistently(starts, 50*time.Millisecond).ShouldNot(Receive())
 
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(s.Restarts()).To(BeZero())
 		})
 
@@ -149,7 +149,7 @@ var _ = Describe("Supervisor", func() {
 			done := runAsync(ctx, s)
 			Consistently(done, 50*time.Millisecond).ShouldNot(Receive())
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 		})
 	})
 
@@ -176,7 +176,7 @@ var _ = Describe("Supervisor", func() {
 			close(gate)
 			Expect(next()).To(Equal("stop b"))
 			Expect(next()).To(Equal("stop a"))
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(s.Restarts()).To(BeZero())
 		})
 
@@ -200,7 +200,7 @@ var _ = Describe("Supervisor", func() {
 
 			cancel()
 			var err error
-			Eventually(done).Should(Receive(&err))
+			Eventually(done).Should(Receive(&err), "Run to return")
 			var pe *supervisor.PanicError
 			Expect(errors.As(err, &pe)).To(BeTrue(), "a panic while stopping is reported")
 			Expect(pe.Value).To(Equal("late boom"))
@@ -230,15 +230,15 @@ var _ = Describe("Supervisor", func() {
 			done := runAsync(ctx, s)
 
 			var first, second context.Context
-			Eventually(ctxs).Should(Receive(&first))
-			Eventually(ctxs).Should(Receive(&second))
+			Eventually(ctxs).Should(Receive(&first), "the owner's first run")
+			Eventually(ctxs).Should(Receive(&second), "the owner's restart")
 			Expect(second).NotTo(BeIdenticalTo(first))
 			Expect(first.Err()).To(MatchError(context.Canceled))
 			Expect(second.Err()).NotTo(HaveOccurred())
 			Expect(s.Restarts()).To(Equal(uint64(1)))
 
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(runs).To(Equal(2))
 			// The sibling was left alone: started once, stopped once.
 			Expect(drain(events)).To(Equal([]string{"start sibling", "stop sibling"}))
@@ -261,7 +261,7 @@ var _ = Describe("Supervisor", func() {
 			Expect(s.Restarts()).To(Equal(uint64(3)))
 			Expect(runs.Load()).To(Equal(int32(4)))
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(s.Restarts()).To(Equal(uint64(3)))
 		})
 
@@ -280,7 +280,7 @@ var _ = Describe("Supervisor", func() {
 			Expect(next()).To(Equal("running"))
 			Expect(s.Restarts()).To(Equal(uint64(1)))
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 		})
 
 		It("does not restart an actor that returns nil", func() {
@@ -297,7 +297,7 @@ var _ = Describe("Supervisor", func() {
 			Expect(done).NotTo(Receive())
 
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(drain(events)).To(Equal([]string{"stop long"}))
 			Expect(runs.Load()).To(Equal(int32(1)))
 			Expect(s.Restarts()).To(BeZero())
@@ -308,7 +308,7 @@ var _ = Describe("Supervisor", func() {
 				return supervisor.Actor{Name: name, Run: func(context.Context) error { return nil }}
 			}
 			s := supervisor.New(supervisor.Options{}, finish("a"), finish("b"), finish("c"))
-			Eventually(runAsync(ctx, s)).Should(Receive(BeNil()))
+			Eventually(runAsync(ctx, s)).Should(Receive(BeNil()), "Run to return")
 			Expect(ctx.Err()).NotTo(HaveOccurred())
 		})
 
@@ -332,7 +332,7 @@ var _ = Describe("Supervisor", func() {
 			release <- struct{}{}
 			Eventually(s.Restarts).Should(Equal(uint64(3)))
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(s.Restarts()).To(Equal(uint64(3)))
 		})
 	})
@@ -348,7 +348,7 @@ var _ = Describe("Supervisor", func() {
 				parked("first", events), owner, parked("last", events))
 
 			var err error
-			Eventually(runAsync(ctx, s)).Should(Receive(&err))
+			Eventually(runAsync(ctx, s)).Should(Receive(&err), "Run to return")
 			Expect(err).To(MatchError(supervisor.ErrTooManyRestarts))
 			Expect(err).To(MatchError(`supervisor: too many restarts: actor "owner": panic: boom`))
 			var pe *supervisor.PanicError
@@ -368,7 +368,7 @@ var _ = Describe("Supervisor", func() {
 			flaky := supervisor.Actor{Name: "flaky", Run: func(context.Context) error { return errBoom }}
 			s := supervisor.New(supervisor.Options{MaxRestarts: 1, Period: time.Hour}, flaky)
 			var err error
-			Eventually(runAsync(ctx, s)).Should(Receive(&err))
+			Eventually(runAsync(ctx, s)).Should(Receive(&err), "Run to return")
 			Expect(err).To(MatchError(supervisor.ErrTooManyRestarts))
 			Expect(err).To(MatchError(errBoom))
 			Expect(err).To(MatchError(`supervisor: too many restarts: actor "flaky": boom`))
@@ -381,7 +381,7 @@ var _ = Describe("Supervisor", func() {
 			owner := supervisor.Actor{Name: "owner", Run: func(context.Context) error { panic(errBoom) }}
 			s := supervisor.New(supervisor.Options{MaxRestarts: -1}, parked("other", events), owner)
 			var err error
-			Eventually(runAsync(ctx, s)).Should(Receive(&err))
+			Eventually(runAsync(ctx, s)).Should(Receive(&err), "Run to return")
 			Expect(err).To(MatchError(supervisor.ErrTooManyRestarts))
 			Expect(err).To(MatchError(errBoom))
 			var pe *supervisor.PanicError
@@ -398,7 +398,7 @@ var _ = Describe("Supervisor", func() {
 				return errBoom
 			}}
 			s := supervisor.New(supervisor.Options{}, flaky)
-			Eventually(runAsync(ctx, s)).Should(Receive(MatchError(supervisor.ErrTooManyRestarts)))
+			Eventually(runAsync(ctx, s)).Should(Receive(MatchError(supervisor.ErrTooManyRestarts)), "Run to return")
 			Expect(s.Restarts()).To(Equal(uint64(5)))
 			Expect(runs.Load()).To(Equal(int32(6)))
 		})
@@ -417,7 +417,7 @@ var _ = Describe("Supervisor", func() {
 			Eventually(events).Should(Receive(Equal("start stuck")))
 			cancel()
 			var err error
-			Eventually(done).Should(Receive(&err))
+			Eventually(done).Should(Receive(&err), "Run to return")
 			Expect(err).To(MatchError(supervisor.ErrStopTimeout))
 			Expect(err).To(MatchError(ContainSubstring(`actor "stuck"`)))
 			Expect(only("stop", drain(events))).To(Equal([]string{"stop first"}))
@@ -440,7 +440,7 @@ var _ = Describe("Supervisor", func() {
 			Consistently(done, 50*time.Millisecond).ShouldNot(Receive(), "50 times the stop timeout")
 			close(release)
 			var err error
-			Eventually(done).Should(Receive(&err))
+			Eventually(done).Should(Receive(&err), "Run to return")
 			Expect(err).NotTo(HaveOccurred())
 			Expect(only("stop", drain(events))).To(Equal([]string{"stop slow", "stop first"}))
 		})
@@ -460,10 +460,10 @@ var _ = Describe("Supervisor", func() {
 					panic("boom while stopping")
 				}}
 				done := runAsync(ctx, supervisor.New(supervisor.Options{}, dies))
-				<-started
+				Eventually(started).Should(BeClosed(), "the actor to start")
 				cancel()
 				var err error
-				Eventually(done).Should(Receive(&err))
+				Eventually(done).Should(Receive(&err), "Run to return")
 				var pe *supervisor.PanicError
 				Expect(errors.As(err, &pe)).To(BeTrue(), "Run returned %v", err)
 			}
@@ -481,7 +481,7 @@ var _ = Describe("Supervisor", func() {
 			}}
 			s = supervisor.New(opts, parked("other", events), owner)
 			var err error
-			Eventually(runAsync(ctx, s)).Should(Receive(&err))
+			Eventually(runAsync(ctx, s)).Should(Receive(&err), "Run to return")
 			Expect(gaveUp).To(Receive(MatchError(supervisor.ErrTooManyRestarts)))
 			Expect(err).To(MatchError(supervisor.ErrTooManyRestarts))
 			got := drain(events)
@@ -495,7 +495,7 @@ var _ = Describe("Supervisor", func() {
 			done := runAsync(ctx, s)
 			Expect(next()).To(Equal("start a"))
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(called).To(BeFalse())
 		})
 	})
@@ -510,7 +510,7 @@ var _ = Describe("Supervisor", func() {
 			Expect(events).NotTo(Receive())
 
 			cancel()
-			Eventually(done).Should(Receive(BeNil()))
+			Eventually(done).Should(Receive(BeNil()), "Run to return")
 			Expect(drain(events)).To(Equal([]string{"stop a"}))
 		})
 
@@ -533,7 +533,7 @@ var _ = Describe("Supervisor", func() {
 				done := runAsync(runCtx, s)
 				Expect(next()).To(Equal("up"))
 				stop()
-				Eventually(done).Should(Receive(BeNil()))
+				Eventually(done).Should(Receive(BeNil()), "Run to return")
 				Expect(runs).To(Equal(2 * round))
 				Expect(s.Restarts()).To(Equal(uint64(round)))
 			}

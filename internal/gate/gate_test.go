@@ -3,6 +3,7 @@ package gate_test
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -10,6 +11,20 @@ import (
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// await waits for ch, failing the test with what it waited for if that
+// takes longer than a generous bound, far below the global test timeout.
+func await(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	const hang = 10 * time.Second
+	timer := time.NewTimer(hang)
+	defer timer.Stop()
+	select {
+	case <-ch:
+	case <-timer.C:
+		t.Fatalf("still waiting after %v for %s", hang, what)
+	}
+}
 
 func drained(g *gate.Gate) bool {
 	select {
@@ -85,13 +100,13 @@ func TestNoCallerIsAdmittedAfterTheDrain(t *testing.T) {
 			}()
 		}
 		g.Close()
-		<-g.Drained()
+		await(t, "the gate to drain", g.Drained())
 		drainedSeen.Store(true)
 		if n := inside.Load(); n != 0 {
 			t.Fatalf("%d callers inside after the drain", n)
 		}
 		for range 8 {
-			<-done
+			await(t, "a caller to finish", done)
 		}
 		if late.Load() {
 			t.Fatal("a caller was admitted after the gate drained")

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -571,7 +572,7 @@ func stressIndex(ix *readIndex[string, uint64], withClear bool) {
 		if !stopped {
 			stopped = true
 			close(done)
-			wg.Wait()
+			waitFor(&wg, "the readers to stop")
 		}
 	}
 	defer stop() // also when a failing assertion panics out of the writer
@@ -672,9 +673,11 @@ func stressIndex(ix *readIndex[string, uint64], withClear bool) {
 		if op%100 == 0 {
 			select {
 			case checks <- checkpoint{key(i), state[i]}:
-				<-acks
+				receive(acks, "a reader's look at "+key(i)+" at a checkpoint")
 			case f := <-failures:
 				Fail(f)
+			case <-time.After(hang):
+				Fail(fmt.Sprintf("no reader took the checkpoint of %s within %v", key(i), hang))
 			}
 		}
 	}

@@ -360,12 +360,12 @@ var _ = Describe("loading a content", func() {
 					Expect(err).NotTo(HaveOccurred())
 					ready <- c
 				}()
-				old := tab.Install(<-ready, false)
+				old := tab.Install(receive(ready, "the content prepared on another goroutine"), false)
 				installed.Store(int64(g))
 				old.Discard()
 			}
 			close(stop)
-			wg.Wait()
+			waitFor(&wg, "the readers to stop")
 			checkIndexes(tab)
 		})
 	})
