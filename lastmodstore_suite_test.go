@@ -32,7 +32,12 @@ func TestLastmodstore(t *testing.T) {
 	// real hang still fails.
 	SetDefaultEventuallyTimeout(10 * time.Second)
 	SetDefaultEventuallyPollingInterval(time.Millisecond)
-	RunSpecs(t, "lastmodstore")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 5*time.Minute)
+	RunSpecs(t, "lastmodstore", suite, reporter)
 }
 
 // The tree of the suite: the specs of the shared behaviour once per design

@@ -2,6 +2,7 @@ package lastmodhttp_test
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -18,5 +19,10 @@ func TestMain(m *testing.M) {
 
 func TestLastmodhttp(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "lastmodhttp")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	RunSpecs(t, "lastmodhttp", suite, reporter)
 }

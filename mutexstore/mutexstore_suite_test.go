@@ -20,7 +20,12 @@ func TestMutexstore(t *testing.T) {
 	// real hang still fails.
 	SetDefaultEventuallyTimeout(10 * time.Second)
 	SetDefaultEventuallyPollingInterval(time.Millisecond)
-	RunSpecs(t, "mutexstore")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	RunSpecs(t, "mutexstore", suite, reporter)
 }
 
 // The mutex design passes the conformance suite whole. Beyond storetest's

@@ -24,5 +24,10 @@ func TestSupervisor(t *testing.T) {
 	// timeout keeps Eventually from failing on a busy machine, while a
 	// real hang still fails.
 	SetDefaultEventuallyTimeout(10 * time.Second)
-	RunSpecs(t, "supervisor")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	RunSpecs(t, "supervisor", suite, reporter)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -17,5 +18,10 @@ func TestMain(m *testing.M) {
 
 func TestLastmodd(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "lastmodd")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	RunSpecs(t, "lastmodd", suite, reporter)
 }

@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"testing"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -19,5 +20,10 @@ func TestMain(m *testing.M) {
 
 func TestSnapshot(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "snapshot")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	RunSpecs(t, "snapshot", suite, reporter)
 }

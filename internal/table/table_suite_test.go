@@ -12,7 +12,12 @@ import (
 
 func TestTable(t *testing.T) {
 	RegisterFailHandler(Fail)
-	RunSpecs(t, "table")
+	// A spec that hangs, even one spinning on its own goroutine, fails
+	// the suite within this bound, named, instead of waiting for go test's
+	// global timeout; it is many times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	RunSpecs(t, "table", suite, reporter)
 }
 
 // hang is how long a spec waits on another goroutine before it counts as
