@@ -790,7 +790,7 @@ func linRecord(t *testing.T, d design, p linParams, seed uint64, oversubscribe b
 	}
 	close(start)
 	// A recording takes milliseconds; a call that never returns fails it.
-	awaitGroup(t, fmt.Sprintf("%s, seed %d: the clients' operations", d.name, seed), &done, 30*time.Second)
+	awaitGroup(t, fmt.Sprintf("%s, seed %d: the clients' operations", d.name, seed), &done, 10*time.Second)
 
 	var history []porcupine.Operation
 	var loads, failed uint64
