@@ -161,11 +161,10 @@ var _ = Describe("the change stream", func() {
 		Expect(goleak.Find(ignore)).To(Succeed())
 	})
 
-	// open starts a stream on a fresh server whose only stream request is
-	// watched by the returned channel; headers come in name, value pairs.
-	open := func(ctx context.Context, b lastmodhttp.Backend[any], headers ...string) (*server, *bufio.Reader, io.Closer, <-chan struct{}) {
-		h, done := returned(lastmodhttp.New(b))
-		srv := newServer(h)
+	// stream opens a change stream on srv and checks that it began;
+	// headers come in name, value pairs.
+	stream := func(ctx context.Context, srv *server, headers ...string) (*bufio.Reader, io.Closer) {
+		GinkgoHelper()
 		req, err := http.NewRequestWithContext(ctx, "GET", srv.srv.URL+"/kv/", nil)
 		Expect(err).NotTo(HaveOccurred())
 		req.Header.Set("Accept", "text/event-stream")
@@ -176,7 +175,17 @@ var _ = Describe("the change stream", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(200))
 		Expect(resp.Header.Get("Content-Type")).To(Equal("text/event-stream"))
-		return srv, bufio.NewReader(resp.Body), resp.Body, done
+		return bufio.NewReader(resp.Body), resp.Body
+	}
+
+	// open starts a stream on a fresh server whose only stream request is
+	// watched by the returned channel; headers come in name, value pairs.
+	open := func(ctx context.Context, b lastmodhttp.Backend[any], headers ...string) (*server, *bufio.Reader, io.Closer, <-chan struct{}) {
+		GinkgoHelper()
+		h, done := returned(lastmodhttp.New(b))
+		srv := newServer(h)
+		body, closer := stream(ctx, srv, headers...)
+		return srv, body, closer, done
 	}
 
 	It("streams every change with its revision as id, and ends when the client goes away", func(sctx SpecContext) {
@@ -339,13 +348,8 @@ var _ = Describe("the change stream", func() {
 		h, done := returned(lastmodhttp.New[any](st))
 		srv := newServerWith(h, func(s *http.Server) { s.BaseContext = func(net.Listener) context.Context { return base } })
 		defer srv.close()
-		req, err := http.NewRequestWithContext(sctx, "GET", srv.srv.URL+"/kv/", nil)
-		Expect(err).NotTo(HaveOccurred())
-		req.Header.Set("Accept", "text/event-stream")
-		resp, err := srv.client.Do(req)
-		Expect(err).NotTo(HaveOccurred())
-		defer resp.Body.Close()
-		body := bufio.NewReader(resp.Body)
+		body, closer := stream(sctx, srv)
+		defer closer.Close()
 		Expect(st.Set("k", 1.0)).To(Succeed())
 		ev, err := readEvent(body)
 		Expect(err).NotTo(HaveOccurred())
@@ -377,14 +381,8 @@ var _ = Describe("the change stream", func() {
 		h, done := returned(lastmodhttp.New[any](st))
 		srv := newServerWith(h, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout })
 		defer srv.close()
-		req, err := http.NewRequestWithContext(sctx, "GET", srv.srv.URL+"/kv/", nil)
-		Expect(err).NotTo(HaveOccurred())
-		req.Header.Set("Accept", "text/event-stream")
-		resp, err := srv.client.Do(req)
-		Expect(err).NotTo(HaveOccurred())
-		defer resp.Body.Close()
-		Expect(resp.StatusCode).To(Equal(200))
-		body := bufio.NewReader(resp.Body)
+		body, closer := stream(sctx, srv)
+		defer closer.Close()
 
 		// A request whose header never ends, begun after the stream's:
 		// once the server has cut it, the timeouts have passed for the
