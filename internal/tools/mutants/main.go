@@ -6,10 +6,20 @@
 //
 //	go run ./internal/tools/mutants              # every core package
 //	go run ./internal/tools/mutants ./actor      # some of them
+//	go run ./internal/tools/mutants -again       # the last reports' survivors against today's tests
+//
+// gremlins runs only the mutants its coverage run reaches, and coverage
+// never reaches a constant. So the tool runs the rest itself, through go's
+// -overlay: every mutant gremlins reports as not covered, and for a
+// package that counts on others' tests (core's also) every mutant that
+// lived, against those tests too. With -again it skips gremlins and runs
+// every mutant the last reports did not kill, which checks a new test
+// against its survivor in seconds; it assumes the mutated source has not
+// changed since the report.
 //
 // A mutant counts as detected only when it was killed: one the tests
-// missed (lived), one whose tests ran past gremlins' timeout (timed out),
-// and one no test reaches (not covered) all count against the package,
+// missed (lived), one whose tests ran past the timeout (timed out), and
+// one no test reaches (not covered) all count against the package,
 // unless equivalent.txt lists it with the reason it cannot be told apart
 // from the original. The efficacy printed is killed / (all - equivalent);
 // the goal is 95% in each package.
@@ -17,12 +27,13 @@
 // A failing test must fail within its own bounded wait, not hang: every
 // wait in the suites is bounded, and every Ginkgo suite has a suite
 // timeout of two minutes, which ends even a spec spinning on its own
-// goroutine. gremlins' timeout, 100 times the package's coverage run,
-// lies beyond those bounds, so a hang the tests catch counts as killed,
-// and one they do not as timed out.
+// goroutine. gremlins' timeout is 100 times the package's coverage run,
+// the tool's own is four minutes, so a hang the tests catch in time
+// counts as killed, and one they do not as timed out.
 //
-// It does not run in CI: it takes tens of minutes per package on two
-// cores. Each package's full gremlins report is left in -out.
+// It does not run in CI: it takes minutes per package on two cores (see
+// the README for the last run). Each package's full gremlins report is
+// left in -out.
 package main
 
 import (
@@ -32,6 +43,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"go/types"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,21 +58,24 @@ import (
 // gremlins is the version the results in the README were taken with.
 const gremlins = "github.com/go-gremlins/gremlins/cmd/gremlins@v0.6.0"
 
-// core are the packages the goal holds for, with whether their own tests
-// are thin by design, so that a mutant must be run against every
-// package's tests (gremlins --integration).
+// core are the packages the goal holds for, each with the packages whose
+// tests it counts on beside its own: the mutex design's own suite is thin
+// by design (storetest's conformance specs), and the root package's
+// suites drive every design through loaders, snapshots and watches.
+// A mutant gremlins finds alive, or out of its coverage's reach, is run
+// again against those too (see rerun).
 var core = []struct {
-	pkg         string
-	integration bool
+	pkg  string
+	also []string
 }{
-	{"./internal/table", false},
-	{"./actor", false},
-	{"./supervisor", false},
-	{"./internal/snapshot", false},
-	{"./internal/persist", false},
-	{"./store", false},
-	{"./mutexstore", false},
-	{"./lastmodhttp", false},
+	{"./internal/table", nil},
+	{"./actor", nil},
+	{"./supervisor", nil},
+	{"./internal/snapshot", nil},
+	{"./internal/persist", nil},
+	{"./store", nil},
+	{"./mutexstore", []string{"."}},
+	{"./lastmodhttp", nil},
 }
 
 func main() {
@@ -72,6 +90,7 @@ func run() error {
 	coefficient := flag.Int("timeout-coefficient", 100, "gremlins timeout coefficient: its timeout must exceed the suites' own bounds (2 minutes), so that a hang they catch counts as killed")
 	out := flag.String("out", filepath.Join(os.TempDir(), "lastmodstore-mutants"), "directory for the gremlins reports")
 	list := flag.String("equivalent", "internal/tools/mutants/equivalent.txt", "the list of equivalent mutants")
+	again := flag.Bool("again", false, "skip gremlins: read each package's last report from -out and run every mutant it did not kill against today's tests")
 	flag.Parse()
 	equivalent, err := readEquivalent(*list)
 	if err != nil {
@@ -86,19 +105,18 @@ func run() error {
 			continue
 		}
 		report := filepath.Join(*out, strings.ReplaceAll(strings.Trim(c.pkg, "./"), "/", "-")+".json")
-		args := []string{"run", gremlins, "unleash", "--workers", fmt.Sprint(*workers),
-			"--timeout-coefficient", fmt.Sprint(*coefficient), "-o", report}
-		if c.integration {
-			args = append(args, "--integration")
-		}
-		fmt.Fprintf(os.Stderr, "%s: go %s\n", c.pkg, strings.Join(append(args, c.pkg), " "))
 		start := time.Now()
-		cmd := exec.Command("go", append(args, c.pkg)...)
-		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-		if err := cmd.Run(); err != nil {
-			return fmt.Errorf("%s: %w", c.pkg, err)
+		if !*again {
+			args := []string{"run", gremlins, "unleash", "--workers", fmt.Sprint(*workers),
+				"--timeout-coefficient", fmt.Sprint(*coefficient), "-o", report}
+			fmt.Fprintf(os.Stderr, "%s: go %s\n", c.pkg, strings.Join(append(args, c.pkg), " "))
+			cmd := exec.Command("go", append(args, c.pkg)...)
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return fmt.Errorf("%s: %w", c.pkg, err)
+			}
 		}
-		r, err := summarise(c.pkg, report, equivalent)
+		r, err := summarise(c.pkg, c.also, report, equivalent, *workers, *again)
 		if err != nil {
 			return err
 		}
@@ -111,15 +129,17 @@ func run() error {
 
 // mutant is one line of equivalent.txt, or one mutant of a report.
 type mutant struct {
-	file, kind, source string
+	file, fn, kind, source string
 }
 
 // readEquivalent reads the list: a line per mutant, tab-separated: the
-// file from the repository root, the gremlins mutator (with @column when
-// the line has several mutants of that kind and only one is equivalent),
-// the source line as it reads trimmed (so the entry survives lines
-// moving, and lapses when the line itself changes), and the reason.
-// # starts a comment.
+// file from the repository root, the function the line lies in (as
+// sourceLines names it, since a line such as `if err != nil {` recurs),
+// the gremlins mutator (with @column when the line has several mutants of
+// that kind and only one is equivalent), the source line as it reads
+// trimmed (so the entry survives lines moving, and lapses when the line
+// itself changes), and the reason. # starts a comment. The report's list
+// of survivors prints the first four fields of each, ready to copy.
 func readEquivalent(path string) (map[mutant]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -134,10 +154,10 @@ func readEquivalent(path string) (map[mutant]string, error) {
 			continue
 		}
 		fields := strings.Split(line, "\t")
-		if len(fields) != 4 || fields[3] == "" {
-			return nil, fmt.Errorf("%s:%d: want file, mutator, source line and reason, tab-separated", path, n)
+		if len(fields) != 5 || fields[4] == "" {
+			return nil, fmt.Errorf("%s:%d: want file, function, mutator, source line and reason, tab-separated", path, n)
 		}
-		list[mutant{fields[0], fields[1], fields[2]}] = fields[3]
+		list[mutant{fields[0], fields[1], fields[2], fields[3]}] = fields[4]
 	}
 	return list, sc.Err()
 }
@@ -145,19 +165,27 @@ func readEquivalent(path string) (map[mutant]string, error) {
 // report is the part of a gremlins JSON report read here.
 type report struct {
 	Files []struct {
-		Name      string `json:"file_name"`
-		Mutations []struct {
-			Type   string `json:"type"`
-			Status string `json:"status"`
-			Line   int    `json:"line"`
-			Column int    `json:"column"`
-		} `json:"mutations"`
+		Name      string      `json:"file_name"`
+		Mutations []*reported `json:"mutations"`
 	} `json:"files"`
+}
+
+// reported is one mutant of a report, as the tool sees it.
+type reported struct {
+	file   string // from the repository root
+	fn     string // the function it lies in
+	source string // its line, trimmed
+	Type   string `json:"type"`
+	Status string `json:"status"`
+	Line   int    `json:"line"`
+	Column int    `json:"column"`
+	rerun  bool   // run by rerun, not by gremlins
 }
 
 type result struct {
 	pkg                                        string
 	killed, lived, timedOut, notCovered, equiv int
+	rerun                                      int // mutants rerun ran
 	missed                                     []string
 	took                                       time.Duration
 }
@@ -170,7 +198,10 @@ func (r result) efficacy() float64 {
 	return 100 * float64(r.killed) / float64(counted)
 }
 
-func summarise(pkg, path string, equivalent map[mutant]string) (result, error) {
+// summarise reads pkg's report at path, sets the equivalent mutants aside,
+// reruns what gremlins could not (see rerun) against the tests of pkg and
+// also, and counts.
+func summarise(pkg string, also []string, path string, equivalent map[mutant]string, workers int, again bool) (result, error) {
 	r := result{pkg: pkg}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -180,59 +211,116 @@ func summarise(pkg, path string, equivalent map[mutant]string) (result, error) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		return r, fmt.Errorf("%s: %w", path, err)
 	}
+	var all, todo []*reported
 	for _, f := range rep.Files {
 		file := filepath.ToSlash(filepath.Join(strings.TrimPrefix(pkg, "./"), f.Name))
-		lines, err := sourceLines(file)
+		lines, funcs, err := sourceLines(file)
 		if err != nil {
 			return r, err
 		}
 		for _, m := range f.Mutations {
-			if m.Status == "KILLED" {
-				r.killed++
-				continue
-			}
-			if m.Status == "NOT VIABLE" || m.Status == "SKIPPED" {
-				continue
-			}
-			source := ""
+			m.file = file
 			if m.Line >= 1 && m.Line <= len(lines) {
-				source = strings.TrimSpace(lines[m.Line-1])
+				m.source, m.fn = strings.TrimSpace(lines[m.Line-1]), funcs[m.Line-1]
 			}
-			_, whole := equivalent[mutant{file, m.Type, source}]
-			_, at := equivalent[mutant{file, fmt.Sprintf("%s@%d", m.Type, m.Column), source}]
+			_, whole := equivalent[mutant{file, m.fn, m.Type, m.source}]
+			_, at := equivalent[mutant{file, m.fn, fmt.Sprintf("%s@%d", m.Type, m.Column), m.source}]
 			if whole || at {
 				r.equiv++
 				continue
 			}
-			switch m.Status {
-			case "LIVED":
-				r.lived++
-			case "TIMED OUT":
-				r.timedOut++
-			case "NOT COVERED":
-				r.notCovered++
-			default:
-				return r, fmt.Errorf("%s: status %q", path, m.Status)
+			all = append(all, m)
+			// A lived mutant is worth running again only against more
+			// tests than gremlins ran, or against tests written since.
+			if m.Status == "NOT COVERED" || m.Status == "LIVED" && len(also) > 0 || again && m.Status != "KILLED" && m.Status != "NOT VIABLE" {
+				todo = append(todo, m)
 			}
-			r.missed = append(r.missed, fmt.Sprintf("%-11s %s:%d:%d %s\t%s", m.Status, file, m.Line, m.Column, m.Type, source))
 		}
+	}
+	if err := rerun(todo, append([]string{pkg}, also...), workers); err != nil {
+		return r, err
+	}
+	for _, m := range all {
+		if m.rerun {
+			r.rerun++
+		}
+		switch m.Status {
+		case "KILLED":
+			r.killed++
+			continue
+		case "NOT VIABLE", "SKIPPED":
+			continue
+		case "LIVED":
+			r.lived++
+		case "TIMED OUT":
+			r.timedOut++
+		case "NOT COVERED":
+			r.notCovered++
+		default:
+			return r, fmt.Errorf("%s: status %q", path, m.Status)
+		}
+		how := ""
+		if m.rerun {
+			how = " (rerun)"
+		}
+		r.missed = append(r.missed, fmt.Sprintf("%-11s %s:%d:%d %s%s\n              %s\t%s\t%s\t%s", m.Status, m.file, m.Line, m.Column, m.Type, how, m.file, m.fn, m.Type, m.source))
 	}
 	return r, nil
 }
 
-func sourceLines(file string) ([]string, error) {
+// receiver names a method's receiver type without its type parameters:
+// *Table for *Table[K, V].
+func receiver(t ast.Expr) string {
+	switch t := t.(type) {
+	case *ast.StarExpr:
+		return "*" + receiver(t.X)
+	case *ast.IndexExpr:
+		return receiver(t.X)
+	case *ast.IndexListExpr:
+		return receiver(t.X)
+	}
+	return types.ExprString(t)
+}
+
+// sourceLines returns file's lines, and for each the function or method
+// it lies in ("" outside any), written as in equivalent.txt: syncDir, or
+// (*run).stop for a method.
+func sourceLines(file string) (lines, funcs []string, err error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return strings.Split(string(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))), "\n"), err
+	if err != nil {
+		return nil, nil, err
+	}
+	lines = strings.Split(string(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))), "\n")
+	funcs = make([]string, len(lines))
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, file, data, parser.SkipObjectResolution)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range f.Decls {
+		fd, ok := d.(*ast.FuncDecl)
+		if !ok {
+			continue
+		}
+		name := fd.Name.Name
+		if fd.Recv != nil && len(fd.Recv.List) > 0 {
+			name = "(" + receiver(fd.Recv.List[0].Type) + ")." + name
+		}
+		for l := fset.Position(fd.Pos()).Line; l <= fset.Position(fd.End()).Line; l++ {
+			funcs[l-1] = name
+		}
+	}
+	return lines, funcs, nil
 }
 
 func printResults(results []result) {
-	fmt.Printf("%-22s %7s %6s %9s %12s %11s %9s %8s\n", "package", "killed", "lived", "timed out", "not covered", "equivalent", "efficacy", "took")
+	fmt.Printf("%-22s %7s %6s %9s %12s %11s %6s %9s %8s\n", "package", "killed", "lived", "timed out", "not covered", "equivalent", "rerun", "efficacy", "took")
 	for _, r := range results {
-		fmt.Printf("%-22s %7d %6d %9d %12d %11d %8.1f%% %8s\n", r.pkg, r.killed, r.lived, r.timedOut, r.notCovered, r.equiv,
-			r.efficacy(), r.took.Round(time.Second))
+		fmt.Printf("%-22s %7d %6d %9d %12d %11d %6d %8.1f%% %8s\n", r.pkg, r.killed, r.lived, r.timedOut, r.notCovered, r.equiv,
+			r.rerun, r.efficacy(), r.took.Round(time.Second))
 	}
 	for _, r := range results {
 		if len(r.missed) > 0 {
