@@ -20,7 +20,7 @@
 // A mutant counts as detected only when it was killed: one the tests
 // missed (lived), one whose tests ran past the timeout (timed out), and
 // one no test reaches (not covered) all count against the package,
-// unless equivalent.txt lists it with the reason it cannot be told apart
+// unless a list in equivalent/ names it with the reason it cannot be told apart
 // from the original. The efficacy printed is killed / (all - equivalent);
 // the goal is 95% in each package.
 //
@@ -89,10 +89,10 @@ func run() error {
 	workers := flag.Int("workers", 2, "gremlins workers")
 	coefficient := flag.Int("timeout-coefficient", 100, "gremlins timeout coefficient: its timeout must exceed the suites' own bounds (2 minutes), so that a hang they catch counts as killed")
 	out := flag.String("out", filepath.Join(os.TempDir(), "lastmodstore-mutants"), "directory for the gremlins reports")
-	list := flag.String("equivalent", "internal/tools/mutants/equivalent.txt", "the list of equivalent mutants")
+	lists := flag.String("equivalent", "internal/tools/mutants/equivalent", "the directory of the lists of equivalent mutants, a .txt file per package")
 	again := flag.Bool("again", false, "skip gremlins: read each package's last report from -out and run every mutant it did not kill against today's tests")
 	flag.Parse()
-	equivalent, err := readEquivalent(*list)
+	equivalent, err := readEquivalent(*lists)
 	if err != nil {
 		return err
 	}
@@ -127,12 +127,13 @@ func run() error {
 	return nil
 }
 
-// mutant is one line of equivalent.txt, or one mutant of a report.
+// mutant is one line of a list in equivalent/, or one mutant of a report.
 type mutant struct {
 	file, fn, kind, source string
 }
 
-// readEquivalent reads the list: a line per mutant, tab-separated: the
+// readEquivalent reads the lists in dir, each a line per mutant,
+// tab-separated: the
 // file from the repository root, the function the line lies in (as
 // sourceLines names it, since a line such as `if err != nil {` recurs),
 // the gremlins mutator (with @column when the line has several mutants of
@@ -140,13 +141,26 @@ type mutant struct {
 // trimmed (so the entry survives lines moving, and lapses when the line
 // itself changes), and the reason. # starts a comment. The report's list
 // of survivors prints the first four fields of each, ready to copy.
-func readEquivalent(path string) (map[mutant]string, error) {
-	f, err := os.Open(path)
+func readEquivalent(dir string) (map[mutant]string, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.txt"))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	list := map[mutant]string{}
+	for _, path := range paths {
+		if err := readList(path, list); err != nil {
+			return nil, err
+		}
+	}
+	return list, nil
+}
+
+func readList(path string, list map[mutant]string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -155,11 +169,11 @@ func readEquivalent(path string) (map[mutant]string, error) {
 		}
 		fields := strings.Split(line, "\t")
 		if len(fields) != 5 || fields[4] == "" {
-			return nil, fmt.Errorf("%s:%d: want file, function, mutator, source line and reason, tab-separated", path, n)
+			return fmt.Errorf("%s:%d: want file, function, mutator, source line and reason, tab-separated", path, n)
 		}
 		list[mutant{fields[0], fields[1], fields[2], fields[3]}] = fields[4]
 	}
-	return list, sc.Err()
+	return sc.Err()
 }
 
 // report is the part of a gremlins JSON report read here.
@@ -283,7 +297,7 @@ func receiver(t ast.Expr) string {
 }
 
 // sourceLines returns file's lines, and for each the function or method
-// it lies in ("" outside any), written as in equivalent.txt: syncDir, or
+// it lies in ("" outside any), written as in the lists of equivalent/: syncDir, or
 // (*run).stop for a method.
 func sourceLines(file string) (lines, funcs []string, err error) {
 	data, err := os.ReadFile(file)

@@ -42,8 +42,8 @@ func TestMutate(t *testing.T) {
 	}
 }
 
-// TestSourceLines names the function of each line as equivalent.txt
-// does, type parameters left out.
+// TestSourceLines names the function of each line as the lists in
+// equivalent/ do, type parameters left out.
 func TestSourceLines(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "x.go")
 	src := "package p\n\ntype T[K any] struct{}\n\nfunc (t *T[K]) m() {\n}\n\nfunc g() {}\n"
