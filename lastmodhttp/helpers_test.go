@@ -55,7 +55,14 @@ func (s *server) dialStream() net.Conn {
 	return conn
 }
 
-func (s *server) close() { s.srv.Close() }
+// close closes the server. httptest's Close waits for every handler to
+// return; one that does not fails the spec within 30 s, named.
+func (s *server) close() {
+	GinkgoHelper()
+	closed := make(chan struct{})
+	go func() { s.srv.Close(); close(closed) }()
+	Eventually(closed).WithTimeout(30*time.Second).Should(BeClosed(), "the server's handlers to return at its Close")
+}
 
 // do sends one request; headers come in name, value pairs.
 func (s *server) do(method, path, body string, headers ...string) response {
