@@ -445,7 +445,7 @@ func actorBeyondSpecs() {
 				}
 				Expect(s.SetMany(batch)).To(Succeed())
 			}
-			waitFor(&wg)
+			waitFor(&wg, "the writer of single Sets to finish")
 			Expect(setErrs).NotTo(Receive())
 
 			events := btNextN(w, batches*len(keys)+singles)
@@ -503,7 +503,7 @@ func actorBeyondSpecs() {
 				return st.Mailbox, err
 			}).Should(BeNumerically(">", 0))
 			close(stop)
-			waitFor(&wg)
+			waitFor(&wg, "the 16 readers to stop")
 			Expect(most).To(BeNumerically("<=", mailbox))
 			Expect(must(s.Stats()).Mailbox).To(BeZero(), "quiet again")
 			Expect(awaitShutdown(s)).To(Succeed())

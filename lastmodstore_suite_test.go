@@ -118,13 +118,14 @@ func running[K comparable, V any](d design, cfg store.Config, opts ...store.Opti
 	return s
 }
 
-// waitFor fails the spec unless wg is done within the Eventually timeout,
-// so a caller that hangs shows up as a failure, not as a hung suite.
-func waitFor(wg *sync.WaitGroup) {
+// waitFor fails the spec, naming what it waited for, unless wg is done
+// within the Eventually timeout, so a caller that hangs shows up as a
+// failure, not as a hung suite.
+func waitFor(wg *sync.WaitGroup, what string) {
 	GinkgoHelper()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	Eventually(done).Should(BeClosed(), "every goroutine of the WaitGroup to return")
+	Eventually(done).Should(BeClosed(), what)
 }
 
 // awaitShutdown returns what s.Shutdown returns, failing the spec if it

@@ -779,7 +779,7 @@ func linRecord(t *testing.T, d design, p linParams, seed uint64, oversubscribe b
 			c.run()
 		})
 	}
-	ready.Wait()
+	awaitGroup(t, fmt.Sprintf("%s, seed %d: the clients to be ready", d.name, seed), &ready, 10*time.Second)
 	if oversubscribe {
 		// With a P per client, more than there are cores, the operating
 		// system too switches clients, in the middle of an operation (a

@@ -84,7 +84,7 @@ func ldWaiting(s ldStore, n int) {
 func ldGet(ch <-chan ldResult) ldResult {
 	GinkgoHelper()
 	var r ldResult
-	Eventually(ch).Should(Receive(&r))
+	Eventually(ch).Should(Receive(&r), "the GetOrLoad call to return")
 	return r
 }
 
@@ -393,7 +393,7 @@ func loaderSpecs(d design) {
 					Expect(must(s.GetOrLoad(bg, key, func(context.Context, string) (int, error) { return i, nil })).Value).To(Equal(i))
 				}()
 			}
-			waitFor(&wg)
+			waitFor(&wg, "the 8 GetOrLoad callers to return")
 			Expect(must(s.Stats()).Loads).To(BeEquivalentTo(8))
 		})
 

@@ -450,7 +450,7 @@ func snapshotSpecs(d design) {
 				}
 			})
 		}
-		atTeardown(func() { close(stop); wg.Wait() })
+		atTeardown(func() { close(stop); waitFor(&wg, "the 4 SetMany writers to stop") })
 		for range 20 {
 			var buf bytes.Buffer
 			Expect(s.Save(&buf)).To(Succeed())
@@ -506,7 +506,7 @@ func snapshotSpecs(d design) {
 				}
 			})
 		}
-		atTeardown(func() { close(stop); wg.Wait() })
+		atTeardown(func() { close(stop); waitFor(&wg, "the 3 readers to stop") })
 		for i := range 20 {
 			Expect(s.Load(bytes.NewReader(snaps[i%2]))).To(Succeed())
 		}
@@ -637,14 +637,14 @@ func actorSnapshotSpecs() {
 		Expect(into.Set("old", 1)).To(Succeed())
 		w, _ := btWatch(into)
 		Expect(into.Load(bytes.NewReader(snSave(from)))).To(Succeed())
-		Expect(btSummary(<-w)).To(Equal(btSeen{kind: store.EventClear}))
+		Expect(btSummary(btNext(w))).To(Equal(btSeen{kind: store.EventClear}))
 		for _, k := range []string{"b", "c", "a"} {
-			ev := <-w
+			ev := btNext(w)
 			Expect(btSummary(ev)).To(Equal(btPut(k, order[k].Value)))
 			Expect(snItemOf(ev.Item)).To(Equal(snItemOf(order[k])))
 		}
 		Expect(into.Set("after", 1)).To(Succeed())
-		Expect(btSummary(<-w)).To(Equal(btPut("after", 1)))
+		Expect(btSummary(btNext(w))).To(Equal(btPut("after", 1)))
 	})
 
 	It("ends a watcher that cannot take the whole load with ErrWatchLagging", func() {
@@ -652,12 +652,9 @@ func actorSnapshotSpecs() {
 		into := btActorRunning(store.Config{}, store.WithWatchBuffer[string, int](2))
 		w, _ := btWatch(into)
 		Expect(into.Load(bytes.NewReader(snSave(from)))).To(Succeed())
-		Expect((<-w).Kind).To(Equal(store.EventClear))
-		Expect((<-w).Kind).To(Equal(store.EventPut))
-		end := <-w
-		Expect(end.Kind).To(Equal(store.EventEnd))
-		Expect(end.Err).To(MatchError(store.ErrWatchLagging))
-		Eventually(w).Should(BeClosed())
+		Expect(btNext(w).Kind).To(Equal(store.EventClear))
+		Expect(btNext(w).Kind).To(Equal(store.EventPut))
+		btExpectEnd(w, store.ErrWatchLagging)
 	})
 
 	It("keeps ModifiedSince answering from the loaded modification order", func() {

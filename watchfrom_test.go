@@ -215,7 +215,7 @@ func watchFromSpecs() {
 				})
 			}
 			w := wfWatchFrom(s, 0)
-			waitFor(&writers)
+			waitFor(&writers, "the 2 writers to finish")
 			total := 4096 + 2*perWriter
 			Expect(wfRevisions(wfTake(w, total))).To(Equal(wfRange(1, uint64(total))))
 			Consistently(w, 20*time.Millisecond).ShouldNot(Receive())

@@ -130,9 +130,11 @@ var _ = Describe("an unreachable cluster", func() {
 			}
 			wg.Go(func() { errs <- fmt.Errorf("%s: %w", op.name, op.call(s)) })
 		}
+		// Not waitFor's minute: each call must end within its
+		// RequestTimeout, so the suite's Eventually timeout is bound enough.
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
-		Eventually(done).Should(BeClosed())
+		Eventually(done).Should(BeClosed(), "every call to return though the cluster is unreachable")
 		close(errs)
 		for err := range errs {
 			Expect(err).To(MatchError(etcdstore.ErrCluster))

@@ -125,7 +125,7 @@ var _ = Describe("beyond the seed", func() {
 						results <- result{item, err}
 					})
 				}
-				wg.Wait()
+				waitFor(&wg, "the 16 CompareAndSet writers to return")
 				close(results)
 				var won *store.Item[int]
 				lost := 0
@@ -186,7 +186,7 @@ var _ = Describe("beyond the seed", func() {
 			for i := range writers {
 				wg.Go(func() { errs <- errOf(s.SetIfUnmodifiedSince("k", i+1, t)) })
 			}
-			wg.Wait()
+			waitFor(&wg, "the 8 SetIfUnmodifiedSince writers to return")
 			close(errs)
 			won := 0
 			for err := range errs {

@@ -90,19 +90,20 @@ func newCluster(n int) (*cluster, error) {
 // spec's leak check then names what was left.
 func (c *cluster) abandon(err error) error {
 	done := make(chan struct{})
+	var closeErr error
 	go func() {
 		defer close(done)
-		c.close()
+		closeErr = c.close()
 	}()
 	select {
 	case <-done:
-		return err
+		return errors.Join(err, closeErr)
 	case <-time.After(closeIn):
 		return fmt.Errorf("%w; and the members started could not be closed within %v", err, closeIn)
 	}
 }
 
-// closeIn bounds abandon's wait.
+// closeIn bounds abandon's wait, and a proxy's close.
 const closeIn = 30 * time.Second
 
 func (c *cluster) initial() string {
@@ -216,15 +217,18 @@ func (c *cluster) startAll() error {
 	return nil
 }
 
-// close stops the cluster and removes its data.
-func (c *cluster) close() {
+// close stops the cluster and removes its data; the error names the
+// proxies that did not stop within closeIn.
+func (c *cluster) close() error {
 	c.stopAll()
+	var errs []error
 	for _, m := range c.members {
 		if m.proxy != nil {
-			m.proxy.close()
+			errs = append(errs, m.proxy.close())
 		}
 	}
 	_ = os.RemoveAll(c.dir)
+	return errors.Join(errs...)
 }
 
 // endpoints are the members' proxies.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,7 +24,10 @@ import (
 // process; that one is Ginkgo's, not ours.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	closeShared()
+	if err := closeShared(); err != nil {
+		fmt.Fprintf(os.Stderr, "closing the shared clusters: %v\n", err)
+		code = 1
+	}
 	if code == 0 {
 		if err := settled(goleak.IgnoreTopFunction(
 			"github.com/onsi/ginkgo/v2/internal/interrupt_handler.(*InterruptHandler).registerForInterrupts.func2")); err != nil {
@@ -57,7 +61,12 @@ func TestEtcdstore(t *testing.T) {
 	// on a slow moment, while a real hang still fails.
 	SetDefaultEventuallyTimeout(10 * time.Second)
 	SetDefaultEventuallyPollingInterval(5 * time.Millisecond)
-	RunSpecs(t, "etcdstore")
+	// A spec that hangs fails the suite within this bound, named, instead
+	// of waiting for go test's global timeout (10 minutes, which it must
+	// stay under); it is several times the suite's time under -race.
+	suite, reporter := GinkgoConfiguration()
+	suite.Timeout = min(suite.Timeout, 8*time.Minute)
+	RunSpecs(t, "etcdstore", suite, reporter)
 }
 
 // single and trio are the suite's embedded clusters, of one and three
@@ -86,7 +95,7 @@ var _ = AfterSuite(func() {
 	}
 	for _, c := range []*cluster{single, trio} {
 		if c != nil {
-			c.close()
+			Expect(c.close()).To(Succeed())
 		}
 	}
 })
@@ -142,12 +151,36 @@ func must[T any](v T, err error) T {
 
 func errOf[T any](_ T, err error) error { return err }
 
+// hang bounds the suite's waits on goroutines: a minute, many times what
+// they take under -race, since a call may wait out a failover of the
+// cluster or its RequestTimeout.
+const hang = time.Minute
+
+// waitFor fails the spec, naming what it waited for, unless wg is done
+// within hang, so a caller that hangs shows up as a failure, not as a
+// hung suite.
+func waitFor(wg *sync.WaitGroup, what string) {
+	GinkgoHelper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	Eventually(done).WithTimeout(hang).Should(BeClosed(), what)
+}
+
 // clientOf returns a new client of every member of c, closed at teardown.
 func clientOf(c *cluster) *clientv3.Client {
 	GinkgoHelper()
 	cli := must(c.client())
 	atTeardown(func() { Expect(cli.Close()).To(Succeed()) })
 	return cli
+}
+
+// ownCluster starts a cluster of n members for the running spec alone; it
+// is closed at teardown, and that close must succeed.
+func ownCluster(n int) *cluster {
+	GinkgoHelper()
+	c := must(newCluster(n))
+	atTeardown(func() { Expect(c.close()).To(Succeed()) })
+	return c
 }
 
 var prefixes atomic.Int64

@@ -288,19 +288,39 @@ func ExampleStore_ModifiedSince() {
 	// Output: 1 2
 }
 
+// awaitEvent returns the next event of events, or false, having printed
+// what it waited for, if none comes within 30 s: the cluster is another
+// process, and a program bounds its waits on it.
+func awaitEvent(events <-chan store.Event[string, int], what string) (store.Event[string, int], bool) {
+	select {
+	case ev := <-events:
+		return ev, true
+	case <-time.After(30 * time.Second):
+		fmt.Println("no", what, "within 30s")
+		return store.Event[string, int]{}, false
+	}
+}
+
 func ExampleStore_Watch() {
 	s, stop := exampleStore()
 	defer stop()
 	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	events, _ := s.Watch(ctx)
 	_ = s.Set("k", 1)
 	_ = s.Delete("k")
 	for range 2 {
-		ev := <-events
+		ev, ok := awaitEvent(events, "change")
+		if !ok {
+			return
+		}
 		fmt.Println(ev.Kind == store.EventPut, ev.Key, ev.Item.Value)
 	}
 	cancel()
-	end := <-events
+	end, ok := awaitEvent(events, "end after the cancel")
+	if !ok {
+		return
+	}
 	fmt.Println(end.Kind == store.EventEnd, end.Err)
 	// Output:
 	// true k 1
@@ -321,7 +341,10 @@ func ExampleStore_WatchFrom() {
 	events, _ := s.WatchFrom(ctx, seen.Revision)
 	_ = s.Set("c", 3)
 	for range 3 {
-		ev := <-events
+		ev, ok := awaitEvent(events, "change")
+		if !ok {
+			return
+		}
 		fmt.Println(ev.Kind == store.EventPut, ev.Key, ev.Revision > seen.Revision)
 	}
 	// Output:

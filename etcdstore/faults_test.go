@@ -87,9 +87,7 @@ func (l *loadRun) halt() {
 	default:
 		close(l.stop)
 	}
-	done := make(chan struct{})
-	go func() { l.wg.Wait(); close(done) }()
-	Eventually(done).WithTimeout(time.Minute).Should(BeClosed())
+	waitFor(&l.wg, "the load's writers to stop")
 }
 
 // acksReach waits until n more Sets have been acknowledged.
@@ -157,8 +155,7 @@ func leaderOf(c *cluster) int {
 
 var _ = Describe("faults", func() {
 	It("a member killed under load: every call returns, no acknowledged write is lost, the watch misses and repeats nothing", func() {
-		c := must(newCluster(3))
-		atTeardown(c.close)
+		c := ownCluster(3)
 		prefix := newPrefix()
 		l := startLoad(c, prefix, 6)
 		l.acksReach(50)
@@ -175,8 +172,7 @@ var _ = Describe("faults", func() {
 	})
 
 	It("the whole cluster stopped and started again: calls fail within their timeout meanwhile, then work; nothing acknowledged is lost", func() {
-		c := must(newCluster(3))
-		atTeardown(c.close)
+		c := ownCluster(3)
 		prefix := newPrefix()
 		l := startLoad(c, prefix, 4)
 		l.acksReach(30)

@@ -40,8 +40,12 @@ func serve(h http.Handler) front {
 	mux.Handle("/kv/", http.StripPrefix("/kv", h))
 	srv := httptest.NewServer(mux)
 	// Close waits for the requests in flight, and closes the client's
-	// idle connections.
-	atTeardown(srv.Close)
+	// idle connections; a handler that never returns fails the teardown.
+	atTeardown(func() {
+		closed := make(chan struct{})
+		go func() { srv.Close(); close(closed) }()
+		Eventually(closed).WithTimeout(hang).Should(BeClosed(), "the HTTP server's handlers to return at its Close")
+	})
 	return front{url: srv.URL + "/kv/", client: srv.Client()}
 }
 

@@ -69,12 +69,10 @@ var _ = Describe("stopping with calls in flight", func() {
 					go caller(s, fmt.Sprintf("r%d/c%d", round, c), ready, &acked, unexpected, &done)
 				}
 				for range callers {
-					Eventually(ready).Should(Receive())
+					Eventually(ready).Should(Receive(), "a caller's first acknowledged Set")
 				}
 				stop(s, cancel)
-				finished := make(chan struct{})
-				go func() { done.Wait(); close(finished) }()
-				Eventually(finished).Should(BeClosed())
+				waitFor(&done, "the 16 callers to return after the stop")
 				close(unexpected)
 				Expect(unexpected).To(BeEmpty())
 				cancel()

@@ -479,8 +479,8 @@ func linRecord(cl *cluster, p linParams, seed uint64, disrupt func(done *atomic.
 		}
 	}()
 	close(start)
-	wg.Wait()
-	Eventually(disrupted).WithTimeout(time.Minute).Should(BeClosed())
+	waitFor(&wg, fmt.Sprintf("the %d clients' operations (seed %d)", p.clients, seed))
+	Eventually(disrupted).WithTimeout(hang).Should(BeClosed(), "the disruption to end")
 	for _, c := range clients {
 		Expect(c.err).NotTo(HaveOccurred(), "seed %d", seed)
 		history = append(history, c.ops...)
@@ -543,8 +543,7 @@ var _ = Describe("linearizability", func() {
 
 	DescribeTable("histories stay linearizable while one member is stopped and restarted mid-history",
 		func(p linParams, leader bool) {
-			c := must(newCluster(3))
-			atTeardown(c.close)
+			c := ownCluster(3)
 			seed := rand.Uint64()
 			total := int64(p.clients * p.opsEach)
 			history, failed := linRecord(c, p, seed, func(done *atomic.Int64) {

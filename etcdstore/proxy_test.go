@@ -1,9 +1,11 @@
 package etcdstore_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"sync"
+	"time"
 )
 
 // proxy stands between the clients and a member, so that a test can cut
@@ -84,9 +86,18 @@ func (p *proxy) heal() {
 	p.cut = false
 }
 
-// close stops the proxy and waits for its goroutines.
-func (p *proxy) close() {
+// close stops the proxy and waits for its goroutines, returning an error
+// if they have not all returned within closeIn. It is no Gomega wait:
+// TestMain closes the examples' clusters outside any spec.
+func (p *proxy) close() error {
 	_ = p.l.Close()
 	p.partition()
-	p.wg.Wait()
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-time.After(closeIn):
+		return fmt.Errorf("the proxy to %s: its accept loop and pipes still running %v after its close", p.target, closeIn)
+	}
 }

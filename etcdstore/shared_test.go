@@ -1,6 +1,7 @@
 package etcdstore_test
 
 import (
+	"errors"
 	"sync"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -35,10 +36,14 @@ func trioClient() (*clientv3.Client, error) {
 	return sharedTrio.c.client()
 }
 
-func closeShared() {
+// closeShared closes the shared clusters; the error names what did not
+// stop.
+func closeShared() error {
+	var errs []error
 	for _, c := range []*cluster{shared.c, sharedTrio.c} {
 		if c != nil {
-			c.close()
+			errs = append(errs, c.close())
 		}
 	}
+	return errors.Join(errs...)
 }

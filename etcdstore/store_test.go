@@ -187,7 +187,7 @@ var _ = Describe("lifecycle", func() {
 		for range starters {
 			wg.Go(func() { results <- s.Start(bg) })
 		}
-		wg.Wait()
+		waitFor(&wg, "the 16 Starts to return")
 		close(results)
 		ok := 0
 		for err := range results {
@@ -343,7 +343,7 @@ var _ = Describe("the seed's operations", func() {
 				}
 			})
 		}
-		wg.Wait()
+		waitFor(&wg, "the 8 workers to finish their writes")
 		Expect(s.Size()).To(Equal(workers))
 	})
 })

@@ -64,7 +64,7 @@ var _ = Describe("two stores on two clients over one cluster", func() {
 				})
 			}
 		}
-		wg.Wait()
+		waitFor(&wg, "the 6 incrementers to finish")
 		total := int(acked.Load())
 		Expect(total).To(Equal(len(stores) * workersEach * incrementsEach))
 		for _, s := range stores {

@@ -42,7 +42,7 @@ func watch(s *intStore) (<-chan event, context.CancelFunc) {
 func next(ch <-chan event) event {
 	GinkgoHelper()
 	var ev event
-	Eventually(ch).Should(Receive(&ev))
+	Eventually(ch).Should(Receive(&ev), "the next event of the watch")
 	return ev
 }
 
@@ -63,7 +63,7 @@ func expectEnd(ch <-chan event, want error) {
 	Expect(ev.Kind).To(Equal(store.EventEnd), "event %+v", ev)
 	Expect(ev.Err).To(MatchError(want))
 	Expect(ev.Item).To(BeNil())
-	Eventually(ch).Should(BeClosed())
+	Eventually(ch).Should(BeClosed(), "the watch's channel to close after its EventEnd")
 }
 
 var _ = Describe("Watch", func() {
@@ -144,8 +144,7 @@ var _ = Describe("Watch", func() {
 
 var _ = Describe("Watch through a dropped connection", func() {
 	It("resumes after the last event it delivered, nothing lost or repeated, when its member restarts or is cut off; and ends with ErrCompacted when that revision is gone", func(ctx SpecContext) {
-		c := must(newCluster(3))
-		atTeardown(c.close)
+		c := ownCluster(3)
 		// The watcher's client knows member 0 only, so its watch must
 		// survive losing that member and getting it back.
 		watcherCli := must(c.clientOf(0))

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/lastmodhttp"
 	"github.com/lastmodstore/lastmodstore/store"
@@ -145,7 +146,7 @@ func Example_changeStream() {
 	srv := httptest.NewServer(http.StripPrefix("/kv", lastmodhttp.New[int](s)))
 	defer srv.Close()
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/kv/", nil)
 	req.Header.Set("Accept", "text/event-stream")
@@ -159,7 +160,10 @@ func Example_changeStream() {
 	_ = s.Delete("a")
 	lines := bufio.NewScanner(resp.Body)
 	for range 6 {
-		lines.Scan()
+		if !lines.Scan() {
+			fmt.Println("the stream ended before its 6 lines:", lines.Err())
+			break
+		}
 		if line := lines.Text(); !strings.HasPrefix(line, "data") {
 			fmt.Println(line)
 		}

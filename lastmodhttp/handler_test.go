@@ -461,7 +461,7 @@ var _ = Describe("the handler", func() {
 				}
 			})
 		}
-		wg.Wait()
+		waitFor(&wg, "the 2 read-modify-write clients to finish their rounds")
 		Expect(errors.Join(bad[:]...)).NotTo(HaveOccurred())
 		final, err := counters.Get("counter")
 		Expect(err).NotTo(HaveOccurred())

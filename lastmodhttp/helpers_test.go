@@ -7,7 +7,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
+	"time"
 
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/lastmodstore/lastmodstore/lastmodhttp"
@@ -52,7 +55,14 @@ func (s *server) dialStream() net.Conn {
 	return conn
 }
 
-func (s *server) close() { s.srv.Close() }
+// close closes the server. httptest's Close waits for every handler to
+// return; one that does not fails the spec within 30 s, named.
+func (s *server) close() {
+	GinkgoHelper()
+	closed := make(chan struct{})
+	go func() { s.srv.Close(); close(closed) }()
+	Eventually(closed).WithTimeout(30*time.Second).Should(BeClosed(), "the server's handlers to return at its Close")
+}
 
 // do sends one request; headers come in name, value pairs.
 func (s *server) do(method, path, body string, headers ...string) response {
@@ -71,6 +81,16 @@ func (s *server) do(method, path, body string, headers ...string) response {
 	b, err := io.ReadAll(resp.Body)
 	Expect(err).NotTo(HaveOccurred())
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// waitFor fails the spec, naming what it waited for, unless wg is done
+// within 30 s (many times what the suite's waits take under -race), so a
+// goroutine that hangs shows up as a failure, not as a hung suite.
+func waitFor(wg *sync.WaitGroup, what string) {
+	GinkgoHelper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	Eventually(done).WithTimeout(30*time.Second).Should(BeClosed(), what)
 }
 
 // startStore starts a store of V that the spec shuts down.

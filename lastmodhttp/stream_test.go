@@ -245,7 +245,7 @@ var _ = Describe("the change stream", func() {
 		Expect(ev.data).To(ContainSubstring("store stopped"))
 		_, err = readEvent(body)
 		Expect(err).To(MatchError(io.EOF))
-		Eventually(done).Should(BeClosed())
+		Eventually(done).Should(BeClosed(), "the handler returned after the end event")
 	}, SpecTimeout(20*time.Second))
 
 	It("resumes a client with Last-Event-ID right after it: nothing lost, nothing twice", func(sctx SpecContext) {
@@ -298,10 +298,10 @@ var _ = Describe("the change stream", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ev.id + " " + ev.event).To(Equal("6 put"))
 		},
-		Entry("an id older than the history", "1", `"oldest":3`, func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
-		Entry("an id ahead of the store", "99", "ahead of the store", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
-		Entry("a malformed id", "x7", "malformed", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }),
-		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }),
+		Entry("an id older than the history", "1", `"oldest":3`, func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, SpecTimeout(20*time.Second)),
+		Entry("an id ahead of the store", "99", "ahead of the store", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, SpecTimeout(20*time.Second)),
+		Entry("a malformed id", "x7", "malformed", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, SpecTimeout(20*time.Second)),
+		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }, SpecTimeout(20*time.Second)),
 	)
 
 	It("leaves out the changes of keys that are not valid UTF-8, rather than naming them U+FFFD", func(sctx SpecContext) {
@@ -358,7 +358,7 @@ var _ = Describe("the change stream", func() {
 		endRequests() // as lastmodd does when its server shuts down
 		_, err = io.ReadAll(body)
 		Expect(err).NotTo(HaveOccurred(), "the stream ended cleanly")
-		Eventually(done).Should(BeClosed())
+		Eventually(done).Should(BeClosed(), "the handler returned after the stream ended")
 	}, SpecTimeout(20*time.Second))
 
 	It("ends a stream whose client stops reading once a write takes longer than the stream write timeout", func(sctx SpecContext) {

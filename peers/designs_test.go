@@ -2,9 +2,12 @@ package main
 
 import (
 	"errors"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 
@@ -29,6 +32,22 @@ func open(t *testing.T, d harness.Design) harness.Cache {
 		}
 	})
 	return c
+}
+
+// awaitGroup waits for wg, failing t with what it waited for and every
+// goroutine's stack if that takes longer than within, so a design that
+// hangs fails its test instead of go test's global timeout.
+func awaitGroup(t *testing.T, what string, wg *sync.WaitGroup, within time.Duration) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(within):
+		var b strings.Builder
+		_ = pprof.Lookup("goroutine").WriteTo(&b, 2)
+		t.Fatalf("%s: still waiting after %v\n%s", what, within, b.String())
+	}
 }
 
 func TestEveryDesignFindsWhatWasSet(t *testing.T) {
@@ -78,7 +97,7 @@ func TestEveryDesignKeepsConcurrentWrites(t *testing.T) {
 					}
 				})
 			}
-			wg.Wait()
+			awaitGroup(t, "the 4 writers to finish their Sets", &wg, 30*time.Second)
 			close(errs)
 			for err := range errs {
 				t.Fatalf("Set: %v", err)

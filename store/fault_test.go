@@ -893,7 +893,7 @@ func TestFaultFullMailbox(t *testing.T) {
 	})
 	t.Cleanup(func() {
 		close(stopFeeding)
-		<-feeding
+		faultAwait(t, "the feeder to stop", feeding)
 		letGo()
 	})
 

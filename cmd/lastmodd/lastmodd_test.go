@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -43,15 +44,42 @@ type daemon struct {
 	url    string
 }
 
+// processTimeout bounds how long lastmodd may take to print its address,
+// and to exit after SIGTERM (its -shutdown-timeout is 10 s by default):
+// many times what either takes under -race on a busy machine.
+const processTimeout = 30 * time.Second
+
 // startDaemon runs the binary with args and reads the address it prints.
+// A process that prints no line within processTimeout is killed, and the
+// spec fails with what it printed.
 func startDaemon(bin string, args ...string) *daemon {
+	GinkgoHelper()
 	cmd := exec.Command(bin, args...)
 	cmd.Stderr = GinkgoWriter
 	out, err := cmd.StdoutPipe()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(cmd.Start()).To(Succeed())
 	d := &daemon{cmd: cmd, stdout: bufio.NewReader(out)}
-	line, err := d.stdout.ReadString('\n')
+	type read struct {
+		line string
+		err  error
+	}
+	first := make(chan read, 1)
+	go func() {
+		line, err := d.stdout.ReadString('\n')
+		first <- read{line, err}
+	}()
+	var r read
+	select {
+	case r = <-first:
+	case <-time.After(processTimeout):
+		// Wait closes the pipe, which ends the read with what it had.
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		r = <-first
+		Fail(fmt.Sprintf("lastmodd printed no address within %v; killed, it had printed %q (its stderr is in the spec's output)", processTimeout, r.line))
+	}
+	line, err := r.line, r.err
 	Expect(err).NotTo(HaveOccurred(), "lastmodd printed no address")
 	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "lastmodd: listening on ")
 	Expect(ok).To(BeTrue(), line)
@@ -60,11 +88,28 @@ func startDaemon(bin string, args ...string) *daemon {
 	return d
 }
 
-// stop sends SIGTERM and returns the exit error.
+// stop sends SIGTERM and returns the exit error. A process that has not
+// exited within processTimeout is killed, and the spec fails with what it
+// printed after the signal.
 func (d *daemon) stop() error {
+	GinkgoHelper()
 	Expect(d.cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
-	_, _ = io.Copy(io.Discard, d.stdout)
-	return d.cmd.Wait()
+	var printed strings.Builder
+	exited := make(chan error, 1)
+	go func() {
+		_, _ = io.Copy(&printed, d.stdout)
+		exited <- d.cmd.Wait()
+	}()
+	select {
+	case err := <-exited:
+		return err
+	case <-time.After(processTimeout):
+		// Killed, it closes its stdout, and the copy and Wait end.
+		_ = d.cmd.Process.Kill()
+		<-exited
+		Fail(fmt.Sprintf("lastmodd had not exited %v after SIGTERM; killed, it had printed %q since (its stderr is in the spec's output)", processTimeout, printed.String()))
+		return nil
+	}
 }
 
 // do sends one request; headers come in name, value pairs.
@@ -236,7 +281,7 @@ var _ = Describe("lastmodd", func() {
 		Expect(slow.SetReadDeadline(time.Now().Add(15 * time.Second))).To(Succeed())
 		_, err = io.ReadAll(slow)
 		close(stopTrickle)
-		<-trickled
+		Eventually(trickled).WithTimeout(10*time.Second).Should(BeClosed(), "the trickling writer to stop")
 		Expect(errors.Is(err, os.ErrDeadlineExceeded)).To(BeFalse(), "lastmodd cut the trickling PUT at its -read-timeout")
 		status, _, _ := do(client, "GET", d.url+"/kv/slow", "")
 		Expect(status).To(Equal(404), "nothing was written")

@@ -58,7 +58,7 @@ var _ = Describe("Counter", func() {
 					}
 				})
 			}
-			wg.Wait()
+			waitFor(&wg, "the 8 adders to finish")
 			// Each goroutine adds adds/2 ones and adds/2 times its number.
 			want := uint64(goroutines*adds/2 + adds/2*(goroutines*(goroutines-1)/2))
 			Expect(c.Load()).To(Equal(want))
@@ -80,12 +80,14 @@ var _ = Describe("Counter", func() {
 				}
 			}()
 			for range 1000 {
-				n := <-returned
+				var n uint64
+				Eventually(returned).WithTimeout(hang).Should(Receive(&n), "the adder's next Inc")
 				Expect(c.Load()).To(BeNumerically(">=", n))
 			}
 			close(done)
-			for range returned {
-			}
+			// Each poll takes at most one more count, so the adder is
+			// drained until it sees done.
+			Eventually(returned).WithTimeout(hang).Should(BeClosed(), "the adder to stop")
 		})
 	})
 })

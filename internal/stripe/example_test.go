@@ -3,6 +3,7 @@ package stripe_test
 import (
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/internal/stripe"
 )
@@ -17,7 +18,13 @@ func ExampleCounter() {
 			}
 		})
 	}
-	wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		fmt.Println("the 4 incrementers still running after 10s")
+	}
 	hits.Add(8)
 	fmt.Println(hits.Load())
 	// Output: 1008
