@@ -89,6 +89,9 @@ var _ = Describe("Owner's history", func() {
 		run(owner(5))
 		set(20)
 		Expect(step(&messages.Watch[int, int]{Ctx: context.Background()}, 21).Status).To(Equal(messages.StatusFuture))
+		latest := &messages.Watch[int, int]{Ctx: context.Background(), Buffer: 1}
+		Expect(step(latest, 20).Status).To(Equal(messages.StatusOK), "from the latest change: nothing to replay, live at once")
+		Expect(drain(latest)).To(BeEmpty())
 		args := &messages.Args[int, int]{Watch: &messages.Watch[int, int]{Ctx: context.Background()}}
 		Expect(ask(req{Op: messages.OpWatchFrom, Revision: 14, Args: args}).Status).To(Equal(messages.StatusCompacted))
 		Expect(args.Revision).To(Equal(uint64(15)), "the oldest revision it accepts")
@@ -123,22 +126,37 @@ var _ = Describe("Owner's history", func() {
 		Expect(args.Stats.Watchers).To(BeZero(), "neither was made live")
 	})
 
-	It("forgets everything up to a load it does not announce", func() {
-		o := owner(3)
-		run(o)
-		set(5)
-		base := time.Now().Add(-time.Hour)
-		content, err := o.Prepare(4, func(yield func(messages.Entry[int, int]) bool) {
-			for i := range 4 {
-				if !yield(messages.Entry[int, int]{Key: i, Item: &messages.Item[int]{Value: i, Revision: uint64(i + 1), LastModified: base.Add(time.Duration(i))}}) {
-					return
+	// The history holds a load whole, so that a watch from before it can
+	// be replayed through it, only when its clear and every write fit.
+	DescribeTable("announces a load only when the history holds it whole",
+		func(history int, announced bool) {
+			o := owner(history)
+			run(o)
+			set(5)
+			base := time.Now().Add(-time.Hour)
+			content, err := o.Prepare(4, func(yield func(messages.Entry[int, int]) bool) {
+				for i := range 4 {
+					if !yield(messages.Entry[int, int]{Key: i, Item: &messages.Item[int]{Value: i, Revision: uint64(i + 1), LastModified: base.Add(time.Duration(i))}}) {
+						return
+					}
 				}
+			}, 4, base.Add(4))
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ask(req{Op: messages.OpLoad, Args: &messages.Args[int, int]{Content: content}}).Status).To(Equal(messages.StatusOK))
+			w := &messages.Watch[int, int]{Ctx: context.Background(), Buffer: 1}
+			args := &messages.Args[int, int]{Watch: w}
+			if !announced {
+				Expect(ask(req{Op: messages.OpWatchFrom, Revision: 5, Args: args}).Status).To(Equal(messages.StatusCompacted))
+				Expect(args.Revision).To(Equal(uint64(5+1+4)), "it forgot everything up to the load's clear and its four writes")
+				return
 			}
-		}, 4, base.Add(4))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ask(req{Op: messages.OpLoad, Args: &messages.Args[int, int]{Content: content}}).Status).To(Equal(messages.StatusOK))
-		args := &messages.Args[int, int]{Watch: &messages.Watch[int, int]{Ctx: context.Background()}}
-		Expect(ask(req{Op: messages.OpWatchFrom, Revision: 5, Args: args}).Status).To(Equal(messages.StatusCompacted))
-		Expect(args.Revision).To(Equal(uint64(5+1+4)), "after the load's clear and its four writes")
-	})
+			Expect(ask(req{Op: messages.OpWatchFrom, Revision: 5, Args: args}).Status).To(Equal(messages.StatusOK))
+			got := drain(w)
+			Expect(got).To(HaveLen(1 + 4))
+			Expect(got[0].Kind).To(Equal(messages.EventClear))
+		},
+		Entry("a history of 5: the clear and the 4 writes", 5, true),
+		Entry("a history of 4: one short", 4, false),
+		Entry("a history of 3", 3, false),
+	)
 })

@@ -168,6 +168,33 @@ var _ = Describe("Owner's watchers and notices", func() {
 		Expect(fast.C).To(HaveLen(5))
 	})
 
+	It("unwatches the watch named, with its reason, and goes on with the others", func() {
+		o := NewOwner[string, int](Config{Lagging: lagging})
+		a, b, c := newWatch(10), newWatch(10), newWatch(10)
+		for _, w := range []*messages.Watch[string, int]{a, b, c} {
+			o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: w}})
+		}
+		gone := errors.New("unwatched")
+		o.handle(&messages.Request[string, int]{Op: messages.OpUnwatch, Args: &messages.Args[string, int]{Watch: b, Err: gone}})
+		Expect(o.stats().Watchers).To(Equal(2))
+		got := closedWith(b.C)
+		Expect(got).To(HaveLen(1))
+		Expect(got[0].Err).To(MatchError(gone))
+		o.table.Set("k", 1, 0)
+		Expect(a.C).To(Receive(HaveField("Kind", messages.EventPut)))
+		Expect(c.C).To(Receive(HaveField("Kind", messages.EventPut)))
+	})
+
+	It("answers a Touch with the touched item, or StatusNotFound", func() {
+		o := NewOwner[string, int](Config{})
+		o.table.Set("k", 1, time.Minute)
+		got := o.handle(&messages.Request[string, int]{Op: messages.OpTouch, Key: "k"})
+		Expect(got.Status).To(Equal(messages.StatusOK))
+		Expect(got.Item).NotTo(BeNil())
+		Expect(got.Item.Value).To(Equal(1))
+		Expect(o.handle(&messages.Request[string, int]{Op: messages.OpTouch, Key: "absent"}).Status).To(Equal(messages.StatusNotFound))
+	})
+
 	It("ends at once a watch whose context ended before it began", func() {
 		o := NewOwner[string, int](Config{})
 		w := newWatch(1)
@@ -317,38 +344,42 @@ var _ = Describe("Cleaner", func() {
 		}
 	})
 
-	It("runs the rest of a batch after a callback that calls runtime.Goexit, and reports it", func() {
-		wake := make(chan struct{}, 1)
-		wake <- struct{}{}
-		taken := false
-		var called []string
-		var reported []any
-		c := &Cleaner[string, int]{
-			Wake: wake,
-			Take: func(context.Context) ([]messages.Event[string, int], error) {
-				if taken {
-					return nil, nil
-				}
-				taken = true
-				return []messages.Event[string, int]{{Key: "a"}, {Key: "b"}, {Key: "c"}}, nil
-			},
-			OnEvict: func(ev messages.Event[string, int]) {
-				called = append(called, ev.Key)
-				if ev.Key == "b" {
-					runtime.Goexit() // as t.FailNow does
-				}
-			},
-			OnPanic: func(v any) { reported = append(reported, v) },
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- c.Run(ctx) }()
-		Eventually(func() int { return len(wake) }).Should(BeZero())
-		cancel()
-		Eventually(done).Should(Receive(BeNil()), "the cleaner itself lives on and stops as asked")
-		Expect(called).To(Equal([]string{"a", "b", "c"}))
-		Expect(reported).To(Equal([]any{ErrGoexit}))
-	})
+	DescribeTable("runs the rest of a batch after a callback that ends badly, and reports just that one",
+		func(end func(), want any) {
+			wake := make(chan struct{}, 1)
+			wake <- struct{}{}
+			taken := false
+			var called []string
+			var reported []any
+			c := &Cleaner[string, int]{
+				Wake: wake,
+				Take: func(context.Context) ([]messages.Event[string, int], error) {
+					if taken {
+						return nil, nil
+					}
+					taken = true
+					return []messages.Event[string, int]{{Key: "a"}, {Key: "b"}, {Key: "c"}}, nil
+				},
+				OnEvict: func(ev messages.Event[string, int]) {
+					called = append(called, ev.Key)
+					if ev.Key == "b" {
+						end()
+					}
+				},
+				OnPanic: func(v any) { reported = append(reported, v) },
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- c.Run(ctx) }()
+			Eventually(func() int { return len(wake) }).Should(BeZero())
+			cancel()
+			Eventually(done).Should(Receive(BeNil()), "the cleaner itself lives on and stops as asked")
+			Expect(called).To(Equal([]string{"a", "b", "c"}))
+			Expect(reported).To(Equal([]any{want}))
+		},
+		Entry("runtime.Goexit, as t.FailNow calls", runtime.Goexit, ErrGoexit),
+		Entry("a panic", func() { panic("boom") }, "boom"),
+	)
 })
 
 type panicked struct{ value any }
