@@ -491,6 +491,16 @@ var _ = Describe("the handler", func() {
 			Expect(lsrv.do("GET", "/kv/abc", "").status).To(Equal(http.StatusNotFound))
 		})
 
+		It("WithMaxBodyBytes and WithMaxKeyBytes at zero keep the defaults", func() {
+			lsrv := newServer(lastmodhttp.New[any](st, lastmodhttp.WithMaxBodyBytes(0), lastmodhttp.WithMaxKeyBytes(0)))
+			defer lsrv.close()
+			Expect(lsrv.do("PUT", "/kv/k", "1234").status).To(Equal(http.StatusCreated))
+			Expect(lsrv.do("GET", "/kv/k", "").status).To(Equal(http.StatusOK))
+			long := strings.Repeat("k", lastmodhttp.DefaultMaxKeyBytes)
+			Expect(lsrv.do("GET", "/kv/"+long, "").status).To(Equal(http.StatusNotFound))
+			Expect(lsrv.do("GET", "/kv/"+long+"k", "").status).To(Equal(http.StatusBadRequest))
+		})
+
 		It("WithCodec serves another media type", func() {
 			text := lastmodhttp.Codec{
 				ContentType: "text/plain; charset=utf-8",

@@ -41,3 +41,24 @@ func TestIfUnmodifiedSinceAtFullPrecision(t *testing.T) {
 		t.Errorf("absent item: got %d, want failed", got)
 	}
 }
+
+// TestEmptyEntityTag parses "" and W/"": an entity-tag may be empty (RFC
+// 9110 §8.8.3: DQUOTE *etagc DQUOTE), and a client that kept one must get
+// its precondition decided, not a 400.
+func TestEmptyEntityTag(t *testing.T) {
+	for _, v := range []string{`""`, `W/""`, `"", "1"`} {
+		list, err := parseETags([]string{v})
+		if err != nil {
+			t.Errorf("%s: %v", v, err)
+			continue
+		}
+		if len(list.tags) == 0 || list.tags[0].opaque != "" {
+			t.Errorf("%s: got %+v, want the empty tag first", v, list)
+		}
+	}
+	for _, v := range []string{`"`, `W/"`, `W/`} {
+		if _, err := parseETags([]string{v}); err == nil {
+			t.Errorf("%s: parsed, want it refused as malformed", v)
+		}
+	}
+}

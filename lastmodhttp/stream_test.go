@@ -234,6 +234,28 @@ var _ = Describe("the change stream", func() {
 		Eventually(done).Should(BeClosed(), "the handler returned when the client went away")
 	}, SpecTimeout(20*time.Second))
 
+	// An Accept that ranks the stream below 1, or an option left at zero,
+	// still gets a stream that delivers.
+	DescribeTable("streams with a q below 1 and with a zero stream write timeout",
+		func(sctx SpecContext, accept string, opts ...lastmodhttp.Option) {
+			ctx, cancel := context.WithCancel(sctx)
+			defer cancel()
+			h, done := returned(lastmodhttp.New[any](st, opts...))
+			srv := newServer(h)
+			defer srv.close()
+			body, closer := stream(ctx, srv, "Accept", accept)
+			defer closer.Close()
+			Expect(st.Set("a", 1.0)).To(Succeed())
+			ev, err := readEvent(body)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(ev.event).To(Equal("put"))
+			cancel()
+			Eventually(done).Should(BeClosed(), "the handler returned when the client went away")
+		},
+		Entry("text/event-stream;q=0.5", SpecTimeout(20*time.Second), "text/event-stream;q=0.5"),
+		Entry("WithStreamWriteTimeout(0), which keeps the default", SpecTimeout(20*time.Second), "text/event-stream", lastmodhttp.WithStreamWriteTimeout(0)),
+	)
+
 	It("ends with an end event when the store stops", func(sctx SpecContext) {
 		srv, body, closer, done := open(sctx, st)
 		defer srv.close()
