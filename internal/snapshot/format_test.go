@@ -49,7 +49,7 @@ var _ = Describe("the format's parts", func() {
 
 	Describe("a cursor", func() {
 		It("finds no field at the end of its buffer, and never reads past it", func() {
-			for _, read := range map[string]func(c *cursor) bool{
+			for name, read := range map[string]func(c *cursor) bool{
 				"uvarint": func(c *cursor) bool { _, ok := c.uvarint(); return ok },
 				"varint":  func(c *cursor) bool { _, ok := c.varint(); return ok },
 				"string":  func(c *cursor) bool { _, ok := c.string(); return ok },
@@ -61,8 +61,8 @@ var _ = Describe("the format's parts", func() {
 				// its length, within its capacity, is not the field's.
 				buf := []byte{0, 0, 0, 0, 0, 0}
 				c := cursor{buf: buf[:2], pos: 2}
-				Expect(read(&c)).To(BeFalse())
-				Expect(c.pos).To(Equal(2))
+				Expect(read(&c)).To(BeFalse(), name)
+				Expect(c.pos).To(Equal(2), name)
 			}
 		})
 
