@@ -3,11 +3,14 @@ package snapshot
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fuzzValue is the value type FuzzDecode decodes: a struct with the field
@@ -49,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		h, rs, err := Decode[string, fuzzValue](bytes.NewReader(data), Gob{})
+		h, rs, err := decodeWithin(fuzzDecodeBound, data)
 		runtime.ReadMemStats(&after)
 
 		// A record costs about 150 bytes, and Decode allocates at most
@@ -88,6 +91,39 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("records %+v became %+v", rs, rs2)
 		}
 	})
+}
+
+// fuzzDecodeBound bounds each Decode of FuzzDecode, thousands of times what
+// the largest seed takes under -race.
+const fuzzDecodeBound = 30 * time.Second
+
+// decodeWithin decodes data as FuzzDecode does, and ends the test binary
+// if that takes longer than bound. A plain test has no suite timeout, so a
+// Decode that spins (a mutant of the loop that reads a payload, say) would
+// otherwise hold the seed corpus, and the examples after it, until go
+// test's own timeout of ten minutes; and since that Decode's goroutine
+// cannot be stopped, only ending the binary ends it, as go test's timeout
+// does: by a panic that prints every goroutine's stack.
+func decodeWithin(bound time.Duration, data []byte) (Header, []Record[string, fuzzValue], error) {
+	type result struct {
+		h   Header
+		rs  []Record[string, fuzzValue]
+		err error
+	}
+	done := make(chan result, 1) // so the goroutine never blocks, even after a timeout
+	go func() {
+		h, rs, err := Decode[string, fuzzValue](bytes.NewReader(data), Gob{})
+		done <- result{h, rs, err}
+	}()
+	timer := time.NewTimer(bound)
+	defer timer.Stop()
+	select {
+	case r := <-done:
+		return r.h, r.rs, r.err
+	case <-timer.C:
+		debug.SetTraceback("all")
+		panic(fmt.Sprintf("Decode of %d bytes did not return within %v: %x", len(data), bound, data))
+	}
 }
 
 // canonical makes empty slices nil, as gob decodes them; a crafted input

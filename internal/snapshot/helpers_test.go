@@ -3,6 +3,7 @@ package snapshot
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"hash/crc32"
 	"slices"
 	"time"
@@ -169,4 +170,68 @@ func blocks(snap []byte) [][]byte {
 func header[K comparable, V any](count int, rev uint64, lm time.Time) Header {
 	return Header{Version: Version, Codec: "gob", KeyType: typeName[K](), ValueType: typeName[V](),
 		Count: count, Revision: rev, LastModified: lm}
+}
+
+// withBody returns a snapshot prefix of the current version with the given
+// header body, checksum included, to test the parsing that a valid
+// checksum lets through.
+func withBody(body []byte) []byte {
+	b := binary.LittleEndian.AppendUint16([]byte(magic), Version)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
+	b = append(b, body...)
+	return reseal(append(b, 0, 0, 0, 0))
+}
+
+// twice is a type whose name, as a header records it, is more than twice
+// as long as its type arguments' names put together.
+type twice[A, B any] struct{}
+
+type (
+	twice1 = twice[int, int]
+	twice2 = twice[twice1, twice1]
+	twice3 = twice[twice2, twice2]
+	twice4 = twice[twice3, twice3]
+	twice5 = twice[twice4, twice4]
+	twice6 = twice[twice5, twice5]
+	twice7 = twice[twice6, twice6]
+	twice8 = twice[twice7, twice7]
+	twice9 = twice[twice8, twice8]
+)
+
+// longKey and longValue are types whose names take 33683 and 31637
+// bytes, so that a codec name of 1 to 255 bytes can make a header body of
+// exactly maxHeaderBody.
+type (
+	longKey   = twice9
+	longValue = twice[twice8, twice[twice7, twice[twice6, twice[twice5, int]]]]
+)
+
+// setCodec encodes keys with gob and struct{} values, as a set holds, as
+// nothing at all: a codec may write a column of no bytes.
+type setCodec struct{}
+
+func (setCodec) Name() string        { return "set" }
+func (setCodec) NewEncoder() Encoder { return setStream{enc: Gob{}.NewEncoder()} }
+func (setCodec) NewDecoder() Decoder { return setStream{dec: Gob{}.NewDecoder()} }
+
+type setStream struct {
+	enc Encoder
+	dec Decoder
+}
+
+func (s setStream) Encode(dst []byte, v any) ([]byte, error) {
+	if _, ok := v.(*[]struct{}); ok {
+		return dst, nil
+	}
+	return s.enc.Encode(dst, v)
+}
+
+func (s setStream) Decode(data []byte, v any) error {
+	if _, ok := v.(*[]struct{}); ok {
+		if len(data) != 0 {
+			return fmt.Errorf("set: %d bytes for values of no bytes", len(data))
+		}
+		return nil // Decode hands over the slice at its length, zeroed
+	}
+	return s.dec.Decode(data, v)
 }

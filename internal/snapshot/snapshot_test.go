@@ -179,6 +179,56 @@ var _ = Describe("a snapshot", func() {
 			Expect(h.LastModified.IsZero()).To(BeTrue())
 		})
 
+		It("keeps a first item last modified at the zero time, which no item before it bounds", func() {
+			es := []messages.Entry[string, int]{
+				{Key: "zero", Item: &messages.Item[int]{Value: 1, Revision: 1}},
+				{Key: "next", Item: &messages.Item[int]{Value: 2, Revision: 3, LastModified: time.Unix(0, 1).UTC()}},
+			}
+			_, rs, err := Decode[string, int](bytes.NewReader(encode(Gob{}, es)), Gob{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(asEntries(rs)).To(Equal(es))
+		})
+
+		It("keeps as many items as the store's revision counts, every revision an item's", func() {
+			es := entries(3, strconv.Itoa, strconv.Itoa)
+			for i := range es {
+				es[i].Item.Revision = uint64(i + 1)
+			}
+			h, rs, err := Decode[string, string](bytes.NewReader(encode(Gob{}, es)), Gob{})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(h.Count).To(Equal(3))
+			Expect(h.Revision).To(Equal(uint64(3)))
+			Expect(asEntries(rs)).To(Equal(es))
+		})
+
+		It("writes and reads a header body of exactly 64 KiB, and refuses to write a longer one", func() {
+			// The key and value types' names take most of it, the codec's
+			// name the rest.
+			body := func(codec string) int {
+				h := Header{Codec: codec, KeyType: typeName[longKey](), ValueType: typeName[longValue]()}
+				return len(appendHeader(nil, &h)) - prefixSize - 4
+			}
+			name := ""
+			for n := 1; n <= maxName && name == ""; n++ {
+				if body(strings.Repeat("c", n)) == maxHeaderBody {
+					name = strings.Repeat("c", n)
+				}
+			}
+			Expect(name).NotTo(BeEmpty(), "no codec name makes the body %d bytes; with a name of one it is %d", maxHeaderBody, body("c"))
+
+			var b bytes.Buffer
+			Expect(Encode[longKey, longValue](&b, failingCodec{name: name}, 0, time.Time{}, nil)).To(Succeed())
+			Expect(binary.LittleEndian.Uint32(b.Bytes()[prefixSize-4:])).To(BeNumerically("==", maxHeaderBody))
+			h, rs, err := Decode[longKey, longValue](&b, failingCodec{name: name})
+			Expect(err).NotTo(HaveOccurred())
+			Expect(h.Codec).To(Equal(name))
+			Expect(rs).To(BeEmpty())
+
+			err = Encode[longKey, longValue](io.Discard, failingCodec{name: name + "c"}, 0, time.Time{}, nil)
+			Expect(err).To(MatchError(ErrInvalid))
+			Expect(err).To(MatchError(ContainSubstring("type names too long for the 65536-byte header")))
+		})
+
 		It("keeps a store revision and LastModified beyond those of its items", func() {
 			es := entries(3, strconv.Itoa, strconv.Itoa)
 			later := es[2].Item.LastModified.Add(time.Second)
@@ -197,6 +247,15 @@ var _ = Describe("a snapshot", func() {
 			h, rs, err := Decode[string, point](bytes.NewReader(b), JSON{})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(h.Codec).To(Equal("json"))
+			Expect(asEntries(rs)).To(Equal(es))
+		})
+
+		It("works with a codec that encodes a column to no bytes at all", func() {
+			es := entries(20, strconv.Itoa, func(int) struct{} { return struct{}{} })
+			snap := encode(setCodec{}, es)
+			Expect(blocks(snap)[0]).To(HaveSuffix(string([]byte{0, 0, 0, 0})), "a values column of no bytes ends the block")
+			_, rs, err := Decode[string, struct{}](bytes.NewReader(snap), setCodec{})
+			Expect(err).NotTo(HaveOccurred())
 			Expect(asEntries(rs)).To(Equal(es))
 		})
 
@@ -318,7 +377,8 @@ var _ = Describe("a snapshot", func() {
 			_, _, err := Decode[string, point](bytes.NewReader(snap), failingCodec{name: "gob", err: boom})
 			Expect(err).To(MatchError(boom))
 			Expect(err).NotTo(MatchError(ErrCorrupt))
-			Expect(err).To(MatchError(ContainSubstring(`decoding 16 keys with codec "gob"`)))
+			blocksAt := prefixSize + int(binary.LittleEndian.Uint32(snap[prefixSize-4:])) + 4
+			Expect(err).To(MatchError(ContainSubstring(`snapshot block at byte %d: decoding 16 keys with codec "gob"`, blocksAt)))
 		})
 
 		It("turns a panic of the codec into ErrCorrupt", func() {
@@ -483,6 +543,10 @@ var _ = Describe("a snapshot", func() {
 				forge(header[string, int](2, 5, t0.Add(1)), block(one(5), []string{"a"}, []int{1}),
 					block([]meta{{4, abs(t0.Add(1)), []byte{0}}}, []string{"b"}, []int{2})),
 				"revision 4 is not after the previous item's 5"),
+			Entry("a revision equal to the previous block's",
+				forge(header[string, int](2, 5, t0.Add(1)), block(one(5), []string{"a"}, []int{1}),
+					block([]meta{{5, abs(t0.Add(1)), []byte{0}}}, []string{"b"}, []int{2})),
+				"revision 5 is not after the previous item's 5"),
 			Entry("a LastModified equal to the previous one",
 				forge(header[string, int](2, 5, t0), block([]meta{{1, abs(t0), []byte{0}}, {1, rel(0), []byte{0}}}, []string{"a", "b"}, []int{1, 2})),
 				"is not after the previous item's"),
@@ -502,6 +566,13 @@ var _ = Describe("a snapshot", func() {
 			Entry("more items than the header counts",
 				forge(header[string, int](1, 5, t0.Add(1)), block([]meta{{1, abs(t0), []byte{0}}, {1, rel(1), []byte{0}}}, []string{"a", "b"}, []int{1, 2})),
 				"bad item count 2"),
+			Entry("a block of more items than the header has left",
+				forge(header[string, int](2, 5, t0.Add(2)), block(one(1), []string{"a"}, []int{1}),
+					block([]meta{{2, abs(t0.Add(1)), []byte{0}}, {1, rel(1), []byte{0}}}, []string{"b", "c"}, []int{2, 3})),
+				"bad item count 2 in block"),
+			Entry("a block of more items than 3 bytes each",
+				forge(header[string, int](2, 5, t0), []byte{streamNew, 2, 1}),
+				"bad item count 2 in block"),
 			Entry("a block of no items",
 				forge(header[string, int](0, 5, t0), []byte{streamNew, 0}),
 				"bad item count 0"),
@@ -540,6 +611,75 @@ var _ = Describe("a snapshot", func() {
 					0, 0, 0, 0x40+1, 0, 0, 0, 0)),
 				"over the limit"),
 		)
+
+		// at says where, in a snapshot forged with header h, the byte off
+		// into its first block's payload is.
+		at := func(h Header, off int) string { return fmt.Sprintf("at byte %d: ", len(appendHeader(nil, &h))+4+off) }
+		h1, h2 := header[string, int](1, 5, t0), header[string, int](2, 5, t0.Add(1))
+		DescribeTable("is refused as corrupt, naming the byte where it went wrong",
+			func(snap []byte, want string) {
+				_, _, err := Decode[string, int](bytes.NewReader(snap), Gob{})
+				Expect(err).To(MatchError(ErrCorrupt))
+				Expect(err).To(MatchError(ContainSubstring(want)))
+			},
+			Entry("a block's stream flag: its first byte",
+				forge(h1, append([]byte{streamContinue}, block(one(5), []string{"a"}, []int{1})[1:]...)),
+				at(h1, 0)+"first block continues a codec stream"),
+			Entry("an item's metadata: where it starts",
+				forge(h2, block([]meta{{1, abs(t0), []byte{0}}, {0, rel(1), []byte{0}}}, []string{"a", "b"}, []int{1, 2})),
+				at(h2, 2+1+len(abs(t0))+1)+"bad revision delta"),
+			Entry("an item whose TTL the block's end cuts off",
+				forge(h1, slices.Concat([]byte{streamNew, 1, 5}, abs(t0), rel(time.Hour))),
+				at(h1, 2)+"bad TTL"),
+			Entry("an item in a block of the 3 bytes 1 item takes at least",
+				forge(h1, []byte{streamNew, 1, 5}),
+				at(h1, 2)+"bad LastModified"),
+			Entry("a column's length cut off by the block's end",
+				forge(h1, slices.Concat([]byte{streamNew, 1, 5}, abs(t0), []byte{0}, []byte{1, 0, 0})),
+				at(h1, 3+len(abs(t0))+1)+"bad length of keys"),
+			Entry("bytes after the values: where they start",
+				forge(h1, append(block(one(5), []string{"a"}, []int{1}), 7, 7)),
+				at(h1, len(block(one(5), []string{"a"}, []int{1})))+"2 unread bytes in block"),
+		)
+
+		// names is a header body's names: codec gob, keys string, values int.
+		names := []byte("\x03gob\x06string\x03int")
+		DescribeTable("is refused as corrupt when its header's body, under a valid checksum, does not parse, naming the byte",
+			func(body []byte, want string) {
+				h, rs, err := Decode[string, int](bytes.NewReader(withBody(body)), Gob{})
+				Expect(err).To(MatchError(ErrCorrupt))
+				Expect(err).To(MatchError(ContainSubstring(want)))
+				Expect(h).To(BeZero())
+				Expect(rs).To(BeNil())
+			},
+			Entry("a name longer than the body", []byte("\x03gob\x08abcde"), "at byte 19: bad name in header"),
+			Entry("no item count", names, "at byte 29: bad item count in header"),
+			Entry("a revision that is no uvarint", append(slices.Clone(names), 0, 0x80), "at byte 30: bad revision in header"),
+			Entry("a last-modified time of an unknown tag", append(slices.Clone(names), 0, 0, 4), "at byte 32: bad last-modified time in header"),
+			Entry("bytes after the last-modified time", append(slices.Clone(names), 0, 0, 0, 7, 7), "at byte 32: 2 unread bytes in header"),
+			Entry("a length beyond maxHeaderBody", make([]byte, maxHeaderBody+1), "at byte 10: header length 65537 out of range"),
+		)
+
+		It("reads a header counting as many items as an int holds, and refuses one counting more", func() {
+			h := header[string, int](int(maxInt), math.MaxUint64, t0)
+			got, _, err := Decode[string, int](bytes.NewReader(forge(h)), Gob{})
+			Expect(err).To(MatchError(ContainSubstring("ends after 0 of %d items", maxInt)))
+			Expect(got).To(Equal(h), "the header, read whole, is returned")
+
+			body := binary.AppendUvarint(slices.Clone(names), maxInt+1)
+			body = binary.AppendUvarint(body, math.MaxUint64)
+			got, _, err = Decode[string, int](bytes.NewReader(withBody(append(body, tagZero))), Gob{})
+			Expect(err).To(MatchError(ContainSubstring("header claims %d items under revision %d", maxInt+1, uint64(math.MaxUint64))))
+			Expect(got).To(BeZero())
+		})
+
+		It("names the item whose key no map can hold", func() {
+			snap := forge(header[any, int](2, 5, t0.Add(1)),
+				block([]meta{{1, abs(t0), []byte{0}}, {1, rel(1), []byte{0}}}, []any{"ok", []byte("slice")}, []int{1, 2}))
+			_, _, err := Decode[any, int](bytes.NewReader(snap), Gob{})
+			Expect(err).To(MatchError(ErrCorrupt))
+			Expect(err).To(MatchError(ContainSubstring("key of item 1 ([]uint8) is no valid key")))
+		})
 
 		It("refuses a key no map can hold", func() {
 			snap := forge(header[any, int](1, 5, t0), block(one(5), []any{[]byte("slice")}, []int{1}))
@@ -587,8 +727,9 @@ var _ = Describe("a snapshot", func() {
 			Expect(Encode(io.Discard, nil, 0, time.Time{}, es)).To(MatchError(ErrInvalid))
 			Expect(Encode(io.Discard, failingCodec{name: "-"}, 9, time.Now(), es[:0])).To(Succeed())
 			Expect(Encode(io.Discard, failingCodec{name: ""}, 9, time.Now(), es[:0])).To(MatchError(ErrInvalid))
-			long := string(bytes.Repeat([]byte("x"), 256))
-			Expect(Encode(io.Discard, failingCodec{name: long}, 9, time.Now(), es[:0])).To(MatchError(ErrInvalid))
+			longest := strings.Repeat("x", maxName)
+			Expect(Encode(io.Discard, failingCodec{name: longest}, 9, time.Now(), es[:0])).To(Succeed())
+			Expect(Encode(io.Discard, failingCodec{name: longest + "x"}, 9, time.Now(), es[:0])).To(MatchError(ErrInvalid))
 			_, _, err := Decode[string, int](nil, Gob{})
 			Expect(err).To(MatchError(ErrInvalid))
 			_, _, err = Decode[string, int](bytes.NewReader(nil), nil)
@@ -602,6 +743,26 @@ var _ = Describe("a snapshot", func() {
 			err := Encode(io.Discard, Gob{}, rev, lm, es)
 			Expect(err).To(MatchError(ContainSubstring("type not registered")))
 			Expect(err).To(MatchError(ContainSubstring(`encoding values with codec "gob"`)))
+		})
+
+		It("names the items of the block whose values the codec cannot encode", func() {
+			type unregistered struct{ A int }
+			es := entries(20, strconv.Itoa, func(i int) any {
+				if i == 18 {
+					return unregistered{1}
+				}
+				return i
+			})
+			rev, lm := last(es)
+			// The first block holds 16 items, the second the other 4.
+			Expect(Encode(io.Discard, Gob{}, rev, lm, es)).To(MatchError(ContainSubstring(`snapshot items 16 to 19: encoding values with codec "gob"`)))
+		})
+
+		It("makes blocks of about 256 KiB, however large the values", func() {
+			es := entries(200, strconv.Itoa, func(int) string { return strings.Repeat("v", 10<<10) })
+			for _, p := range blocks(encode(Gob{}, es)) {
+				Expect(len(p)).To(BeNumerically("<=", targetBlock+targetBlock/4))
+			}
 		})
 
 		It("turns a panic of the codec into ErrInvalid", func() {
@@ -644,6 +805,26 @@ var _ = Describe("a snapshot", func() {
 				_, rs, err := Decode[string, string](bytes.NewReader(snap), Gob{})
 				Expect(err).NotTo(HaveOccurred())
 				Expect(asEntries(rs)).To(Equal(es))
+			})
+
+			It("writes a block of exactly the limit, and refuses one a byte longer", func() {
+				es := entries(1, strconv.Itoa, func(int) string { return strings.Repeat("x", 1000) })
+				want := encode(Gob{}, es)
+				blockLimit = len(blocks(want)[0])
+				Expect(encode(Gob{}, es)).To(Equal(want))
+				blockLimit--
+				rev, lm := last(es)
+				Expect(Encode(io.Discard, Gob{}, rev, lm, es)).To(MatchError(ContainSubstring("item 0 encodes to more than MaxBlock")))
+			})
+
+			It("goes on past a column of exactly the limit, to report what the codec cannot encode", func() {
+				type unregistered struct{ A int }
+				es := entries(1, strconv.Itoa, func(int) any { return unregistered{1} })
+				keys, err := Gob{}.NewEncoder().Encode(nil, &[]string{es[0].Key})
+				Expect(err).NotTo(HaveOccurred())
+				blockLimit = len(keys)
+				rev, lm := last(es)
+				Expect(Encode(io.Discard, Gob{}, rev, lm, es)).To(MatchError(ContainSubstring("type not registered")))
 			})
 
 			It("refuses an item bigger than a block", func() {
