@@ -40,8 +40,8 @@ type Record[K comparable, V any] struct {
 //
 // The memory Decode takes follows the bytes that arrive and are checked,
 // never what the header or a length claims, nor the size r may know: a
-// buffer grows at most twofold per read as bytes arrive, and records are
-// allocated only once the checksum of the block holding them has been
+// buffer at most doubles per read as bytes arrive (append's size classes
+// may round that up, to 2.5 times at 64 KiB), and records are allocated only once the checksum of the block holding them has been
 // checked, in all at most one for every byte checked so far (an item
 // takes at least three). A corrupt count or length thus costs no more
 // than a fixed multiple of the input that actually arrived before it was
@@ -123,9 +123,10 @@ func (d *decoder) fill(p []byte) error {
 	return fmt.Errorf("lastmodstore: reading snapshot at byte %d: %w", d.off, err)
 }
 
-// payload reads the next n bytes into d.buf. The buffer grows at most
-// twofold per read, so it never outgrows the bytes that actually arrived
-// by more than that.
+// payload reads the next n bytes into d.buf. The buffer asks for at most
+// twice its size per read (append's size classes may round it up a
+// little), so it never outgrows the bytes that actually arrived by more
+// than that.
 func (d *decoder) payload(n int) ([]byte, error) {
 	const minChunk = 64 << 10
 	d.buf = d.buf[:0]
