@@ -41,9 +41,10 @@ type Record[K comparable, V any] struct {
 // The memory Decode takes follows the bytes that arrive and are checked,
 // never what the header or a length claims, nor the size r may know: a
 // buffer at most doubles per read as bytes arrive (append's size classes
-// may round that up, to 2.5 times at 64 KiB), and records are allocated only once the checksum of the block holding them has been
-// checked, in all at most one for every byte checked so far (an item
-// takes at least three). A corrupt count or length thus costs no more
+// may round that up, to 2.5 times at 64 KiB), and records are allocated
+// only once the checksum of the block holding them has been checked, in
+// all at most one for every byte checked so far (an item takes at least
+// three). A corrupt count or length thus costs no more
 // than a fixed multiple of the input that actually arrived before it was
 // refused.
 //
