@@ -44,9 +44,8 @@ type Record[K comparable, V any] struct {
 // may round that up, to 2.5 times at 64 KiB), and records are allocated
 // only once the checksum of the block holding them has been checked, in
 // all at most one for every byte checked so far (an item takes at least
-// three). A corrupt count or length thus costs no more
-// than a fixed multiple of the input that actually arrived before it was
-// refused.
+// three). A corrupt count or length thus costs no more than a fixed
+// multiple of the input that actually arrived before it was refused.
 //
 // Decode checks, and refuses with an error matching ErrCorrupt: the magic,
 // the version (1 to Version), the checksums, every length, that the codec
