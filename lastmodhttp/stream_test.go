@@ -175,6 +175,7 @@ var _ = Describe("the change stream", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(resp.StatusCode).To(Equal(200))
 		Expect(resp.Header.Get("Content-Type")).To(Equal("text/event-stream"))
+		Expect(resp.Close).To(BeTrue(), "over HTTP/1.1 the stream's connection closes with it, so a deadline it set is not inherited")
 		return bufio.NewReader(resp.Body), resp.Body
 	}
 
