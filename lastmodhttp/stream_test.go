@@ -399,17 +399,10 @@ var _ = Describe("the change stream", func() {
 		Eventually(done).WithTimeout(10*time.Second).Should(BeClosed(), "the handler gave up on the client that does not read")
 	}, SpecTimeout(30*time.Second))
 
-	It("outlives the server's ReadTimeout and WriteTimeout, which bound other requests", func(sctx SpecContext) {
-		const timeout = 300 * time.Millisecond
-		h, done := returned(lastmodhttp.New[any](st))
-		srv := newServerWith(h, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout })
-		defer srv.close()
-		body, closer := stream(sctx, srv)
-		defer closer.Close()
-
-		// A request whose header never ends, begun after the stream's:
-		// once the server has cut it, the timeouts have passed for the
-		// stream too.
+	// outwait returns once srv has cut, at its ReadTimeout, a request
+	// whose header never ends, begun now: a clock that needs no sleep.
+	outwait := func(srv *server) {
+		GinkgoHelper()
 		stalled, err := net.Dial("tcp", srv.srv.Listener.Addr().String())
 		Expect(err).NotTo(HaveOccurred())
 		defer stalled.Close()
@@ -418,6 +411,36 @@ var _ = Describe("the change stream", func() {
 		Expect(stalled.SetReadDeadline(time.Now().Add(10 * time.Second))).To(Succeed())
 		_, err = io.ReadAll(stalled)
 		Expect(err).NotTo(HaveOccurred(), "the server cut the stalled request at its ReadTimeout")
+	}
+
+	It("keeps an idle stream open past its own write timeout, which covers the writes only", func(sctx SpecContext) {
+		const timeout = 300 * time.Millisecond
+		h, done := returned(lastmodhttp.New[any](st, lastmodhttp.WithStreamWriteTimeout(timeout)))
+		srv := newServerWith(h, func(s *http.Server) { s.ReadTimeout = timeout })
+		defer srv.close()
+		body, closer := stream(sctx, srv)
+		defer closer.Close()
+		for _, key := range []string{"before", "after"} {
+			Expect(st.Set(key, 1.0)).To(Succeed())
+			ev, err := readEvent(body)
+			Expect(err).NotTo(HaveOccurred(), "the stream is still open")
+			Expect(ev.data).To(ContainSubstring(`"key":"`+key+`"`))
+			outwait(srv) // idle for longer than the write timeout
+		}
+		Expect(done).NotTo(BeClosed())
+	}, SpecTimeout(30*time.Second))
+
+	It("outlives the server's ReadTimeout and WriteTimeout, which bound other requests", func(sctx SpecContext) {
+		const timeout = 300 * time.Millisecond
+		h, done := returned(lastmodhttp.New[any](st))
+		srv := newServerWith(h, func(s *http.Server) { s.ReadTimeout, s.WriteTimeout = timeout, timeout })
+		defer srv.close()
+		body, closer := stream(sctx, srv)
+		defer closer.Close()
+
+		// Once the server has cut a request begun now, the timeouts have
+		// passed for the stream too.
+		outwait(srv)
 
 		Expect(st.Set("after", 1.0)).To(Succeed())
 		ev, err := readEvent(body)
