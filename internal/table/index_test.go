@@ -314,6 +314,44 @@ var _ = Describe("readIndex", func() {
 		}
 	})
 
+	It("sizes every rebuild as the smallest table whose slots the keys it holds then use at most half of", func() {
+		// Churn at a steady number of keys around half of the smallest
+		// table makes tombstones pile up until a put rebuilds; the
+		// rebuilt table must fit the keys it holds with that put.
+		for _, steady := range []int{26, 27, 28, 29, 30} {
+			ix := newReadIndex[string, uint64]()
+			present := map[string]*entry[string, uint64]{}
+			next := 0
+			add := func() {
+				k := "churn-" + strconv.Itoa(next)
+				next++
+				present[k] = newIndexEntry(k, uint64(next))
+				old := ix.cur.Load()
+				ix.put(present[k])
+				if t := ix.cur.Load(); t != old {
+					Expect(2*ix.live).To(BeNumerically("<=", groupSlots*len(t.groups)),
+						"a rebuild with %d keys, %d groups", ix.live, len(t.groups))
+					if len(t.groups) > minIndexGroups {
+						Expect(2*ix.live).To(BeNumerically(">", groupSlots*len(t.groups)/2),
+							"a rebuild with %d keys, %d groups, where half as many would do", ix.live, len(t.groups))
+					}
+				}
+			}
+			for range steady {
+				add()
+			}
+			for range 300 {
+				for k := range present { // any one
+					Expect(ix.del(k)).To(BeTrue())
+					delete(present, k)
+					break
+				}
+				add()
+			}
+			checkIndex(ix, present)
+		}
+	})
+
 	It("shrinks as keys go, down to the smallest table", func() {
 		want := map[string]*entry[string, uint64]{}
 		for i := range 5000 {
