@@ -73,7 +73,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 
 // keysHomedIn returns n string keys whose home is group g of ix's current
 // table, to build chains on purpose.
-func keysHomedIn(ix *readIndex[string, uint64], g uint64, n int) []string {
+func keysHomedIn[V any](ix *readIndex[string, V], g uint64, n int) []string {
 	mask := ix.cur.Load().mask
 	var keys []string
 	for i := 0; len(keys) < n; i++ {

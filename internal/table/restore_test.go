@@ -114,6 +114,66 @@ var _ = Describe("loading a content", func() {
 		Expect(touched.ExpiresAt.Sub(touched.LastModified)).To(Equal(90*time.Second - 2*time.Nanosecond))
 	})
 
+	It("heapifies the expiries it restores, whatever their order", func() {
+		records := recordsOf(start.Add(-time.Hour), 1, 0, "late", "early", "middle")
+		for i, d := range []time.Duration{3, 1, 2} {
+			records[i].item.ExpiresAt = start.Add(d * time.Hour)
+		}
+		mustInstall(records, 3, start.Add(-time.Minute))
+		Expect(tab.expiry.peek().key).To(Equal("early"))
+		// checkIndexes, after each spec, checks the heap order throughout.
+	})
+
+	It("restores a first record with a zero LastModified: only the ones after must come later", func() {
+		records := recordsOf(start.Add(-time.Hour), 1, 0, "a", "b")
+		records[0].item.LastModified = time.Time{}
+		mustInstall(records, 2, start.Add(-time.Minute))
+		Expect(listed(tab)).To(Equal([]string{"a=100", "b=101"}))
+	})
+
+	for _, readIndex := range []bool{false, true} {
+		It(fmt.Sprintf("keeps time from the loaded content's latest change, though the clock is behind it (read index %v)", readIndex), func() {
+			tab = newTab(Config{ReadIndex: readIndex})
+			records := recordsOf(start.Add(-time.Hour), 1, 0, "a")
+			records[0].item.ExpiresAt = start.Add(30 * time.Minute) // live by the clock
+			mustInstall(records, 1, start.Add(time.Hour))
+			if readIndex { // first: Get removes what it finds expired
+				item, stale, _ := tab.Read("a")
+				Expect(item == nil || stale).To(BeTrue(), "Read keeps the store's time too")
+			}
+			_, ok := tab.Get("a")
+			Expect(ok).To(BeFalse(), "expired by the store's time, which never runs back before a change it holds")
+			item, _ := tab.Set("b", 1, 0)
+			Expect(item.LastModified.After(start.Add(time.Hour))).To(BeTrue(), "LastModified %v", item.LastModified)
+		})
+	}
+
+	DescribeTable("builds the read index of what it restores as the smallest table its keys use at most half of",
+		func(keys, groups int) {
+			tab = newTab(Config{ReadIndex: true})
+			names := make([]string, keys)
+			for i := range names {
+				names[i] = fmt.Sprintf("k%03d", i)
+			}
+			mustInstall(recordsOf(start.Add(-time.Hour), 1, 0, names...), uint64(keys), start.Add(-time.Minute))
+			Expect(tab.index.cur.Load().groups).To(HaveLen(groups))
+		},
+		Entry("28 keys: half of 8 groups' 56 slots", 28, 8),
+		Entry("29 keys", 29, 16),
+	)
+
+	It("builds the read index with keys that spill past a full group where readers look for them", func() {
+		tab = newTab(Config{ReadIndex: true})
+		keys := keysHomedIn(tab.index, 0, groupSlots+2) // two more than their home group holds
+		mustInstall(recordsOf(start.Add(-time.Hour), 1, 0, keys...), uint64(len(keys)), start.Add(-time.Minute))
+		Expect(tab.index.cur.Load().groups).To(HaveLen(minIndexGroups), "the keys' home is the group they were chosen for")
+		for _, k := range keys {
+			item, stale, ok := tab.Read(k)
+			Expect(ok && !stale).To(BeTrue())
+			Expect(item).NotTo(BeNil(), "key %s", k)
+		}
+	})
+
 	for _, readIndex := range []bool{false, true} {
 		It(fmt.Sprintf("replaces the whole content with the records' items (read index %v)", readIndex), func() {
 			tab = newTab(Config{ReadIndex: readIndex})

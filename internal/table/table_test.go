@@ -1,6 +1,7 @@
 package table
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -216,6 +217,31 @@ var _ = Describe("table", func() {
 			Expect(tab.items).To(HaveKey("latest"))
 		})
 
+		It("sweeps exactly its limit across batches, nothing at a limit of 0, and everything due within a budget", func() {
+			due := 3*sweepBatch + 5
+			for i := range due {
+				tab.Set(fmt.Sprintf("k%03d", i), i, time.Second)
+			}
+			clock.advance(2 * time.Second)
+			n, more := tab.Sweep(0, 0)
+			Expect(n).To(BeZero(), "a limit of 0")
+			Expect(more).To(BeTrue())
+			n, more = tab.Sweep(sweepBatch+1, 0)
+			Expect(n).To(Equal(sweepBatch+1), "a limit one past a batch")
+			Expect(more).To(BeTrue())
+			n, more = tab.Sweep(-1, time.Hour)
+			Expect(n).To(Equal(due-sweepBatch-1), "a budget ample for every batch")
+			Expect(more).To(BeFalse())
+		})
+
+		It("counts the expired items Size removes, all of them", func() {
+			tab.Set("a", 1, time.Second)
+			tab.Set("b", 2, time.Second)
+			tab.Set("c", 3, 0)
+			clock.advance(2 * time.Second)
+			Expect(tab.Size()).To(Equal(1))
+		})
+
 		It("sweeps in bounded steps, earliest expiry first", func() {
 			for i := range 10 {
 				tab.Set(string(rune('a'+i)), i, time.Duration(10-i)*time.Second)
@@ -234,6 +260,20 @@ var _ = Describe("table", func() {
 	})
 
 	Describe("read index", func() {
+		It("with the real clock, hears of a wall clock that stepped, so that Read tells the time as the table does", func() {
+			tab = New[string, int](Config{ReadIndex: true})
+			// As if the table were made an hour ago, and the wall clock
+			// had stepped back an hour since: at base it read an hour
+			// later than it does now.
+			tab.base = tab.base.Add(-time.Hour)
+			tab.baseNano = tab.base.UnixNano() + int64(time.Hour)
+			item, _ := tab.Set("a", 1, 10*time.Minute) // the table looks at the clock
+			read, stale, ok := tab.Read("a")
+			Expect(ok).To(BeTrue())
+			Expect(stale).To(BeFalse(), "ExpiresAt %v is 10 minutes ahead of the wall clock", item.ExpiresAt)
+			Expect(read).To(BeIdenticalTo(item))
+		})
+
 		It("reads an item as live until the nanosecond of its ExpiresAt, by the clock or by the latest stamp", func() {
 			tab = newTab(Config{ReadIndex: true})
 			tab.Set("a", 1, time.Second)
@@ -331,6 +371,12 @@ var _ = Describe("table", func() {
 			Expect(readsDuring(tab, func() { tab.CompareAndSet("d", 4, 0, 0) })).To(Equal([]bool{false, false}))
 			Expect(readsDuring(tab, func() { tab.Set("d", 5, 0) })).To(Equal([]bool{true}), "an update evicts nothing")
 		})
+
+		It("answers for a write that cannot evict, and for a SetMany of one key", func() {
+			tab = newTab(Config{ReadIndex: true, EvictOldest: true}) // no MaxSize: nothing to evict
+			Expect(readsDuring(tab, func() { tab.Set("a", 1, 0) })).To(Equal([]bool{true}))
+			Expect(readsDuring(tab, func() { tab.SetMany([]string{"a"}, []int{2}, 0) })).To(Equal([]bool{true}), "one key is one change")
+		})
 	})
 
 	Describe("capacity", func() {
@@ -355,6 +401,18 @@ var _ = Describe("table", func() {
 			Expect(tab.items).To(HaveKey("a"))
 			Expect(tab.items).NotTo(HaveKey("b"))
 			Expect(tab.stats.Evictions).To(Equal(uint64(1)))
+		})
+
+		It("makes room by removing only as many expired items as it needs", func() {
+			tab = newTab(Config{MaxSize: 3})
+			tab.Set("a", 1, time.Second)
+			tab.Set("b", 2, time.Second)
+			tab.Set("c", 3, 0)
+			clock.advance(2 * time.Second)
+			_, ok := tab.Set("d", 4, 0)
+			Expect(ok).To(BeTrue())
+			Expect(tab.stats.Expirations).To(Equal(uint64(1)), "one slot was needed")
+			Expect(tab.items).To(HaveLen(3), "b, expired, waits for a sweep")
 		})
 
 		It("makes room from expired items before rejecting or evicting", func() {
