@@ -142,19 +142,19 @@ type Status uint8
 
 // The outcomes a Reply can carry.
 const (
-	StatusOK         Status = iota // done
-	StatusNotFound                 // the key is absent or expired
-	StatusFull                     // new keys do not fit and the policy rejects them
-	StatusConflict                 // a conditional write found the item changed; Reply.Item is the current one
-	StatusStopped                  // the store stopped before the request ran
-	StatusPanicked                 // the owner panicked while handling the request
-	StatusLoad                     // OpGetOrLoad: no live item and no load under way; the caller must load and report with OpLoaded
-	StatusParked                   // OpGetOrLoad: a load is under way; the final reply follows on the same channel when it ends
-	StatusLoadFailed               // the load failed; the error is in the request's Args.Err
-	StatusCompacted                // OpWatchFrom: the history no longer holds every change after Revision; Args.Revision is the oldest revision it accepts
-	StatusFuture                   // OpWatchFrom: Revision is above the latest change's
-	StatusMore                     // OpWatchFrom: a step replayed some changes and more are left; send it again
-	StatusUpdatePanicked           // OpUpdate: the function panicked, called runtime.Goexit or returned an unknown UpdateOp; Reply.Failure says which; nothing changed
+	StatusOK             Status = iota // done
+	StatusNotFound                     // the key is absent or expired
+	StatusFull                         // new keys do not fit and the policy rejects them
+	StatusConflict                     // a conditional write found the item changed; Reply.Item is the current one
+	StatusStopped                      // the store stopped before the request ran
+	StatusPanicked                     // the owner panicked while handling the request
+	StatusLoad                         // OpGetOrLoad: no live item and no load under way; the caller must load and report with OpLoaded
+	StatusParked                       // OpGetOrLoad: a load is under way; the final reply follows on the same channel when it ends
+	StatusLoadFailed                   // the load failed; the error is in the request's Args.Err
+	StatusCompacted                    // OpWatchFrom: the history no longer holds every change after Revision; Args.Revision is the oldest revision it accepts
+	StatusFuture                       // OpWatchFrom: Revision is above the latest change's
+	StatusMore                         // OpWatchFrom: a step replayed some changes and more are left; send it again
+	StatusUpdatePanicked               // OpUpdate: the function panicked, called runtime.Goexit or returned an unknown UpdateOp; Reply.Failure says which; nothing changed
 )
 
 // Reply is the owner's answer to one Request.
