@@ -190,9 +190,13 @@ func (s *Store[K, V]) IsRunning() bool {
 // Shutdown is idempotent and safe to call concurrently. It returns nil
 // before Start, on a nil store and after a graceful stop; when the store
 // stopped because its actors failed, it returns that failure (see Err).
+// Called from inside an Update's function it returns ErrUpdateReentry.
 func (s *Store[K, V]) Shutdown() error {
 	if s == nil {
 		return nil
+	}
+	if s.owner.Reentered() {
+		return ErrUpdateReentry // the owner, which must stop, runs the caller
 	}
 	r := s.current.Load()
 	if r == nil {
