@@ -159,18 +159,29 @@ func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
 	// would cost every request a third more (see BenchmarkChannelFloor).
 	// So the end of ctx arrives as a message, queued behind the requests
 	// already sent.
-	defer context.AfterFunc(ctx, func() { mailbox <- messages.Request[K, V]{Op: messages.OpStop} })()
+	stopAfter := context.AfterFunc(ctx, func() { mailbox <- messages.Request[K, V]{Op: messages.OpStop} })
+	defer stopAfter()
 	if len(o.pending) > 0 {
 		o.signal() // notices left from before a restart
 	}
 	for {
 		ended := make(chan loopEnd, 1) // its one sender never blocks
 		go o.loop(mailbox, ended)
-		switch end := <-ended; {
+		end := <-ended
+		if end.stopped {
+			return nil
+		}
+		if !end.update {
+			// As when this goroutine served: the end of ctx no longer
+			// sends OpStop before the request in hand is answered, so
+			// a caller that stops the owner once answered cannot leave
+			// an OpStop for the next Run.
+			stopAfter()
+		}
+		o.answerInHand(end.update)
+		switch {
 		case end.panic != nil:
 			panic(end.panic)
-		case end.stopped:
-			return nil
 		case !end.update:
 			runtime.Goexit() // not an Update's: as if on Run's own goroutine
 		}
@@ -194,8 +205,7 @@ func (o *Owner[K, V]) loop(mailbox <-chan messages.Request[K, V], ended chan<- l
 		}
 		end.update = !end.stopped && end.panic == nil && o.inFn
 		o.inFn = false
-		o.answerInHand(end.update)
-		ended <- end
+		ended <- end // Run answers the request in hand
 	}()
 	o.reentry.owner.Store(goid())
 	for {
@@ -241,8 +251,8 @@ func (o *Owner[K, V]) serve(req *messages.Request[K, V]) {
 	req.Reply <- rep
 }
 
-// answerInHand runs as a loop goroutine ends; inHand is set only when a
-// panic or a runtime.Goexit interrupted serve: an Update's function's
+// answerInHand runs once a loop goroutine has ended; inHand is set only
+// when a panic or a runtime.Goexit interrupted serve: an Update's function's
 // Goexit (update), which left the state as it was, or a panic of the
 // owner's.
 func (o *Owner[K, V]) answerInHand(update bool) {
