@@ -1252,12 +1252,12 @@ func (h *fzHarness) update(what string, op fzOp) {
 			item, err = run()
 			ok = true
 		}()
+		// Only a function that ran can have ended its goroutine: a bad
+		// argument is refused before.
 		switch ok := <-returned; {
-		case h.d.actor && !ok:
-			h.fatalf("%s: the Goexit on the owner ended the caller's goroutine", what)
-		case !h.d.actor && ok:
-			h.fatalf("%s: returned %v, %v from a Goexit on the caller's goroutine", what, item, err)
-		case !h.d.actor:
+		case ok == (called && !h.d.actor):
+			h.fatalf("%s: the function ran %v; Update returned %v (%v, %v)", what, called, ok, item, err)
+		case !ok:
 			err = store.ErrUpdatePanicked // the caller's goroutine ended: what the model expects of it
 		}
 	}
