@@ -64,8 +64,8 @@ type Owner[K comparable, V any] struct {
 	// runtime.Goexit that ends the loop then is known for the function's.
 	inFn bool
 	// reentry tells a caller whether it is calling from inside an Update's
-	// function; see Reentered.
-	reentry reentry
+	// function; see Reentry.
+	reentry Reentry
 
 	watchers  []*messages.Watch[K, V]
 	lagging   error

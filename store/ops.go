@@ -57,7 +57,7 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 	if s.checkKey && !hashkey.Valid(key) {
 		return nil, ErrInvalidKey
 	}
-	if s.owner.Reentered() {
+	if s.reentry.Entered() {
 		return nil, ErrUpdateReentry
 	}
 	if s.hits != nil {
@@ -187,7 +187,7 @@ func (s *Store[K, V]) call(req *messages.Request[K, V]) (messages.Reply[K, V], e
 // never blocks on it and a call allocates nothing. A call from inside an
 // Update's function, which would wait for itself, gets ErrUpdateReentry.
 func (s *Store[K, V]) roundTrip(r *run[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
-	if s.owner.Reentered() {
+	if s.reentry.Entered() {
 		return messages.Reply[K, V]{}, ErrUpdateReentry
 	}
 	if !r.gate.Enter() {
