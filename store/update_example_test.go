@@ -98,13 +98,17 @@ func ExampleErrUpdatePanicked() {
 
 	_ = s.Set("n", 1)
 	_, err := s.Update("n", func(item *store.Item[int]) (int, store.Op) {
-		var m map[string]int
-		m["boom"] = item.Value // a nil map: panics on the owner, which goes on
-		return 0, store.Write
+		if item.Value < 10 {
+			panic("too small") // recovered on the owner, which goes on
+		}
+		return item.Value / 10, store.Write
 	})
 	item, _ := s.Get("n")
 	fmt.Println(errors.Is(err, store.ErrUpdatePanicked), item.Value)
-	// Output: true 1
+	fmt.Println(err)
+	// Output:
+	// true 1
+	// lastmodstore: Update's function panicked: too small
 }
 
 func ExampleErrUpdateReentry() {
