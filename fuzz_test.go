@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +49,16 @@ import (
 // TouchOnGet slide an item's ExpiresAt by the TTL it was written with,
 // from the store's time, and change nothing else — also after the item
 // went through a Save and a Load, which keep its TTL.
+//
+// Update runs its function with the model's live item (checked: value and
+// revision) and does what it asks: a write (the value, or the item's
+// value + 1, with the Config's TTL or UpdateWithTTL's) with Set's capacity
+// rules, a keep (no hit, no miss, no touch), a removal (a Delete, counted
+// in Stats.Deletes), or nothing but ErrUpdatePanicked for a function that
+// panics, calls runtime.Goexit or returns an unknown Op. The Goexit runs
+// on a goroutine of its own: in the actor design the Update returns the
+// error; in the mutex design, where the function runs on the caller's
+// goroutine, that goroutine ends, and either way nothing changed.
 //
 // The only freedom the model leaves a store is the order in which SetMany
 // writes its batch ("in no particular order among the batch"): after a
@@ -127,6 +138,7 @@ const (
 	fzGetOrLoad                       // key, value, how (fzLoad...), nested (odd: an op the load runs follows)
 	fzTouch                           // key
 	fzSaveLoad                        // Save the store, then Load that snapshot back into it
+	fzUpdate                          // key, value, how (fzUpd...), ttl (even: Update; odd: UpdateWithTTL with fzTTLs[b/2])
 	fzNumOps
 )
 
@@ -138,7 +150,23 @@ var fzInvalidOps = [...]string{"Set", "SetWithTTL", "Get", "Delete", "CompareAnd
 
 var fzOpNames = [fzNumOps]string{"Set", "SetWithTTL", "Get", "Delete", "Size", "List", "Clear",
 	"CompareAndSet", "SetIfUnmodifiedSince", "GetMany", "SetMany", "Advance", "AdvanceToExpiry",
-	"Stats", "Restart", "ModifiedSince", "InvalidKey", "GetOrLoad", "Touch", "SaveLoad"}
+	"Stats", "Restart", "ModifiedSince", "InvalidKey", "GetOrLoad", "Touch", "SaveLoad", "Update"}
+
+// What an Update's function does.
+const (
+	fzUpdWrite       = iota // writes the op's value
+	fzUpdIncrement          // writes the item's value + 1, the op's value for an absent key
+	fzUpdKeep               // keeps
+	fzUpdRemove             // removes
+	fzUpdDeleteIfOdd        // removes an odd item, keeps the rest
+	fzUpdPanic              // panics: ErrUpdatePanicked
+	fzUpdGoexit             // calls runtime.Goexit: ErrUpdatePanicked, or the end of its caller
+	fzUpdBadOp              // returns an unknown Op: ErrUpdatePanicked
+	fzUpdNil                // a nil function: ErrNilArgument
+	fzNumUpdHows
+)
+
+var fzUpdHows = [fzNumUpdHows]string{"write", "increment", "keep", "remove", "delete-if-odd", "panic", "goexit", "unknown op", "nil"}
 
 // The revisions CompareAndSet is given, from the model's view of the key.
 const (
@@ -206,6 +234,8 @@ type fzOp struct {
 	keys   []int         // GetMany
 	batch  map[int]int   // SetMany
 	nested *fzOp         // GetOrLoad: an op its load runs before it returns
+	// withTTL: UpdateWithTTL, with ttl; else Update.
+	withTTL bool
 }
 
 func (op fzOp) String() string {
@@ -243,6 +273,11 @@ func (op fzOp) String() string {
 		return fmt.Sprintf("%s(%d, %+v)", name, op.key, op.d)
 	case fzInvalidKey:
 		return fmt.Sprintf("%s(NaN beside %d)", fzInvalidOps[op.choice], op.key)
+	case fzUpdate:
+		if op.withTTL {
+			return fmt.Sprintf("UpdateWithTTL(%d, %v, %s %d)", op.key, op.ttl, fzUpdHows[op.choice], op.value)
+		}
+		return fmt.Sprintf("%s(%d, %s %d)", name, op.key, fzUpdHows[op.choice], op.value)
 	}
 	return name
 }
@@ -331,6 +366,11 @@ func fzDecodeOp(r *fzReader, loading int) fzOp {
 		op.key, op.d = r.key(), fzExpiryOffsets[r.next()%len(fzExpiryOffsets)]
 	case fzInvalidKey:
 		op.choice, op.key, op.value = r.next()%len(fzInvalidOps), r.key(), r.value()
+	case fzUpdate:
+		op.key, op.value, op.choice = r.key(), r.value(), r.next()%fzNumUpdHows
+		if t := r.next(); t%2 == 1 {
+			op.withTTL, op.ttl = true, fzTTLs[(t/2)%len(fzTTLs)]
+		}
 	case fzGetOrLoad:
 		op.key, op.value, op.choice = r.key(), r.value(), r.next()%fzNumLoadHows
 		nested := r.next()%2 == 1
@@ -665,6 +705,40 @@ func (m *fzModel) endLoad(v int, lerr error) fzWant {
 		return fzWant{err: store.ErrNotFound}
 	}
 	return m.set(ld.key, v, m.cfg.ttl)
+}
+
+// update is Update's answer for op, whose function was given k's live
+// item; a zero item in the answer stands for a nil one.
+func (m *fzModel) update(op fzOp) fzWant {
+	switch {
+	case op.withTTL && op.ttl < 0:
+		return fzWant{err: store.ErrInvalidTTL}
+	case op.choice == fzUpdNil:
+		return fzWant{err: store.ErrNilArgument}
+	}
+	m.purge()
+	cur, ok := m.items[op.key]
+	ttl := m.cfg.ttl
+	if op.withTTL {
+		ttl = op.ttl
+	}
+	switch op.choice {
+	case fzUpdPanic, fzUpdGoexit, fzUpdBadOp:
+		return fzWant{err: store.ErrUpdatePanicked}
+	case fzUpdKeep:
+		return fzWant{item: cur}
+	case fzUpdRemove, fzUpdDeleteIfOdd:
+		if !ok || op.choice == fzUpdDeleteIfOdd && cur.value%2 == 0 {
+			return fzWant{item: cur}
+		}
+		m.del(op.key)
+		return fzWant{}
+	}
+	v := op.value
+	if op.choice == fzUpdIncrement && ok {
+		v = cur.value + 1
+	}
+	return m.set(op.key, v, ttl)
 }
 
 func (m *fzModel) del(k int) fzWant {
@@ -1127,6 +1201,8 @@ func (h *fzHarness) step(op fzOp) {
 		h.checkErr(what, h.invalidKey(op), store.ErrInvalidKey)
 	case fzGetOrLoad:
 		h.getOrLoad(what, op)
+	case fzUpdate:
+		h.update(what, op)
 	case fzSaveLoad:
 		snap := s.(kv.Snapshots)
 		var buf bytes.Buffer
@@ -1147,6 +1223,90 @@ func (h *fzHarness) step(op fzOp) {
 		h.fatalf("%s: %s", what, strings.Join(m.wrong, "; "))
 	}
 	h.checkAll("after " + what)
+}
+
+// update runs op, an Update, and checks what its function was given and
+// what it returned against the model.
+func (h *fzHarness) update(what string, op fzOp) {
+	h.t.Helper()
+	s, m := h.s, h.m
+	before, had := m.items[op.key] // the model purged at the start of the step
+	called := false
+	var seen *store.Item[int]
+	f := fzUpdateFn(op, func(item *store.Item[int]) { called, seen = true, item })
+	run := func() (*store.Item[int], error) {
+		if op.withTTL {
+			return s.UpdateWithTTL(float64(op.key), op.ttl, f)
+		}
+		return s.Update(float64(op.key), f)
+	}
+	var item *store.Item[int]
+	var err error
+	if op.choice != fzUpdGoexit {
+		item, err = run()
+	} else {
+		returned := make(chan bool, 1)
+		go func() {
+			ok := false
+			defer func() { returned <- ok }() // on a return and on a Goexit alike
+			item, err = run()
+			ok = true
+		}()
+		// Only a function that ran can have ended its goroutine: a bad
+		// argument is refused before.
+		switch ok := <-returned; {
+		case ok == (called && !h.d.actor):
+			h.fatalf("%s: the function ran %v; Update returned %v (%v, %v)", what, called, ok, item, err)
+		case !ok:
+			err = store.ErrUpdatePanicked // the caller's goroutine ended: what the model expects of it
+		}
+	}
+	want := m.update(op)
+	if called {
+		if had != (seen != nil) || had && (seen.Value != before.value || seen.Revision != before.rev) {
+			h.fatalf("%s: the function was given %v, want %v", what, seen, before)
+		}
+	} else if want.err == nil || errors.Is(want.err, store.ErrUpdatePanicked) {
+		h.fatalf("%s: the function was not called", what)
+	}
+	h.checkErr(what, err, want.err)
+	switch {
+	case want.err == nil && want.item.rev != 0:
+		h.checkItem(what, item, want.item)
+	case item != nil:
+		h.fatalf("%s: item %v, want none", what, item)
+	}
+}
+
+// fzUpdateFn returns the function of op, an Update, which tells saw what
+// it was given.
+func fzUpdateFn(op fzOp, saw func(*store.Item[int])) func(*store.Item[int]) (int, store.Op) {
+	if op.choice == fzUpdNil {
+		return nil
+	}
+	return func(item *store.Item[int]) (int, store.Op) {
+		saw(item)
+		switch op.choice {
+		case fzUpdIncrement:
+			if item != nil {
+				return item.Value + 1, store.Write
+			}
+			return op.value, store.Write
+		case fzUpdKeep:
+			return op.value, store.Keep
+		case fzUpdRemove:
+			return op.value, store.Remove
+		case fzUpdDeleteIfOdd:
+			return updateDeleteIfOdd(item)
+		case fzUpdPanic:
+			panic(fmt.Sprintf("fuzz: the function of %v", op))
+		case fzUpdGoexit:
+			runtime.Goexit()
+		case fzUpdBadOp:
+			return op.value, store.Op(3 + op.value)
+		}
+		return op.value, store.Write
+	}
 }
 
 // loader returns the store as kv.Loading, which both designs are.
@@ -1612,6 +1772,24 @@ func FuzzDifferential(f *testing.F) {
 			o(fzGetOrLoad, 3, 3, fzLoadValue, 1, byte(fzSet), 3, 5), o(fzSet, 0, 0),
 			o(fzGetOrLoad, 4, 4, fzLoadValue, 1, byte(fzSaveLoad)), o(fzAdvance, fzD500ms), o(fzGet, 0),
 			o(fzSaveLoad), o(fzAdvance, fzD500ms), o(fzGet, 0), o(fzList), o(fzStats)),
+		// Update: each function on an absent key, a present one and an
+		// expired one, with the Config's TTL and its own.
+		fzEnc(0, fzCfgTTL1s|fzOnEvict,
+			o(fzUpdate, 1, 2, fzUpdIncrement, 0), o(fzUpdate, 1, 2, fzUpdIncrement, 0), o(fzUpdate, 1, 5, fzUpdKeep, 0),
+			o(fzUpdate, 2, 5, fzUpdKeep, 0), o(fzUpdate, 1, 0, fzUpdDeleteIfOdd, 0), o(fzUpdate, 1, 4, fzUpdWrite, 3),
+			o(fzUpdate, 1, 0, fzUpdDeleteIfOdd, 0), o(fzUpdate, 1, 0, fzUpdRemove, 0), o(fzUpdate, 1, 0, fzUpdRemove, 0),
+			o(fzUpdate, 3, 3, fzUpdWrite, 5), o(fzUpdate, 3, 3, fzUpdPanic, 0), o(fzUpdate, 3, 3, fzUpdGoexit, 0),
+			o(fzUpdate, 3, 3, fzUpdBadOp, 0), o(fzUpdate, 3, 3, fzUpdNil, 0), o(fzUpdate, 3, 3, fzUpdNil, 13),
+			o(fzUpdate, 4, 1, fzUpdWrite, 1), o(fzAdvance, fzD1s), o(fzUpdate, 4, 1, fzUpdIncrement, 0), o(fzList), o(fzStats)),
+		// Update at capacity: RejectWhenFull refuses a new key's write,
+		// not a keep or a write over a present key; EvictOldest evicts;
+		// TouchOnGet does not make a keep touch.
+		fzEnc(2, fzTouchOnGet,
+			o(fzSet, 1, 1), o(fzSet, 2, 2), o(fzUpdate, 3, 3, fzUpdWrite, 0), o(fzUpdate, 3, 3, fzUpdKeep, 0),
+			o(fzUpdate, 1, 0, fzUpdIncrement, 0), o(fzUpdate, 3, 3, fzUpdPanic, 0), o(fzList), o(fzStats)),
+		fzEnc(2, fzEvictOldest|fzOnEvict|fzCfgTTL1s,
+			o(fzSet, 1, 1), o(fzSet, 2, 2), o(fzUpdate, 3, 3, fzUpdIncrement, 5), o(fzAdvance, fzD500ms),
+			o(fzUpdate, 2, 0, fzUpdKeep, 0), o(fzUpdate, 4, 4, fzUpdWrite, 1), o(fzList), o(fzStats)),
 		// GetOrLoad and Touch refuse a NaN key.
 		fzEnc(0, 0, o(fzSet, 1, 1), o(fzInvalidKey, 8, 1, 1), o(fzInvalidKey, 9, 1, 1), o(fzStats)),
 	} {

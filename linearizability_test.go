@@ -22,7 +22,8 @@ import (
 )
 
 // Linearizability: concurrent histories of Set, SetWithTTL, Get, Delete,
-// CompareAndSet, GetMany, SetMany, Clear, GetOrLoad and Touch, recorded
+// CompareAndSet, GetMany, SetMany, Clear, GetOrLoad, Touch and Update (with
+// an increment and a delete-if-odd), recorded
 // against every design from many goroutines at once, are checked with porcupine against a sequential
 // model of the store. Every operation must appear to take effect at one
 // instant between its call and its return, in an order that the model
@@ -33,8 +34,10 @@ import (
 // The state is, for each key, whether it holds an item, the item's value
 // and its revision, plus floor: the highest revision the model knows a
 // write linearized so far to have had. Values are unique per write
-// (client*1e6 + sequence number), so a value read names the one write that
-// wrote it.
+// (client*1e9 + sequence number*1000), so a value read names the one write
+// that wrote it — or, for a value up to 999 above one, the increments
+// through Update that followed it (and 1 to 999, increments that began on
+// an absent key).
 //
 // Revisions are assigned by the store, from one store-wide counter: every
 // write gets a revision above every write before it, on any key (removals
@@ -56,6 +59,12 @@ import (
 //     key's live item has that revision (revisions are never shared, not
 //     even within one SetMany). From then on every output must show
 //     exactly that revision.
+//
+// Update returns the item its key holds after it. An increment is a write
+// with the revision it returns, of the value one above the live item's, or
+// of 1 when the key is absent (or its item may have expired). A
+// delete-if-odd returns nil when it removed an odd item or found the key
+// absent, and otherwise the even item it kept, read as a Get reads.
 //
 // Against that state: Get and GetMany must return exactly the live items
 // (value and revision) and report exactly the absent keys as absent, all
@@ -134,7 +143,27 @@ const (
 	linSetTTL // SetWithTTL with a TTL short enough to run out during the history
 	linGetOrLoad
 	linTouch
+	linIncrement   // Update with updateIncrement
+	linDeleteIfOdd // Update with updateDeleteIfOdd
 )
+
+// updateIncrement is an Update's function that increments the item's
+// value, from 0 for an absent key.
+func updateIncrement(item *store.Item[int]) (int, store.Op) {
+	if item == nil {
+		return 1, store.Write
+	}
+	return item.Value + 1, store.Write
+}
+
+// updateDeleteIfOdd is an Update's function that removes an item whose
+// value is odd and keeps every other.
+func updateDeleteIfOdd(item *store.Item[int]) (int, store.Op) {
+	if item != nil && item.Value%2 != 0 {
+		return 0, store.Remove
+	}
+	return 0, store.Keep
+}
 
 // linTTL is the TTL of linSetTTL: long enough that some reads see the item,
 // short enough that others find it expired.
@@ -161,7 +190,7 @@ type linRead struct {
 // linOutput is an operation's return. Set and SetMany, which always
 // succeed here, return the zero linOutput.
 type linOutput struct {
-	read   linRead   // Get, Touch, GetOrLoad (absent: ErrNotFound)
+	read   linRead   // Get, Touch, GetOrLoad (absent: ErrNotFound), Update (absent: nil)
 	failed bool      // GetOrLoad: the load failed (errLinLoad), every waiter's answer
 	found  bool      // Delete: there was an item to delete
 	ok     bool      // CompareAndSet: it wrote
@@ -329,6 +358,31 @@ func linStep(s linState, in linInput, out linOutput) (bool, linState) {
 		// A hit; another caller's load, which it waited for; or what a
 		// write, Delete or Clear during the load left: a read.
 		return s.observe(in.key, out.read), s
+	case linIncrement:
+		ks := s.keys[in.key]
+		switch {
+		case !out.read.found:
+			return false, s // a Write always leaves an item
+		case out.read.value == 1:
+			s.expire(in.key) // the function found the key without an item
+			if s.keys[in.key].present {
+				return false, s
+			}
+		case !ks.present || ks.value+1 != out.read.value:
+			return false, s
+		}
+		return s.writeKnown(in.key, out.read.value, out.read.rev), s
+	case linDeleteIfOdd:
+		ks := s.keys[in.key]
+		if out.read.found {
+			return out.read.value%2 == 0 && s.observe(in.key, out.read), s
+		}
+		if ks.present && ks.value%2 != 0 {
+			s.keys[in.key] = linKey{} // removed
+			return true, s
+		}
+		s.expire(in.key) // absent, or expired: found without an item
+		return !s.keys[in.key].present, s
 	}
 	panic(fmt.Sprintf("unknown operation kind %d", in.kind))
 }
@@ -423,6 +477,10 @@ func linDescribeOperation(input, output any) string {
 		return "Clear()"
 	case linTouch:
 		return fmt.Sprintf("Touch(%s) → %v", linKeyNames[in.key], out.read)
+	case linIncrement:
+		return fmt.Sprintf("Update(%s, increment) → %v", linKeyNames[in.key], out.read)
+	case linDeleteIfOdd:
+		return fmt.Sprintf("Update(%s, delete-if-odd) → %v", linKeyNames[in.key], out.read)
 	case linGetOrLoad:
 		load := fmt.Sprintf("load %d", in.value)
 		if in.fail {
@@ -529,11 +587,11 @@ type linSpan struct {
 // errLinLoad is what a failing load returns.
 var errLinLoad = errors.New("linearizability: load failed")
 
-// value returns a value no other write of the history writes; values are
-// positive.
+// value returns a value no other write of the history writes, nor up to
+// 999 increments of another; values are positive.
 func (c *linClient) value() int {
 	c.seq++
-	return (c.id+1)*1_000_000 + c.seq
+	return (c.id+1)*1_000_000_000 + c.seq*1000
 }
 
 // keys returns n distinct keys in random order.
@@ -587,6 +645,10 @@ func (c *linClient) next() linInput {
 		return linInput{kind: linSetTTL, key: key, value: c.value()}
 	case n < 75:
 		return linInput{kind: linDelete, key: key}
+	case n < 83:
+		return linInput{kind: linIncrement, key: key}
+	case n < 87:
+		return linInput{kind: linDeleteIfOdd, key: key}
 	}
 	in := linInput{kind: linCAS, key: key, value: c.value(), rev: c.last[key]}
 	switch m := c.rng.IntN(100); {
@@ -684,6 +746,19 @@ func (c *linClient) do(in linInput) (linOutput, error) {
 	case linTouch:
 		item, terr := c.s.(kv.Loading[string, int]).Touch(linKeyNames[in.key])
 		out.read, err = c.read(in.key, item, terr)
+	case linIncrement, linDeleteIfOdd:
+		f := updateIncrement
+		if in.kind == linDeleteIfOdd {
+			f = updateDeleteIfOdd
+		}
+		item, uerr := c.s.Update(linKeyNames[in.key], f)
+		if uerr != nil {
+			err = uerr
+			break
+		}
+		if item != nil {
+			out.read, _ = c.read(in.key, item, nil)
+		}
 	case linGetOrLoad:
 		item, lerr := c.s.(kv.Loading[string, int]).GetOrLoad(context.Background(), linKeyNames[in.key], c.load(in))
 		if errors.Is(lerr, errLinLoad) {
@@ -964,6 +1039,9 @@ type linStats struct {
 	// that got the value another GetOrLoad loaded while they overlapped
 	// (most waited for that load); those that got a failed load's error.
 	getOrLoads, loaded, shared, loadFailed int
+	// Update: increments; delete-if-odds that removed an item or found
+	// none, and those that kept an even one.
+	increments, dropped, kept int
 }
 
 func linStatsOf(history []porcupine.Operation) linStats {
@@ -1009,6 +1087,14 @@ func linStatsOf(history []porcupine.Operation) linStats {
 					st.found++
 				}
 			}
+		case linIncrement:
+			st.increments++
+		case linDeleteIfOdd:
+			if out.read.found {
+				st.kept++
+			} else {
+				st.dropped++
+			}
 		case linGetOrLoad:
 			st.getOrLoads++
 			switch {
@@ -1039,16 +1125,21 @@ func (st *linStats) add(o linStats) {
 	st.loaded += o.loaded
 	st.shared += o.shared
 	st.loadFailed += o.loadFailed
+	st.increments += o.increments
+	st.dropped += o.dropped
+	st.kept += o.kept
 }
 
 func (st linStats) String() string {
 	return fmt.Sprintf("%d operations, %d%% overlapping another client's (one overlapped %d), "+
 		"%.1f of other clients' in flight at a call on average, "+
 		"CompareAndSet %d won / %d conflicted, reads found an item %d of %d, "+
-		"GetOrLoad %d: stored its load's value %d, got the value a concurrent one loaded %d, got a failed load's error %d",
+		"GetOrLoad %d: stored its load's value %d, got the value a concurrent one loaded %d, got a failed load's error %d, "+
+		"Update: %d increments, %d delete-if-odd removed or found none / %d kept",
 		st.ops, 100*st.overlapping/max(st.ops, 1), st.maxOverlap, float64(st.inFlight)/float64(max(st.ops, 1)),
 		st.casOK, st.casConflict, st.found, st.reads,
-		st.getOrLoads, st.loaded, st.shared, st.loadFailed)
+		st.getOrLoads, st.loaded, st.shared, st.loadFailed,
+		st.increments, st.dropped, st.kept)
 }
 
 // linOp is an operation of a hand-made history.
@@ -1062,6 +1153,7 @@ func linDeleteOf(k int) linInput         { return linInput{kind: linDelete, key:
 func linFound(v int, rev uint64) linRead { return linRead{found: true, value: v, rev: rev} }
 func linSaw(r linRead) linOutput         { return linOutput{read: r} }
 func linTouchOf(k int) linInput          { return linInput{kind: linTouch, key: k} }
+func linIncOf(k int) linInput            { return linInput{kind: linIncrement, key: k} }
 func linLoadOf(k, v int) linInput        { return linInput{kind: linGetOrLoad, key: k, value: v} }
 func linCASOf(k, v int, rev uint64) linInput {
 	return linInput{kind: linCAS, key: k, value: v, rev: rev}
@@ -1080,6 +1172,37 @@ func TestLinearizabilityModelBites(t *testing.T) {
 		name    string
 		history []porcupine.Operation
 	}{
+		{"an increment of a value it did not find", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 4), none),
+			linOp(1, 20, 30, linIncOf(0), linSaw(linFound(6, 2))),
+		}},
+		{"an increment lost: a later read sees the value before it", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 4), none),
+			linOp(1, 20, 30, linIncOf(0), linSaw(linFound(5, 2))),
+			linOp(0, 40, 50, linGetOf(0), linSaw(linFound(4, 1))),
+		}},
+		{"two increments that both began from one value", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 4), none),
+			linOp(1, 20, 100, linIncOf(0), linSaw(linFound(5, 2))),
+			linOp(2, 20, 100, linIncOf(0), linSaw(linFound(5, 3))),
+		}},
+		{"an increment that started from nothing on a live item", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 4), none),
+			linOp(1, 20, 30, linIncOf(0), linSaw(linFound(1, 2))),
+		}},
+		{"a delete-if-odd that kept an odd item", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 3), none),
+			linOp(1, 20, 30, linInput{kind: linDeleteIfOdd, key: 0}, linSaw(linFound(3, 1))),
+		}},
+		{"a delete-if-odd that removed an even item", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 4), none),
+			linOp(1, 20, 30, linInput{kind: linDeleteIfOdd, key: 0}, none),
+		}},
+		{"an item read after a delete-if-odd removed it", []porcupine.Operation{
+			linOp(0, 0, 10, linSetOf(0, 3), none),
+			linOp(1, 20, 30, linInput{kind: linDeleteIfOdd, key: 0}, none),
+			linOp(0, 40, 50, linGetOf(0), linSaw(linFound(3, 1))),
+		}},
 		{"a read of a value never written", []porcupine.Operation{
 			linOp(0, 0, 10, linSetOf(0, 1), none),
 			linOp(1, 20, 30, linGetOf(0), linSaw(linFound(2, 1))),

@@ -207,7 +207,11 @@ var _ = Describe("Owner loads", func() {
 		getOrLoad("k")
 		waiters := parked("k", 2)
 		Expect(loaded("k", 7, nil).Status).To(Equal(messages.StatusPanicked))
-		Eventually(panicked).Should(Receive(Equal("fault")), "Run to panic")
+		var p any
+		Eventually(panicked).Should(Receive(&p), "Run to panic")
+		Expect(p).To(BeAssignableToTypeOf(&relayedPanic{}))
+		Expect(p.(*relayedPanic).PanicValue()).To(Equal("fault"), "Run panics with the fault, relayed from the loop")
+		Expect(string(p.(*relayedPanic).PanicStack())).To(ContainSubstring("load_test.go"), "with the stack it began on")
 		for _, w := range waiters {
 			Expect(answer(w).Status).To(Equal(messages.StatusPanicked))
 		}

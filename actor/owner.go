@@ -2,6 +2,8 @@ package actor
 
 import (
 	"context"
+	"runtime"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -58,6 +60,12 @@ type Owner[K comparable, V any] struct {
 	// inHand is the reply channel of the request being handled, so a panic
 	// unwinding through Run can still answer it.
 	inHand chan<- messages.Reply[K, V]
+	// inFn is set while an OpUpdate's function may run, so that a
+	// runtime.Goexit that ends the loop then is known for the function's.
+	inFn bool
+	// reentry tells a caller whether it is calling from inside an Update's
+	// function; see Reentry.
+	reentry Reentry
 
 	watchers  []*messages.Watch[K, V]
 	lagging   error
@@ -135,25 +143,78 @@ func NewOwner[K comparable, V any](cfg Config) *Owner[K, V] {
 //
 // If handling a request panics, that request is answered with
 // StatusPanicked before the panic continues to Run's caller (the
-// supervisor), so its sender never waits forever.
+// supervisor), with its value and, through PanicValue and PanicStack, the
+// stack it began on, so its sender never waits forever.
+//
+// Requests are served on a goroutine Run starts and waits for, not on
+// Run's own: an OpUpdate's function runs on the owner, and when it calls
+// runtime.Goexit — which nothing can stop once begun — it ends only that
+// goroutine; the request is answered with StatusUpdatePanicked and the
+// next one is served on a fresh goroutine, so that Run's caller never
+// sees it. A Goexit anywhere else goes on through Run, as before.
 func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
 	o.link = link
 	mailbox := link.Mailbox
-	defer o.answerInHand()
 	// The owner waits on its mailbox alone: a select that also watched ctx
 	// would cost every request a third more (see BenchmarkChannelFloor).
 	// So the end of ctx arrives as a message, queued behind the requests
 	// already sent.
-	defer context.AfterFunc(ctx, func() { mailbox <- messages.Request[K, V]{Op: messages.OpStop} })()
+	stopAfter := context.AfterFunc(ctx, func() { mailbox <- messages.Request[K, V]{Op: messages.OpStop} })
+	defer stopAfter()
 	if len(o.pending) > 0 {
 		o.signal() // notices left from before a restart
 	}
+	for {
+		ended := make(chan loopEnd, 1) // its one sender never blocks
+		go o.loop(mailbox, ended)
+		end := <-ended
+		if end.stopped {
+			return nil
+		}
+		if !end.update {
+			// As when this goroutine served: the end of ctx no longer
+			// sends OpStop before the request in hand is answered, so
+			// a caller that stops the owner once answered cannot leave
+			// an OpStop for the next Run.
+			stopAfter()
+		}
+		o.answerInHand(end.update)
+		switch {
+		case end.panic != nil:
+			panic(end.panic)
+		case !end.update:
+			runtime.Goexit() // not an Update's: as if on Run's own goroutine
+		}
+	}
+}
+
+// loopEnd is how a loop goroutine ended.
+type loopEnd struct {
+	stopped bool          // it served OpStop
+	update  bool          // an OpUpdate's function called runtime.Goexit
+	panic   *relayedPanic // it panicked
+}
+
+// loop serves the mailbox until OpStop, a panic or a runtime.Goexit, and
+// reports which on ended.
+func (o *Owner[K, V]) loop(mailbox <-chan messages.Request[K, V], ended chan<- loopEnd) {
+	var end loopEnd
+	defer func() {
+		if v := recover(); v != nil {
+			end.panic = &relayedPanic{value: v, stack: debug.Stack()}
+		}
+		end.update = !end.stopped && end.panic == nil && o.inFn
+		o.inFn = false
+		ended <- end // Run answers the request in hand
+	}()
+	o.reentry.owner.Store(goid())
 	for {
 		req := <-mailbox
 		if req.Op == messages.OpStop {
 			o.handOver()
 			o.EndLoads()
-			return nil
+			end.stopped = true
+			return
 		}
 		if req.Op == messages.OpGetOrLoad || req.Op == messages.OpLoaded {
 			o.serveLoad(&req) // may park the request instead of answering it
@@ -190,13 +251,20 @@ func (o *Owner[K, V]) serve(req *messages.Request[K, V]) {
 	req.Reply <- rep
 }
 
-// answerInHand runs as Run unwinds; inHand is set only when a panic
-// interrupted serve.
-func (o *Owner[K, V]) answerInHand() {
-	if o.inHand != nil {
-		o.inHand <- messages.Reply[K, V]{Status: messages.StatusPanicked}
-		o.inHand = nil
+// answerInHand runs once a loop goroutine has ended; inHand is set only
+// when a panic or a runtime.Goexit interrupted serve: an Update's function's
+// Goexit (update), which left the state as it was, or a panic of the
+// owner's.
+func (o *Owner[K, V]) answerInHand(update bool) {
+	if o.inHand == nil {
+		return
 	}
+	rep := messages.Reply[K, V]{Status: messages.StatusPanicked}
+	if update {
+		rep = messages.Reply[K, V]{Status: messages.StatusUpdatePanicked, Failure: messages.Goexit{}}
+	}
+	o.inHand <- rep
+	o.inHand = nil
 }
 
 func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
@@ -284,6 +352,8 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		return o.watchFrom(req)
 	case messages.OpLeave:
 		o.leave(req.Key, req.Args)
+	case messages.OpUpdate:
+		return o.update(req)
 	}
 	return messages.Reply[K, V]{}
 }

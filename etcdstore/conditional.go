@@ -29,12 +29,20 @@ import (
 // ErrCluster and store.ErrNotRunning like Set, and ErrCorruptValue when
 // the current value cannot be decoded. The item gets the Config's TTL.
 func (s *Store[V]) CompareAndSet(key string, value V, revision uint64) (*store.Item[V], error) {
+	if s == nil {
+		return nil, store.ErrNotRunning
+	}
+	return s.compareAndSet(key, value, s.cfg.TTL, revision)
+}
+
+// compareAndSet is CompareAndSet with the item's time-to-live.
+func (s *Store[V]) compareAndSet(key string, value V, ttl time.Duration, revision uint64) (*store.Item[V], error) {
 	c, err := s.enter()
 	if err != nil {
 		return nil, err
 	}
 	defer c.done()
-	env, h, err := s.encode(key, value, s.cfg.TTL)
+	env, h, err := s.encode(key, value, ttl)
 	if err != nil {
 		return nil, err
 	}

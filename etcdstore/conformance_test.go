@@ -59,6 +59,9 @@ var etcdImplementation = storetest.Implementation{
 		storetest.ItemsApart: "a SetMany is one transaction: its items share one Revision and one LastModified",
 		storetest.FullStats: "Stats counts this client's own calls; Evictions, Restarts and Expirations stay 0, " +
 			"and Items counts an expired item until its lease runs out",
+		storetest.UpdateReentry: "Update's function runs in the client with no lock held: " +
+			"a call into the store from inside it is an ordinary call, which works",
+		storetest.UpdateGoexit: "Update's function runs on the caller's goroutine, which its runtime.Goexit ends",
 	},
 	Slow:             true,
 	IgnoreGoroutines: peerTraffic,

@@ -71,6 +71,20 @@ func (s *Store[V]) set(key string, value V, ttl time.Duration) error {
 // decoded, ErrCluster when the cluster did not answer within
 // RequestTimeout, and store.ErrNotRunning when the store is not running.
 func (s *Store[V]) Get(key string) (*store.Item[V], error) {
+	item, err := s.lookup(key)
+	if err != nil {
+		return nil, err
+	}
+	if item == nil {
+		s.stats.misses.Add(1)
+		return nil, store.ErrNotFound
+	}
+	s.stats.hits.Add(1)
+	return item, nil
+}
+
+// lookup reads key's live item, nil when there is none, counting nothing.
+func (s *Store[V]) lookup(key string) (*store.Item[V], error) {
 	c, err := s.enter()
 	if err != nil {
 		return nil, err
@@ -80,18 +94,10 @@ func (s *Store[V]) Get(key string) (*store.Item[V], error) {
 	if err != nil {
 		return nil, clusterErr("get", key, err)
 	}
-	var item *store.Item[V]
-	if len(resp.Kvs) > 0 {
-		if item, err = s.decodeLive(resp.Kvs[0], time.Now().UnixNano()); err != nil {
-			return nil, err
-		}
+	if len(resp.Kvs) == 0 {
+		return nil, nil
 	}
-	if item == nil {
-		s.stats.misses.Add(1)
-		return nil, store.ErrNotFound
-	}
-	s.stats.hits.Add(1)
-	return item, nil
+	return s.decodeLive(resp.Kvs[0], time.Now().UnixNano())
 }
 
 // Delete removes the item stored under key, in one Delete. It returns

@@ -69,7 +69,22 @@ const (
 	OpLoaded                                // the loader of Key reports Value, or the error in Args.Err; TTL is the write's
 	OpWatchFrom                             // replay to Args.Watch, in one bounded step, the changes after Revision it has not had; once none is left, add it as a watcher
 	OpLeave                                 // forget the parked OpGetOrLoad of Key that carried Args: its caller has gone
+	OpUpdate                                // call Fn with Key's live item (nil when none) and do what it returns: write its value (expiring after TTL when TTL > 0), delete the item, or nothing
 )
+
+// UpdateOp is what an OpUpdate's function asks for.
+type UpdateOp uint8
+
+// The answers an OpUpdate's function can give.
+const (
+	UpdateKeep   UpdateOp = iota // leave the item as it is, or the key absent
+	UpdateWrite                  // store the value returned
+	UpdateRemove                 // delete the item, if there is one
+)
+
+// Goexit is the Failure of an OpUpdate whose function called
+// runtime.Goexit.
+type Goexit struct{}
 
 // Request is one message to the owner. It is passed by value, so sending it
 // allocates nothing; the caller supplies the channel the owner answers on.
@@ -83,6 +98,10 @@ type Request[K comparable, V any] struct {
 	TTL time.Duration
 	// Revision is the expected revision of an OpCompareAndSet.
 	Revision uint64
+	// Fn is OpUpdate's function. It is a field of its own rather than an
+	// Args one, so that an Update allocates no Args; it costs every
+	// request eight bytes.
+	Fn func(item *Item[V]) (V, UpdateOp)
 	// Args carries what the hot operations do not need: the arguments and
 	// answers of batch, watch, stats and time-based requests. Keeping them
 	// out of Request keeps every send small.
@@ -123,18 +142,19 @@ type Status uint8
 
 // The outcomes a Reply can carry.
 const (
-	StatusOK         Status = iota // done
-	StatusNotFound                 // the key is absent or expired
-	StatusFull                     // new keys do not fit and the policy rejects them
-	StatusConflict                 // a conditional write found the item changed; Reply.Item is the current one
-	StatusStopped                  // the store stopped before the request ran
-	StatusPanicked                 // the owner panicked while handling the request
-	StatusLoad                     // OpGetOrLoad: no live item and no load under way; the caller must load and report with OpLoaded
-	StatusParked                   // OpGetOrLoad: a load is under way; the final reply follows on the same channel when it ends
-	StatusLoadFailed               // the load failed; the error is in the request's Args.Err
-	StatusCompacted                // OpWatchFrom: the history no longer holds every change after Revision; Args.Revision is the oldest revision it accepts
-	StatusFuture                   // OpWatchFrom: Revision is above the latest change's
-	StatusMore                     // OpWatchFrom: a step replayed some changes and more are left; send it again
+	StatusOK             Status = iota // done
+	StatusNotFound                     // the key is absent or expired
+	StatusFull                         // new keys do not fit and the policy rejects them
+	StatusConflict                     // a conditional write found the item changed; Reply.Item is the current one
+	StatusStopped                      // the store stopped before the request ran
+	StatusPanicked                     // the owner panicked while handling the request
+	StatusLoad                         // OpGetOrLoad: no live item and no load under way; the caller must load and report with OpLoaded
+	StatusParked                       // OpGetOrLoad: a load is under way; the final reply follows on the same channel when it ends
+	StatusLoadFailed                   // the load failed; the error is in the request's Args.Err
+	StatusCompacted                    // OpWatchFrom: the history no longer holds every change after Revision; Args.Revision is the oldest revision it accepts
+	StatusFuture                       // OpWatchFrom: Revision is above the latest change's
+	StatusMore                         // OpWatchFrom: a step replayed some changes and more are left; send it again
+	StatusUpdatePanicked               // OpUpdate: the function panicked, called runtime.Goexit or returned an unknown UpdateOp; Reply.Failure says which; nothing changed
 )
 
 // Reply is the owner's answer to one Request.
@@ -147,6 +167,10 @@ type Reply[K comparable, V any] struct {
 	N int
 	// More reports that an OpSweep stopped at Args.Limit with expired items left.
 	More bool
+	// Failure is why an OpUpdate's function failed (StatusUpdatePanicked):
+	// the value it panicked with, Goexit{} when it called runtime.Goexit,
+	// or a string naming an unknown UpdateOp it returned.
+	Failure any
 }
 
 // EventKind says what happened to an item.

@@ -27,6 +27,12 @@ func BenchmarkList(b *testing.B)           { benchmarks.List(b, open) }
 func BenchmarkGetMany64(b *testing.B)      { benchmarks.GetMany(b, open) }
 func BenchmarkSetMany64(b *testing.B)      { benchmarks.SetMany(b, open) }
 func BenchmarkCompareAndSet(b *testing.B)  { benchmarks.CompareAndSet(b, open) }
+
+// BenchmarkUpdate increments keys with Update from GOMAXPROCS goroutines;
+// BenchmarkIncrementCAS does the same with Get and CompareAndSet, trying
+// again on a conflict, for comparison.
+func BenchmarkUpdate(b *testing.B)         { benchmarks.Update(b, open) }
+func BenchmarkIncrementCAS(b *testing.B)   { benchmarks.IncrementCAS(b, open) }
 func BenchmarkStats(b *testing.B)          { benchmarks.Stats(b, open) }
 func BenchmarkMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, open) }
 func BenchmarkGetDuringSweep(b *testing.B) { benchmarks.GetDuringSweep(b, open) }

@@ -46,5 +46,10 @@ var _ = Describe("mutexstore", func() {
 			return s, err
 		},
 		Nil: (*mutexstore.Store[string, int])(nil),
+		Lacks: map[storetest.Feature]string{
+			storetest.UpdateReentry: "Update's function runs under the write lock, which is not reentrant: " +
+				"a call into the store from inside it waits for itself (see Store.Update)",
+			storetest.UpdateGoexit: "Update's function runs on the caller's goroutine, which its runtime.Goexit ends",
+		},
 	})
 })

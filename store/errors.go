@@ -63,6 +63,15 @@ var (
 	// and a replaying watch ends with, when the history no longer holds
 	// every change after the revision asked for.
 	ErrCompacted = errors.New("lastmodstore: revision compacted")
+	// ErrUpdatePanicked is matched by the error Update returns when its
+	// function panicked, called runtime.Goexit or returned an unknown Op;
+	// the wrapping error carries the panic value. The Update changed
+	// nothing and the store goes on.
+	ErrUpdatePanicked = errors.New("lastmodstore: Update's function panicked")
+	// ErrUpdateReentry is returned by every method called, on the same
+	// store, from inside the function an Update is running: that call
+	// would wait for the Update, which waits for it.
+	ErrUpdateReentry = errors.New("lastmodstore: call into the store from inside an Update's function")
 	// ErrFutureRevision is returned by WatchFrom for a revision above the
 	// store's latest change: no store has made that change yet.
 	ErrFutureRevision = errors.New("lastmodstore: revision from the future")

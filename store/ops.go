@@ -57,6 +57,9 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 	if s.checkKey && !hashkey.Valid(key) {
 		return nil, ErrInvalidKey
 	}
+	if s.reentry.Entered() {
+		return nil, ErrUpdateReentry
+	}
 	if s.hits != nil {
 		return s.readGet(key)
 	}
@@ -181,8 +184,12 @@ func (s *Store[K, V]) call(req *messages.Request[K, V]) (messages.Reply[K, V], e
 
 // roundTrip sends req through the gate of r and waits for the reply. The
 // reply channel comes from a pool and has a buffer of one, so the owner
-// never blocks on it and a call allocates nothing.
+// never blocks on it and a call allocates nothing. A call from inside an
+// Update's function, which would wait for itself, gets ErrUpdateReentry.
 func (s *Store[K, V]) roundTrip(r *run[K, V], req *messages.Request[K, V]) (messages.Reply[K, V], error) {
+	if s.reentry.Entered() {
+		return messages.Reply[K, V]{}, ErrUpdateReentry
+	}
 	if !r.gate.Enter() {
 		return messages.Reply[K, V]{}, ErrNotRunning
 	}

@@ -31,7 +31,8 @@ type Store[K comparable, V any] struct {
 	cfg      Config
 	opts     settings.Settings[K, V]
 	owner    *actor.Owner[K, V]
-	checkKey bool // K can hold values that are not valid keys (hashkey.NeedsCheck)
+	reentry  *actor.Reentry // the owner's
+	checkKey bool           // K can hold values that are not valid keys (hashkey.NeedsCheck)
 
 	current atomic.Pointer[run[K, V]] // nil when not running
 	last    atomic.Pointer[run[K, V]] // the latest run that ended
@@ -107,6 +108,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		ReadIndex:   cfg.LockFreeReads,
 		TouchOnGet:  cfg.TouchOnGet,
 	})
+	s.reentry = s.owner.Reentry()
 	if cfg.LockFreeReads {
 		s.hits, s.misses = stripe.New(), stripe.New()
 	}
@@ -190,9 +192,13 @@ func (s *Store[K, V]) IsRunning() bool {
 // Shutdown is idempotent and safe to call concurrently. It returns nil
 // before Start, on a nil store and after a graceful stop; when the store
 // stopped because its actors failed, it returns that failure (see Err).
+// Called from inside an Update's function it returns ErrUpdateReentry.
 func (s *Store[K, V]) Shutdown() error {
 	if s == nil {
 		return nil
+	}
+	if s.reentry.Entered() {
+		return ErrUpdateReentry // the owner, which must stop, runs the caller
 	}
 	r := s.current.Load()
 	if r == nil {

@@ -41,6 +41,8 @@ var operations = []operation{
 	{name: "CompareAndSet", call: func(s intStore) error { return errOf(s.CompareAndSet("k", 1, 0)) }},
 	{name: "SetIfUnmodifiedSince", call: func(s intStore) error { return errOf(s.SetIfUnmodifiedSince("k", 1, time.Now())) }},
 	{name: "Stats", call: func(s intStore) error { return errOf(s.Stats()) }},
+	{name: "Update", call: func(s intStore) error { return errOf(s.Update("k", increment)) }},
+	{name: "UpdateWithTTL", call: func(s intStore) error { return errOf(s.UpdateWithTTL("k", time.Minute, increment)) }},
 }
 
 // The states in which a store is not running.

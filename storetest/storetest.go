@@ -29,6 +29,8 @@ type Store[V any] interface {
 	Clear() error
 
 	CompareAndSet(key string, value V, revision uint64) (*store.Item[V], error)
+	Update(key string, f func(item *store.Item[V]) (V, store.Op)) (*store.Item[V], error)
+	UpdateWithTTL(key string, ttl time.Duration, f func(item *store.Item[V]) (V, store.Op)) (*store.Item[V], error)
 	SetIfUnmodifiedSince(key string, value V, t time.Time) (*store.Item[V], error)
 	CompareAndDelete(key string, revision uint64) error
 	DeleteIfUnmodifiedSince(key string, t time.Time) error
@@ -87,6 +89,17 @@ const (
 	// counter, Evictions, Restarts and Watchers included, and Items
 	// exact.
 	FullStats
+	// UpdateReentry is a call into the store from inside an Update's
+	// function returning store.ErrUpdateReentry at once, as the actor
+	// design's does: there the call would wait for the Update, which
+	// waits for it.
+	UpdateReentry
+	// UpdateGoexit is an Update whose function calls runtime.Goexit
+	// returning an error matching store.ErrUpdatePanicked, as the actor
+	// design's does, where the function runs on a goroutine of the
+	// store's. A store that runs the function on the caller's goroutine
+	// lacks it: the Goexit ends that goroutine, as anywhere else on it.
+	UpdateGoexit
 )
 
 var featureNames = map[Feature]string{
@@ -96,6 +109,8 @@ var featureNames = map[Feature]string{
 	ExactRevisions: "ExactRevisions",
 	ItemsApart:     "ItemsApart",
 	FullStats:      "FullStats",
+	UpdateReentry:  "UpdateReentry",
+	UpdateGoexit:   "UpdateGoexit",
 }
 
 // String returns the feature's name.
@@ -121,5 +136,6 @@ func Specs(impl Implementation) {
 		AfterEach(tr.end)
 		Describe("Store", tr.storeSpecs)
 		Describe("Beyond the seed", tr.beyondSpecs)
+		Describe("Update", tr.updateSpecs)
 	})
 }

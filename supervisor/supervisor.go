@@ -24,6 +24,11 @@ type Actor struct {
 	// returning an error or panicking makes the supervisor call Run again,
 	// with a fresh context, unless the restart limit is exceeded or the
 	// supervisor is stopping. Calling runtime.Goexit counts as a failure.
+	// An actor that does its work on a goroutine of its own, and panics
+	// on Run's goroutine with what that one panicked with, can keep the
+	// panic's own value and stack in the PanicError: a panic value with
+	// the methods PanicValue() any and PanicStack() []byte is reported
+	// as the value and stack they return.
 	// A nil Run panics when called and is treated as an actor that panics.
 	Run func(ctx context.Context) error
 	// Unbounded makes stopping wait for this actor however long it takes,
@@ -279,6 +284,13 @@ func (r *run) whileStopping(e exit) error {
 	return nil
 }
 
+// relayed is a panic an actor carried on to its Run's goroutine from one
+// of its own: see Actor.Run.
+type relayed interface {
+	PanicValue() any
+	PanicStack() []byte
+}
+
 // incarnate runs one incarnation of a and reports how it ended on exits.
 // A panic is recovered here, in the actor's own goroutine, so it cannot
 // crash the process; runtime.Goexit is caught by the same deferred call.
@@ -286,7 +298,11 @@ func incarnate(ctx context.Context, idx int, a Actor, exits chan<- exit) {
 	err := errGoexit // stays so only if Run neither returns nor panics
 	defer func() {
 		if v := recover(); v != nil {
-			err = &PanicError{Actor: a.Name, Value: v, Stack: debug.Stack()}
+			pe := &PanicError{Actor: a.Name, Value: v, Stack: debug.Stack()}
+			if r, ok := v.(relayed); ok {
+				pe.Value, pe.Stack = r.PanicValue(), r.PanicStack()
+			}
+			err = pe
 		}
 		exits <- exit{idx: idx, err: err}
 	}()

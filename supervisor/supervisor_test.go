@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -364,6 +365,25 @@ var _ = Describe("Supervisor", func() {
 			Expect(ctx.Err()).NotTo(HaveOccurred())
 		})
 
+		It("reports a panic an actor relayed from a goroutine of its own with that panic's value and stack", func() {
+			owner := supervisor.Actor{Name: "owner", Run: func(context.Context) error {
+				relay := make(chan any, 1)
+				go func() {
+					defer func() { v := recover(); relay <- &relayed{v, debug.Stack()} }()
+					panicOnWorker()
+				}()
+				panic(<-relay)
+			}}
+			s := supervisor.New(supervisor.Options{MaxRestarts: -1}, owner)
+			var err error
+			Eventually(runAsync(ctx, s)).Should(Receive(&err), "Run to return")
+			var pe *supervisor.PanicError
+			Expect(errors.As(err, &pe)).To(BeTrue())
+			Expect(pe.Value).To(Equal("worker boom"))
+			Expect(string(pe.Stack)).To(ContainSubstring("panicOnWorker"), "the stack the panic began on")
+			Expect(err).To(MatchError(ContainSubstring("panic: worker boom")))
+		})
+
 		It("gives up when an actor returns errors too often, wrapping the error", func() {
 			flaky := supervisor.Actor{Name: "flaky", Run: func(context.Context) error { return errBoom }}
 			s := supervisor.New(supervisor.Options{MaxRestarts: 1, Period: time.Hour}, flaky)
@@ -540,3 +560,16 @@ var _ = Describe("Supervisor", func() {
 		})
 	})
 })
+
+// relayed is a panic carried from a worker goroutine to its actor's Run,
+// with the methods the supervisor looks for.
+type relayed struct {
+	value any
+	stack []byte
+}
+
+func (r *relayed) PanicValue() any    { return r.value }
+func (r *relayed) PanicStack() []byte { return r.stack }
+
+//go:noinline
+func panicOnWorker() { panic("worker boom") }

@@ -31,6 +31,8 @@ type Store[K comparable, V any] interface {
 	Clear() error
 
 	CompareAndSet(key K, value V, revision uint64) (*store.Item[V], error)
+	Update(key K, f func(item *store.Item[V]) (V, store.Op)) (*store.Item[V], error)
+	UpdateWithTTL(key K, ttl time.Duration, f func(item *store.Item[V]) (V, store.Op)) (*store.Item[V], error)
 	SetIfUnmodifiedSince(key K, value V, t time.Time) (*store.Item[V], error)
 	CompareAndDelete(key K, revision uint64) error
 	DeleteIfUnmodifiedSince(key K, t time.Time) error
