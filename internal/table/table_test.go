@@ -260,6 +260,12 @@ var _ = Describe("table", func() {
 	})
 
 	Describe("read index", func() {
+		It("with the real clock, reads an item as stale once its ExpiresAt has passed, with no write since", func() {
+			tab = New[string, int](Config{ReadIndex: true})
+			tab.Set("a", 1, time.Millisecond)
+			Eventually(func() bool { _, stale, _ := tab.Read("a"); return stale }).Should(BeTrue(), "a's millisecond to pass for Read")
+		})
+
 		It("with the real clock, hears of a wall clock that stepped, so that Read tells the time as the table does", func() {
 			tab = New[string, int](Config{ReadIndex: true})
 			// As if the table were made an hour ago, and the wall clock
@@ -525,6 +531,36 @@ var _ = Describe("table", func() {
 			cur, status := tab.SetIfUnmodifiedSince("a", 3, 0, read.LastModified)
 			Expect(status).To(Equal(messages.StatusConflict), "modified after the time given")
 			Expect(cur).To(BeIdenticalTo(written))
+		})
+
+		It("compares and deletes on the revision, with nothing to delete at any revision of an absent key", func() {
+			cur, status := tab.CompareAndDelete("a", 0)
+			Expect(status).To(Equal(messages.StatusConflict), "absent key")
+			Expect(cur).To(BeNil())
+			first, _ := tab.Set("a", 1, 0)
+			second, _ := tab.Set("a", 2, 0)
+			cur, status = tab.CompareAndDelete("a", first.Revision)
+			Expect(status).To(Equal(messages.StatusConflict), "a stale revision")
+			Expect(cur).To(BeIdenticalTo(second))
+			cur, status = tab.CompareAndDelete("a", second.Revision)
+			Expect(status).To(Equal(messages.StatusOK))
+			Expect(cur).To(BeNil())
+			_, ok := tab.Get("a")
+			Expect(ok).To(BeFalse())
+		})
+
+		It("deletes if unmodified since, with nothing to delete of an absent key", func() {
+			cur, status := tab.DeleteIfUnmodifiedSince("a", start.Add(time.Hour))
+			Expect(status).To(Equal(messages.StatusConflict), "absent key")
+			Expect(cur).To(BeNil())
+			item, _ := tab.Set("a", 1, 0)
+			cur, status = tab.DeleteIfUnmodifiedSince("a", item.LastModified.Add(-time.Nanosecond))
+			Expect(status).To(Equal(messages.StatusConflict), "modified after the time given")
+			Expect(cur).To(BeIdenticalTo(item))
+			_, status = tab.DeleteIfUnmodifiedSince("a", item.LastModified)
+			Expect(status).To(Equal(messages.StatusOK))
+			_, ok := tab.Get("a")
+			Expect(ok).To(BeFalse())
 		})
 	})
 
