@@ -110,6 +110,7 @@ func runMutant(m *reported, dir string, pkgs []string) error {
 	// after it runs, so a hang further on cannot hold a killed mutant.
 	args := append([]string{"test", "-count=1", "-failfast", "-overlay", overlay}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
+	ownGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
 	err = cmd.Run()
 	switch {
