@@ -144,3 +144,50 @@ func TestLoadFreesTheContentItReplaced(t *testing.T) {
 	}
 	t.Errorf("an item the store no longer holds, and no caller, is still alive after 20 collections: the item a caller holds (%v) keeps it", held.Value)
 }
+
+// A conflict's error says what it found: no item, or the revision of the
+// one there.
+func TestConflictErrorMessage(t *testing.T) {
+	if got := (&store.ConflictError{}).Error(); !strings.Contains(got, "absent") {
+		t.Errorf("revision 0: %q, want it to say the key is absent", got)
+	}
+	if got := (&store.ConflictError{Revision: 7}).Error(); !strings.Contains(got, "revision 7") {
+		t.Errorf("revision 7: %q, want it to name the revision", got)
+	}
+}
+
+// A load that panics gives its waiters an error carrying the panic's value.
+func TestLoadPanicCarriesItsValue(t *testing.T) {
+	s := startStore(t, store.Config{})
+	_, err := s.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) { panic("boom") })
+	if !errors.Is(err, store.ErrLoadPanicked) || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("got %v, want ErrLoadPanicked carrying boom", err)
+	}
+}
+
+// With lock-free reads, a Get that finds an item expired (and not yet
+// swept) answers ErrNotFound, having had the owner remove it.
+func TestLockFreeGetOfAnExpiredItem(t *testing.T) {
+	s := startStore(t, store.Config{LockFreeReads: true})
+	if err := s.SetWithTTL("k", 1, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		item, err := s.Get("k")
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil || item == nil || time.Now().After(deadline) {
+			t.Fatalf("Get: %v, %v; want the item until its millisecond passes (waited up to 10s), then ErrNotFound", item, err)
+		}
+		time.Sleep(100 * time.Microsecond) // waiting out the item's TTL
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Expirations != 1 || st.Items != 0 {
+		t.Errorf("Stats: %d expirations, %d items; want the owner to have removed it", st.Expirations, st.Items)
+	}
+}
