@@ -1,6 +1,7 @@
 package lastmodhttp
 
 import (
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -60,5 +61,31 @@ func TestEmptyEntityTag(t *testing.T) {
 		if _, err := parseETags([]string{v}); err == nil {
 			t.Errorf("%s: parsed, want it refused as malformed", v)
 		}
+	}
+}
+
+// TestEntityTagCharacters takes every etagc character (RFC 9110 §8.8.3:
+// %x21 / %x23-7E / obs-text) and refuses the rest.
+func TestEntityTagCharacters(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		if c == '"' {
+			continue
+		}
+		ok := c == 0x21 || 0x23 <= c && c <= 0x7e || c >= 0x80 // as the RFC puts it
+		_, err := parseETags([]string{`"` + string([]byte{byte(c)}) + `"`})
+		if ok != (err == nil) {
+			t.Errorf("%#x: parsed %v, want %v", c, err == nil, ok)
+		}
+	}
+}
+
+// TestEndReason names why a stream ended, the error's own words for one
+// it does not know, and "ended" for none.
+func TestEndReason(t *testing.T) {
+	if got := endReason(errors.New("disk on fire")); got != "disk on fire" {
+		t.Errorf("an unknown error: %q", got)
+	}
+	if got := endReason(nil); got != "ended" {
+		t.Errorf("no error: %q", got)
 	}
 }

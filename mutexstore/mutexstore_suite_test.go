@@ -53,3 +53,29 @@ var _ = Describe("mutexstore", func() {
 		},
 	})
 })
+
+var _ = Describe("mutexstore's stop", func() {
+	var leaks goleak.Option
+	BeforeEach(func() { leaks = goleak.IgnoreCurrent() })
+	AfterEach(func() { Expect(goleak.Find(leaks)).To(Succeed()) })
+
+	It("waits for a running callback as long as it takes with a stop timeout of zero", func() {
+		started, release := make(chan struct{}), make(chan struct{})
+		s, err := mutexstore.New(store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1},
+			store.WithStopTimeout[string, int](0),
+			store.WithOnEvict(func(string, *store.Item[int], store.EvictReason) {
+				close(started)
+				<-release
+			}))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(s.Start(GinkgoT().Context())).To(Succeed())
+		Expect(s.Set("a", 1)).To(Succeed())
+		Expect(s.Set("b", 2)).To(Succeed()) // evicts a
+		Eventually(started).Should(BeClosed(), "the callback to begin")
+		done := make(chan error, 1)
+		go func() { done <- s.Shutdown() }()
+		Consistently(done, 50*time.Millisecond).ShouldNot(Receive(), "Shutdown returned while the callback ran")
+		close(release)
+		Eventually(done).Should(Receive(BeNil()))
+	})
+})

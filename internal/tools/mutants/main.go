@@ -15,7 +15,8 @@
 // lived, against those tests too. With -again it skips gremlins and runs
 // every mutant the last reports did not kill, which checks a new test
 // against its survivor in seconds; it assumes the mutated source has not
-// changed since the report.
+// changed since the report. Each report is rewritten with what the runs
+// found, so the next -again starts from the mutants still alive.
 //
 // A mutant counts as detected only when it was killed: one the tests
 // missed (lived), one whose tests ran past the timeout (timed out), and
@@ -90,6 +91,7 @@ func run() error {
 	coefficient := flag.Int("timeout-coefficient", 100, "gremlins timeout coefficient: its timeout must exceed the suites' own bounds (2 minutes), so that a hang they catch counts as killed")
 	out := flag.String("out", filepath.Join(os.TempDir(), "lastmodstore-mutants"), "directory for the gremlins reports")
 	lists := flag.String("equivalent", "internal/tools/mutants/equivalent", "the directory of the lists of equivalent mutants, a .txt file per package")
+	own := flag.Bool("own", false, "run each mutant against its package's tests only, not also the tests it counts on (a quicker first pass)")
 	again := flag.Bool("again", false, "skip gremlins: read each package's last report from -out and run every mutant it did not kill against today's tests")
 	flag.Parse()
 	equivalent, err := readEquivalent(*lists)
@@ -116,7 +118,11 @@ func run() error {
 				return fmt.Errorf("%s: %w", c.pkg, err)
 			}
 		}
-		r, err := summarise(c.pkg, c.also, report, equivalent, *workers, *again)
+		also := c.also
+		if *own {
+			also = nil
+		}
+		r, err := summarise(c.pkg, also, report, equivalent, *workers, *again)
 		if err != nil {
 			return err
 		}
@@ -178,7 +184,8 @@ func readList(path string, list map[mutant]string) error {
 
 // report is the part of a gremlins JSON report read here.
 type report struct {
-	Files []struct {
+	Module string `json:"go_module"`
+	Files  []struct {
 		Name      string      `json:"file_name"`
 		Mutations []*reported `json:"mutations"`
 	} `json:"files"`
@@ -252,6 +259,14 @@ func summarise(pkg string, also []string, path string, equivalent map[mutant]str
 		}
 	}
 	if err := rerun(todo, append([]string{pkg}, also...), workers); err != nil {
+		return r, err
+	}
+	// The report keeps what the runs found, so that the next -again
+	// starts from the mutants still alive.
+	if data, err = json.Marshal(rep); err != nil {
+		return r, err
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
 		return r, err
 	}
 	for _, m := range all {

@@ -106,8 +106,11 @@ func runMutant(m *reported, dir string, pkgs []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), rerunTimeout)
 	defer cancel()
-	args := append([]string{"test", "-count=1", "-overlay", overlay}, pkgs...)
+	// -failfast as gremlins runs them: once a test has failed, nothing
+	// after it runs, so a hang further on cannot hold a killed mutant.
+	args := append([]string{"test", "-count=1", "-failfast", "-overlay", overlay}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
+	ownGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
 	err = cmd.Run()
 	switch {

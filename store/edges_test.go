@@ -1,0 +1,193 @@
+package store_test
+
+// Tests of the edges of the store's options and operations: a value at a
+// limit, zero where zero means "the default" or "never", and what a
+// replaced content leaves alive. Each was written to kill a mutant that
+// lived (go run ./internal/tools/mutants).
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+	"weak"
+
+	"github.com/lastmodstore/lastmodstore/store"
+)
+
+// namedCodec is gob under another name.
+type namedCodec struct {
+	store.GobCodec
+	name string
+}
+
+func (c namedCodec) Name() string { return c.name }
+
+func TestOptionsAtTheirEdges(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		opt  store.Option[string, int]
+		ok   bool
+	}{
+		{"restart limit 0 within 0: the default", store.WithRestartLimit[string, int](0, 0), true},
+		{"restart limit -1", store.WithRestartLimit[string, int](-1, time.Second), false},
+		{"watch buffer 1", store.WithWatchBuffer[string, int](1), true},
+		{"watch buffer 0", store.WithWatchBuffer[string, int](0), false},
+		{"history 0: none kept", store.WithHistory[string, int](0), true},
+		{"history -1", store.WithHistory[string, int](-1), false},
+		{"codec named with 255 bytes", store.WithCodec[string, int](namedCodec{name: strings.Repeat("c", 255)}), true},
+		{"codec named with 256 bytes", store.WithCodec[string, int](namedCodec{name: strings.Repeat("c", 256)}), false},
+		{"codec with an empty name", store.WithCodec[string, int](namedCodec{}), false},
+	} {
+		s, err := store.New(store.Config{}, tt.opt)
+		switch {
+		case tt.ok && err != nil:
+			t.Errorf("%s: %v", tt.name, err)
+		case !tt.ok && !errors.Is(err, store.ErrInvalidConfig):
+			t.Errorf("%s: got %v, want ErrInvalidConfig", tt.name, err)
+		case tt.ok && s == nil:
+			t.Errorf("%s: a nil store", tt.name)
+		}
+	}
+}
+
+// startStore starts a store of cfg and opts, shut down when t ends.
+func startStore(t *testing.T, cfg store.Config, opts ...store.Option[string, int]) *store.Store[string, int] {
+	t.Helper()
+	s := faultNewActor(t, cfg, nil, opts...)
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Shutdown(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func TestSetWithTTLZeroNeverExpires(t *testing.T) {
+	s := startStore(t, store.Config{TTL: time.Hour})
+	if err := s.SetWithTTL("k", 1, 0); err != nil {
+		t.Fatalf("SetWithTTL with 0: %v", err)
+	}
+	item, err := s.Get("k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !item.ExpiresAt.IsZero() {
+		t.Errorf("ExpiresAt %v, want none: 0 means never, whatever the Config's TTL", item.ExpiresAt)
+	}
+}
+
+// A panicking eviction callback counts in Stats.Restarts, once.
+func TestCallbackPanicCountsInRestarts(t *testing.T) {
+	s := startStore(t, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1},
+		store.WithOnEvict(func(string, *store.Item[int], store.EvictReason) { panic("callback") }))
+	for _, k := range []string{"a", "b"} { // b evicts a
+		if err := s.Set(k, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := s.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Restarts == 1 {
+			return
+		}
+		if st.Restarts > 1 || time.Now().After(deadline) {
+			t.Fatalf("Stats.Restarts %d, want 1 for the one callback that panicked (waited up to 10s)", st.Restarts)
+		}
+		time.Sleep(time.Millisecond) // polling a counter the cleanup actor bumps
+	}
+}
+
+// Load unlinks the content it replaced, so an item a caller still holds
+// keeps only itself alive, not every item stored beside it. (With no
+// history: the history keeps the items of the changes it holds.)
+func TestLoadFreesTheContentItReplaced(t *testing.T) {
+	s := startStore(t, store.Config{}, store.WithHistory[string, int](0))
+	for _, k := range []string{"held", "dropped"} {
+		if err := s.Set(k, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, err := s.Get("held")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dropped, err := s.Get("dropped")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := weak.Make(dropped)
+	dropped = nil
+
+	var empty strings.Builder
+	if err := startStore(t, store.Config{}).Save(&empty); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Load(strings.NewReader(empty.String())); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		runtime.GC()
+		if gone.Value() == nil {
+			runtime.KeepAlive(held)
+			return
+		}
+	}
+	t.Errorf("an item the store no longer holds, and no caller, is still alive after 20 collections: the item a caller holds (%v) keeps it", held.Value)
+}
+
+// A conflict's error says what it found: no item, or the revision of the
+// one there.
+func TestConflictErrorMessage(t *testing.T) {
+	if got := (&store.ConflictError{}).Error(); !strings.Contains(got, "absent") {
+		t.Errorf("revision 0: %q, want it to say the key is absent", got)
+	}
+	if got := (&store.ConflictError{Revision: 7}).Error(); !strings.Contains(got, "revision 7") {
+		t.Errorf("revision 7: %q, want it to name the revision", got)
+	}
+}
+
+// A load that panics gives its waiters an error carrying the panic's value.
+func TestLoadPanicCarriesItsValue(t *testing.T) {
+	s := startStore(t, store.Config{})
+	_, err := s.GetOrLoad(context.Background(), "k", func(context.Context, string) (int, error) { panic("boom") })
+	if !errors.Is(err, store.ErrLoadPanicked) || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("got %v, want ErrLoadPanicked carrying boom", err)
+	}
+}
+
+// With lock-free reads, a Get that finds an item expired (and not yet
+// swept) answers ErrNotFound, having had the owner remove it.
+func TestLockFreeGetOfAnExpiredItem(t *testing.T) {
+	s := startStore(t, store.Config{LockFreeReads: true})
+	if err := s.SetWithTTL("k", 1, time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		item, err := s.Get("k")
+		if errors.Is(err, store.ErrNotFound) {
+			break
+		}
+		if err != nil || item == nil || time.Now().After(deadline) {
+			t.Fatalf("Get: %v, %v; want the item until its millisecond passes (waited up to 10s), then ErrNotFound", item, err)
+		}
+		time.Sleep(100 * time.Microsecond) // waiting out the item's TTL
+	}
+	st, err := s.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Expirations != 1 || st.Items != 0 {
+		t.Errorf("Stats: %d expirations, %d items; want the owner to have removed it", st.Expirations, st.Items)
+	}
+}
