@@ -424,7 +424,7 @@ var _ = Describe("the change stream", func() {
 			Expect(st.Set(key, 1.0)).To(Succeed())
 			ev, err := readEvent(body)
 			Expect(err).NotTo(HaveOccurred(), "the stream is still open")
-			Expect(ev.data).To(ContainSubstring(`"key":"`+key+`"`))
+			Expect(ev.data).To(ContainSubstring(`"key":"` + key + `"`))
 			outwait(srv) // idle for longer than the write timeout
 		}
 		Expect(done).NotTo(BeClosed())
