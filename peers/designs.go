@@ -14,21 +14,23 @@ import (
 
 // peers returns the peers' designs, in the order of the tables. Each is
 // configured as lastmodstore's stores are by default: no bound on the
-// number of items, no expiry. None offers more than Get and Set.
+// number of items, no expiry. Beyond Get and Set, the ones with an atomic
+// read-modify-write (Compute, IncrementInt, CompareAndSwap) are
+// Incrementers; ttlcache and golang-lru have none.
 func peers() []harness.Design {
 	return []harness.Design{
 		{Name: "otter", About: "github.com/maypok86/otter/v2" + version("github.com/maypok86/otter/v2") +
-			": GetIfPresent, Set; unbounded", Colour: "#2e8b57", Open: openOtter},
+			": GetIfPresent, Set, Compute; unbounded", Colour: "#2e8b57", Offers: harness.Increments, Open: openOtter},
 		{Name: "go-cache", About: "github.com/patrickmn/go-cache" + version("github.com/patrickmn/go-cache") +
-			": a map of interface{} behind a sync.RWMutex", Colour: "#8e5ea2", Open: openGoCache},
+			": a map of interface{} behind a sync.RWMutex; IncrementInt", Colour: "#8e5ea2", Offers: harness.Increments, Open: openGoCache},
 		{Name: "ttlcache", About: "github.com/jellydator/ttlcache/v3" + version("github.com/jellydator/ttlcache/v3") +
 			": a map and an LRU list behind a sync.Mutex", Colour: "#c0392b", Open: openTTLCache},
 		{Name: "golang-lru", About: "github.com/hashicorp/golang-lru/v2/expirable" + version("github.com/hashicorp/golang-lru/v2") +
 			": an LRU behind a sync.Mutex", Colour: "#d4a017", Open: openLRU},
-		{Name: "sync.Map", About: "the standard library's sync.Map, a concurrent hash trie; values boxed in interfaces",
-			Colour: "#5d6d7e", Open: openSyncMap},
+		{Name: "sync.Map", About: "the standard library's sync.Map, a concurrent hash trie; values boxed in interfaces; increments by a CompareAndSwap loop",
+			Colour: "#5d6d7e", Offers: harness.Increments, Open: openSyncMap},
 		{Name: "xsync", About: "github.com/puzpuzpuz/xsync/v4" + version("github.com/puzpuzpuz/xsync/v4") +
-			" Map: a reference point, a concurrent map with lock-free reads", Colour: "#17becf", Open: openXsync},
+			" Map: a reference point, a concurrent map with lock-free reads; Compute", Colour: "#17becf", Offers: harness.Increments, Open: openXsync},
 	}
 }
 
@@ -73,6 +75,22 @@ func (o otterCache) Set(key string, value int) error {
 	return nil
 }
 
+// Increment runs Compute, which holds the key's bucket locked while the
+// function runs.
+func (o otterCache) Increment(key string) error {
+	if _, ok := o.c.Compute(key, otterIncrement); !ok {
+		return harness.ErrMissing
+	}
+	return nil
+}
+
+func otterIncrement(old int, found bool) (int, otter.ComputeOp) {
+	if !found {
+		return 0, otter.CancelOp
+	}
+	return old + 1, otter.WriteOp
+}
+
 // Close stops the goroutines otter may have started for its maintenance.
 func (o otterCache) Close() error {
 	o.c.StopAllGoroutines()
@@ -99,6 +117,14 @@ func (g goCache) Get(key string) (int, error) {
 
 func (g goCache) Set(key string, value int) error {
 	g.c.Set(key, value, gocache.NoExpiration)
+	return nil
+}
+
+// Increment runs IncrementInt, an increment under go-cache's write lock.
+func (g goCache) Increment(key string) error {
+	if _, err := g.c.IncrementInt(key, 1); err != nil {
+		return harness.ErrMissing
+	}
 	return nil
 }
 
@@ -167,6 +193,21 @@ func (s syncMap) Set(key string, value int) error {
 	return nil
 }
 
+// Increment loads the value and swaps in the next one if nothing changed
+// it meanwhile, again if something did: sync.Map has nothing closer to an
+// atomic update.
+func (s syncMap) Increment(key string) error {
+	for {
+		v, ok := s.m.Load(key)
+		if !ok {
+			return harness.ErrMissing
+		}
+		if s.m.CompareAndSwap(key, v, v.(int)+1) {
+			return nil
+		}
+	}
+}
+
 type xsyncMap struct {
 	m *xsync.Map[string, int]
 	nothingToClose
@@ -184,4 +225,20 @@ func (x xsyncMap) Get(key string) (int, error) {
 func (x xsyncMap) Set(key string, value int) error {
 	x.m.Store(key, value)
 	return nil
+}
+
+// Increment runs Compute, which holds the key's bucket locked while the
+// function runs.
+func (x xsyncMap) Increment(key string) error {
+	if _, ok := x.m.Compute(key, xsyncIncrement); !ok {
+		return harness.ErrMissing
+	}
+	return nil
+}
+
+func xsyncIncrement(old int, loaded bool) (int, xsync.ComputeOp) {
+	if !loaded {
+		return 0, xsync.CancelOp
+	}
+	return old + 1, xsync.UpdateOp
 }

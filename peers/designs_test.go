@@ -111,13 +111,69 @@ func TestEveryDesignKeepsConcurrentWrites(t *testing.T) {
 	}
 }
 
-func TestPeersOfferOnlyTheSingleKeyWorkloads(t *testing.T) {
+// TestPeersOfferTheSingleKeyWorkloadsAndIncrements checks that a peer
+// offers at most Increments, and is an Incrementer exactly when it says
+// so: none has batches or revisions.
+func TestPeersOfferTheSingleKeyWorkloadsAndIncrements(t *testing.T) {
 	for _, d := range peers() {
 		c := open(t, d)
 		_, batches := c.(harness.Batcher)
 		_, versioned := c.(harness.Versioned)
-		if d.Offers != 0 || batches || versioned {
-			t.Errorf("%s offers %b, is a Batcher: %v, Versioned: %v; want none", d.Name, d.Offers, batches, versioned)
+		_, increments := c.(harness.Incrementer)
+		if d.Offers&^harness.Increments != 0 || batches || versioned || increments != (d.Offers&harness.Increments != 0) {
+			t.Errorf("%s offers %b, is a Batcher: %v, Versioned: %v, an Incrementer: %v; want increments only, as offered",
+				d.Name, d.Offers, batches, versioned, increments)
 		}
+	}
+}
+
+// TestEveryPeerIncrementLosesNothing increments two keys from several
+// goroutines at once through each peer's Increment, the read-modify-write
+// workload's operation: every increment must be there at the end, and a
+// missing key must be ErrMissing, not made.
+func TestEveryPeerIncrementLosesNothing(t *testing.T) {
+	const goroutines, each = 8, 300
+	for _, d := range peers() {
+		if d.Offers&harness.Increments == 0 {
+			continue
+		}
+		t.Run(d.Name, func(t *testing.T) {
+			c := open(t, d)
+			inc := c.(harness.Incrementer)
+			keys := []string{"even", "odd"}
+			for _, k := range keys {
+				if err := c.Set(k, 0); err != nil {
+					t.Fatalf("Set(%s): %v", k, err)
+				}
+			}
+			var wg sync.WaitGroup
+			errs := make(chan error, goroutines)
+			for g := range goroutines {
+				wg.Go(func() {
+					for i := range each {
+						if err := inc.Increment(keys[(g+i)%2]); err != nil {
+							errs <- err
+							return
+						}
+					}
+				})
+			}
+			awaitGroup(t, "the 8 incrementing goroutines to finish", &wg, 30*time.Second)
+			close(errs)
+			for err := range errs {
+				t.Fatalf("Increment: %v", err)
+			}
+			for _, k := range keys {
+				if got, err := c.Get(k); err != nil || got != goroutines*each/2 {
+					t.Errorf("Get(%s) = %d, %v; want %d", k, got, err, goroutines*each/2)
+				}
+			}
+			if err := inc.Increment("absent"); !errors.Is(err, harness.ErrMissing) {
+				t.Errorf("Increment(absent) = %v, want ErrMissing", err)
+			}
+			if _, err := c.Get("absent"); err == nil {
+				t.Errorf("Increment(absent) made the key")
+			}
+		})
 	}
 }

@@ -22,10 +22,16 @@
 // read-only again, n times over, and not what GetMany gives: a consistent
 // snapshot of n keys.
 //
-// By default it runs the four single-key workloads over 10^4 keys with
-// uniform and zipf keys (plus hot for read-heavy) from 1, GOMAXPROCS,
-// 4×GOMAXPROCS and 1000 goroutines, 150ms per cell and design: about
-// a minute on two cores, with nine designs. The flags are cmd/compare's (go -C peers run . -h).
+// The read-modify-write workload increments a counter in one atomic step
+// with each system's best primitive: Update in lastmodstore's designs,
+// Compute in otter and xsync, IncrementInt in go-cache, and a
+// CompareAndSwap loop in sync.Map, which has nothing closer. ttlcache and
+// golang-lru have no atomic read-modify-write, and show "—".
+//
+// By default it runs the four single-key workloads and read-modify-write
+// over 10^4 keys with uniform and zipf keys (plus hot for read-heavy) from
+// 1, GOMAXPROCS, 4×GOMAXPROCS and 1000 goroutines, 150ms per cell and
+// design: about a minute on two cores, with nine designs. The flags are cmd/compare's (go -C peers run . -h).
 //
 // Usage:
 //

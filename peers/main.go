@@ -15,7 +15,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // program is lastmodstore's designs and the peers, by default on the
-// workloads every one of them offers.
+// single-key workloads every one of them offers, and read-modify-write,
+// which most offer.
 func program() harness.Program {
 	return harness.Program{
 		Name:  "peers",
@@ -25,6 +26,6 @@ func program() harness.Program {
 			"cmd/compare's harness, and prints a table per workload (go doc .).",
 		Designs:   append(harness.InProcess(), peers()...),
 		Baseline:  harness.Baseline,
-		Workloads: []string{"read-only", "read-heavy", "balanced", "write-only"},
+		Workloads: []string{"read-only", "read-heavy", "balanced", "write-only", "read-modify-write"},
 	}
 }

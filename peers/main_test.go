@@ -56,7 +56,7 @@ func TestRunEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	jsonPath, svgPath := filepath.Join(dir, "out.json"), filepath.Join(dir, "out.svg")
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"-duration", "10ms", "-workloads", "read-heavy,conditional", "-goroutines", "2",
+	err := run([]string{"-duration", "10ms", "-workloads", "read-heavy,conditional,read-modify-write", "-goroutines", "2",
 		"-dist", "uniform", "-keys", "100", "-json", jsonPath, "-svg", svgPath}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("run: %v\nstderr:\n%s", err, stderr.String())
@@ -87,12 +87,16 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Errorf("ratio %+v", r)
 		}
 	}
-	// lastmodstore's designs run both workloads, the peers read-heavy only;
-	// each has a ratio to mutex where it ran, but mutex itself.
+	// lastmodstore's designs run every workload, the peers read-heavy and
+	// read-modify-write where they have an atomic increment; each has a
+	// ratio to mutex where it ran, but mutex itself.
 	for _, d := range designs {
 		want := []string{"read-heavy"}
 		if d.Offers&harness.Revisions != 0 {
 			want = append(want, "conditional")
+		}
+		if d.Offers&harness.Increments != 0 {
+			want = append(want, "read-modify-write")
 		}
 		if !slices.Equal(ran[d.Name], want) {
 			t.Errorf("%s ran %v, want %v", d.Name, ran[d.Name], want)

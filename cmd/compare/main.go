@@ -16,8 +16,10 @@
 //
 // The workloads: read-only (Get), read-heavy (90% Get, 10% Set), balanced
 // (50/50), write-only (Set), getmany-N and setmany-N (batches of 1, 4, 16
-// and 64 keys), and conditional (a counter increment: Get, then
-// CompareAndSet on the revision read, again on conflict). Operations take
+// and 64 keys), conditional (a counter increment: Get, then
+// CompareAndSet on the revision read, again on conflict) and
+// read-modify-write (the same increment in one step, with Update: the
+// function runs where the state lives, and never conflicts). Operations take
 // their keys from a stream drawn before timing: uniform, zipf (s = 1.1, the
 // hot keys scattered over the key space) or hot (every operation on one
 // key). A cell runs for -duration after a warm-up of a tenth of it.

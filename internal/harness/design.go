@@ -45,6 +45,16 @@ type Versioned interface {
 	CompareAndSet(key string, value int, revision uint64) error
 }
 
+// Incrementer is a Cache that adds one to a key's value in one atomic
+// step, with the best primitive the design has (an Update, a Compute, a
+// compare-and-swap loop), for the read-modify-write workload.
+type Incrementer interface {
+	// Increment adds one to the value of key, atomically with respect to
+	// every other call: no increment made at the same time is lost. It
+	// returns an error as Get does for a key the cache does not hold.
+	Increment(key string) error
+}
+
 // Capability is a set of the optional interfaces a design's Cache
 // implements, declared with the design so that the tables know, before
 // anything runs, which workloads it takes part in.
@@ -55,6 +65,8 @@ const (
 	Batches Capability = 1 << iota
 	// Revisions says the Cache is Versioned.
 	Revisions
+	// Increments says the Cache is an Incrementer.
+	Increments
 )
 
 // Design is a named way to build the cache the workloads run on: an entry
@@ -90,11 +102,14 @@ func (d Design) open() (Cache, error) {
 	}
 	_, batches := c.(Batcher)
 	_, revisions := c.(Versioned)
+	_, increments := c.(Incrementer)
 	switch {
 	case d.Offers&Batches != 0 && !batches:
 		err = errors.New("it offers Batches, but its Cache is no Batcher")
 	case d.Offers&Revisions != 0 && !revisions:
 		err = errors.New("it offers Revisions, but its Cache is not Versioned")
+	case d.Offers&Increments != 0 && !increments:
+		err = errors.New("it offers Increments, but its Cache is no Incrementer")
 	}
 	if err != nil {
 		return nil, errors.Join(err, c.Close())

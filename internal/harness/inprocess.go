@@ -18,11 +18,11 @@ const Baseline = "mutex"
 func InProcess() []Design {
 	return []Design{
 		{Name: "actor", About: "package store: one goroutine owns the map, every call is a channel round trip",
-			Colour: "#3b6fb6", Offers: Batches | Revisions, Open: openActor(store.Config{})},
+			Colour: "#3b6fb6", Offers: Batches | Revisions | Increments, Open: openActor(store.Config{})},
 		{Name: "actor-lockfree", About: "package store, Config.LockFreeReads: Get reads an index only the owner writes",
-			Colour: "#2a9d8f", Offers: Batches | Revisions, Open: openActor(store.Config{LockFreeReads: true})},
+			Colour: "#2a9d8f", Offers: Batches | Revisions | Increments, Open: openActor(store.Config{LockFreeReads: true})},
 		{Name: Baseline, About: "package mutexstore: the same table behind a sync.RWMutex",
-			Colour: "#e0883a", Offers: Batches | Revisions, Open: openMutex},
+			Colour: "#e0883a", Offers: Batches | Revisions | Increments, Open: openMutex},
 	}
 }
 
@@ -87,6 +87,24 @@ func (c actorCache) CompareAndSet(key string, value int, revision uint64) error 
 	return err
 }
 
+func (c actorCache) Increment(key string) error {
+	it, err := c.s.Update(key, increment)
+	if err == nil && it == nil {
+		err = ErrMissing
+	}
+	return err
+}
+
+// increment is the function an in-process design's Update runs: it adds
+// one to a value, and keeps a missing key missing, so that a lost key
+// shows as ErrMissing.
+func increment(it *store.Item[int]) (int, store.Op) {
+	if it == nil {
+		return 0, store.Keep
+	}
+	return it.Value + 1, store.Write
+}
+
 type mutexCache struct {
 	s *mutexstore.Store[string, int]
 }
@@ -119,5 +137,13 @@ func (c mutexCache) GetRevision(key string) (int, uint64, error) {
 
 func (c mutexCache) CompareAndSet(key string, value int, revision uint64) error {
 	_, err := c.s.CompareAndSet(key, value, revision)
+	return err
+}
+
+func (c mutexCache) Increment(key string) error {
+	it, err := c.s.Update(key, increment)
+	if err == nil && it == nil {
+		err = ErrMissing
+	}
 	return err
 }

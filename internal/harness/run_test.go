@@ -146,7 +146,7 @@ func TestRunHelpIsNoError(t *testing.T) {
 }
 
 func TestOpenChecksWhatADesignOffers(t *testing.T) {
-	for _, offers := range []Capability{Batches, Revisions} {
+	for _, offers := range []Capability{Batches, Revisions, Increments} {
 		d := Design{Name: "boastful", Offers: offers, Open: openPlain}
 		if c, err := d.open(); err == nil {
 			t.Errorf("a plain cache that offers %b opened: %v", offers, c)

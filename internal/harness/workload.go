@@ -41,7 +41,7 @@ func allWorkloads() []workload {
 	for _, n := range batchSizes {
 		ws = append(ws, setMany(n))
 	}
-	return append(ws, conditional())
+	return append(ws, conditional(), readModifyWrite())
 }
 
 func workloadNames() []string {
@@ -148,6 +148,24 @@ func conditional() workload {
 						return err
 					}
 				}
+			}
+		},
+	}
+}
+
+// readModifyWrite is the same increment as conditional's, made in one
+// step with the best primitive each design has: what a user who has
+// Update or Compute writes instead of a retry loop.
+func readModifyWrite() workload {
+	return workload{
+		name:  "read-modify-write",
+		about: "one counter increment in one atomic step: Update, Compute, or a compare-and-swap loop where that is all there is",
+		step:  1,
+		needs: Increments,
+		bind: func(c Cache, ks *keyset) op {
+			inc := c.(Incrementer)
+			return func(p int) error {
+				return inc.Increment(ks.keys[p])
 			}
 		},
 	}
