@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing/iotest"
 	"time"
+	"weak"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -423,6 +424,22 @@ func snapshotSpecs(d design) {
 		for i := range 300 {
 			Expect(into.Get(fmt.Sprintf("old%03d", i))).Error().To(MatchError(store.ErrNotFound))
 		}
+	})
+
+	// Load unlinks the content it replaced, so that an item a caller still
+	// holds keeps only itself alive, not every item stored beside it. (No
+	// history: it keeps the items of the changes it holds.)
+	It("frees the content it replaced: an item no one holds is collected though one beside it is held", func() {
+		s := snRunning(d, store.Config{}, store.WithHistory[string, int](0))
+		Expect(s.Set("held", 1)).To(Succeed())
+		Expect(s.Set("dropped", 1)).To(Succeed())
+		held := must(s.Get("held"))
+		gone := weak.Make(must(s.Get("dropped")))
+		Expect(s.Load(bytes.NewReader(snSave(snRunning[string, int](d, store.Config{}))))).To(Succeed())
+		Eventually(func() *store.Item[int] { runtime.GC(); return gone.Value() }).
+			WithTimeout(10*time.Second).WithPolling(time.Millisecond).
+			Should(BeNil(), "the item dropped by the Load, kept alive by the item a caller holds")
+		runtime.KeepAlive(held)
 	})
 
 	It("is one instant: concurrent SetMany batches are never torn, and the counter matches the content", func() {

@@ -8,6 +8,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"testing"
@@ -189,5 +190,45 @@ func TestLockFreeGetOfAnExpiredItem(t *testing.T) {
 	}
 	if st.Expirations != 1 || st.Items != 0 {
 		t.Errorf("Stats: %d expirations, %d items; want the owner to have removed it", st.Expirations, st.Items)
+	}
+}
+
+// The owner's answer to a lock-free Get that overlapped a change to
+// several keys is a Get's: the item, or ErrNotFound.
+func TestOwnerGetAnswersAsGet(t *testing.T) {
+	s := startStore(t, store.Config{LockFreeReads: true})
+	if err := s.Set("a", 1); err != nil {
+		t.Fatal(err)
+	}
+	if it, err := store.OwnerGet(s, "a"); err != nil || it == nil || it.Value != 1 {
+		t.Errorf("OwnerGet(a) = %v, %v; want the item of value 1", it, err)
+	}
+	if it, err := store.OwnerGet(s, "absent"); !errors.Is(err, store.ErrNotFound) || it != nil {
+		t.Errorf("OwnerGet(absent) = %v, %v; want ErrNotFound", it, err)
+	}
+}
+
+// WatchFrom returns once the replay is in the channel, whether it took
+// the owner one step or several: a call that goes on asking after the
+// replay is done never returns.
+func TestWatchFromReturnsOnceReplayed(t *testing.T) {
+	for _, n := range []int{3, 5000} { // one replay step, and several
+		s := startStore(t, store.Config{}, store.WithHistory[string, int](n))
+		for i := range n {
+			if err := s.Set(fmt.Sprint(i), i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		var events <-chan store.Event[string, int]
+		var err error
+		faultAwait(t, fmt.Sprintf("WatchFrom(0) over %d changes", n), faultCall(func() { events, err = s.WatchFrom(ctx, 0) }))
+		if err != nil {
+			t.Fatalf("WatchFrom(0) over %d changes: %v", n, err)
+		}
+		if got := len(events); got != n {
+			t.Errorf("WatchFrom(0) over %d changes has %d in its channel, want all", n, got)
+		}
+		cancel()
 	}
 }

@@ -17,3 +17,14 @@ func MailboxLen[K comparable, V any](s *Store[K, V]) int {
 	}
 	return 0
 }
+
+// OwnerGet is Get as a message to the owner of s's run: what a lock-free
+// Get falls back to when it overlaps a change to several keys, which a
+// test cannot make happen at will.
+func OwnerGet[K comparable, V any](s *Store[K, V], key K) (*Item[V], error) {
+	r := s.current.Load()
+	if r == nil {
+		return nil, ErrNotRunning
+	}
+	return s.ownerGet(r, key)
+}

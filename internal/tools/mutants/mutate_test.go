@@ -58,3 +58,25 @@ func TestSourceLines(t *testing.T) {
 		t.Errorf("lines %q, functions %q", lines, funcs)
 	}
 }
+
+// TestFirstFailure finds the first test that failed in go test's JSON
+// events, and nothing in a run where none did or only a package did.
+func TestFirstFailure(t *testing.T) {
+	for _, c := range []struct{ events, want string }{
+		{`{"Action":"run","Package":"p","Test":"TestA"}
+{"Action":"output","Package":"p","Test":"TestA","Output":"--- FAIL: TestA\n"}
+{"Action":"fail","Package":"p","Test":"TestA"}
+{"Action":"run","Package":"p","Test":"ExampleB"}
+`, "p TestA"},
+		{`{"Action":"pass","Package":"p","Test":"TestA"}
+{"Action":"pass","Package":"p"}
+`, ""},
+		{`{"Action":"fail","Package":"p"}`, ""},
+		{"not JSON\n" + `{"Action":"fail","Package":"q","Test":"ExampleC"}`, "q ExampleC"},
+		{"", ""},
+	} {
+		if got := firstFailure(strings.NewReader(c.events)); got != c.want {
+			t.Errorf("firstFailure(%q) = %q, want %q", c.events, got, c.want)
+		}
+	}
+}

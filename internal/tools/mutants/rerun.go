@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"go/scanner"
 	"go/token"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -106,23 +108,55 @@ func runMutant(m *reported, dir string, pkgs []string) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), rerunTimeout)
 	defer cancel()
-	// -failfast as gremlins runs them: once a test has failed, nothing
-	// after it runs, so a hang further on cannot hold a killed mutant.
-	args := append([]string{"test", "-count=1", "-failfast", "-overlay", overlay}, pkgs...)
+	// -failfast as gremlins runs them: once a test has failed, no other
+	// test starts. Examples do not heed it, and one may hang where a
+	// failed test left things; so the first failure, read from the JSON
+	// events as it happens, ends the run, and a hang after it cannot
+	// hold a killed mutant.
+	args := append([]string{"test", "-json", "-count=1", "-failfast", "-overlay", overlay}, pkgs...)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	ownGroup(cmd)
 	cmd.WaitDelay = 10 * time.Second
-	err = cmd.Run()
+	events, err := cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	failed := firstFailure(events)
+	cancel() // kills what is left, once a test failed (or all are done)
+	_, _ = io.Copy(io.Discard, events)
+	err = cmd.Wait()
 	switch {
-	case ctx.Err() != nil:
+	case failed != "":
+		m.Status = "KILLED"
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		m.Status = "TIMED OUT"
 	case err == nil:
 		m.Status = "LIVED"
 	default:
-		m.Status = "KILLED"
+		m.Status = "KILLED" // the package failed outside any test: a build error of its tests, a panic in TestMain
 	}
 	m.rerun = true
 	return nil
+}
+
+// firstFailure reads go test's JSON events from r until one says that a
+// test (or example) failed, and returns its package and name; "" when r
+// ends first.
+func firstFailure(r io.Reader) string {
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes('\n')
+		var ev struct{ Action, Package, Test string }
+		if json.Unmarshal(line, &ev) == nil && ev.Action == "fail" && ev.Test != "" {
+			return ev.Package + " " + ev.Test
+		}
+		if err != nil {
+			return ""
+		}
+	}
 }
 
 // mutate returns src with the token at line:col turned by mutator kind,
