@@ -74,6 +74,13 @@ func startDaemonLogging(bin string, logs io.Writer, args ...string) *daemon {
 	Expect(err).NotTo(HaveOccurred())
 	Expect(cmd.Start()).To(Succeed())
 	d := &daemon{cmd: cmd, stdout: bufio.NewReader(out)}
+	// A spec that fails before it stops lastmodd must not leave it
+	// running.
+	DeferCleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
 	d.urls = readAddresses(d.stdout, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	d.url = d.urls["listening on"]
 	return d

@@ -230,8 +230,8 @@ func mainHandler(c config, b backend, m *metrics, p *probes, toks *tokens, log *
 		guarded = requireToken(toks, guarded)
 	}
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", p.healthz)
-	mux.HandleFunc("GET /readyz", p.readyz)
+	mux.Handle("/healthz", getOnly(p.healthz))
+	mux.Handle("/readyz", getOnly(p.readyz))
 	mux.Handle("/", guarded)
 	return observe(m, log, c.accessLog, mux)
 }

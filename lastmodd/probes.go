@@ -40,3 +40,16 @@ func plain(w http.ResponseWriter, code int, body string) {
 	w.WriteHeader(code)
 	_, _ = io.WriteString(w, body)
 }
+
+// getOnly answers any method but GET and HEAD with 405. A "GET /readyz"
+// pattern would not: another method falls through to "/", the store.
+func getOnly(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			plain(w, http.StatusMethodNotAllowed, "method not allowed\n")
+			return
+		}
+		h(w, r)
+	})
+}
