@@ -172,15 +172,19 @@ func makeCerts() *certs {
 	return c
 }
 
-// httpsClient trusts c's CA and presents the client certificates given.
-func (c *certs) httpsClient(clientCerts ...tls.Certificate) *http.Client {
+// httpsClient trusts c's CA and presents the client certificate given,
+// if any, whatever CAs the server asks for (Go's client would otherwise
+// keep back one the server's CAs did not sign).
+func (c *certs) httpsClient(clientCert ...tls.Certificate) *http.Client {
+	cfg := &tls.Config{RootCAs: c.pool, MinVersion: tls.VersionTLS12}
+	if len(clientCert) > 0 {
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return &clientCert[0], nil
+		}
+	}
 	return &http.Client{
-		Timeout: 10 * time.Second,
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{
-			RootCAs:      c.pool,
-			Certificates: clientCerts,
-			MinVersion:   tls.VersionTLS12,
-		}},
+		Timeout:   10 * time.Second,
+		Transport: &http.Transport{TLSClientConfig: cfg},
 	}
 }
 
@@ -242,11 +246,10 @@ func writeFile(name, content string) string {
 	return path
 }
 
-// isTLSRefusal reports whether err is a request that failed in the TLS
-// handshake or on the connection the server cut after it.
+// isTLSRefusal reports whether err is a request the server refused in
+// the TLS handshake: with TLS 1.3 the client hears of it as an alert
+// when it first reads.
 func isTLSRefusal(err error) bool {
 	var alert tls.AlertError
-	var opErr *net.OpError
-	return errors.As(err, &alert) || errors.As(err, &opErr) || errors.Is(err, io.EOF) ||
-		strings.Contains(err.Error(), "tls:") || strings.Contains(err.Error(), "connection reset")
+	return errors.As(err, &alert) || strings.Contains(err.Error(), "remote error: tls:")
 }
