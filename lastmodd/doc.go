@@ -64,9 +64,11 @@
 // lastmodd logs to stderr with log/slog, as text or with -log-format json
 // as JSON: its start and its stop with the effective configuration (the
 // token file's tokens counted, never shown), every snapshot loaded,
-// written, failed or refused, every 5xx answer, and with -access-log every
-// request (method, route, path, status, bytes, duration, remote address).
-// No value's body is ever logged; keys are, as paths.
+// written, failed or refused, every 5xx answer (but /readyz's 503, which
+// is no error), and with -access-log every request (method, route, path,
+// status, bytes, duration, remote address).
+// No value's body is ever logged; keys are, as paths. In JSON, durations
+// are in nanoseconds, as log/slog writes them.
 //
 // # Snapshots and crashes
 //

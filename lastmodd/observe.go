@@ -8,7 +8,7 @@ import (
 )
 
 // observe counts every request in the metrics, logs every 5xx answer
-// and, with access, every request. It logs the path (so the key) and
+// (/readyz's aside) and, with access, every request. It logs the path (so the key) and
 // never a body.
 func observe(m *metrics, log *slog.Logger, access bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +29,9 @@ func observe(m *metrics, log *slog.Logger, access bool, next http.Handler) http.
 			m.observe(method, route, code, took.Seconds())
 			level := slog.LevelInfo
 			switch {
-			case code >= 500:
+			case code >= 500 && route != "/readyz":
+				// A 503 from /readyz is what a stop is meant to say,
+				// polled every few seconds: no error.
 				level = slog.LevelError
 			case !access:
 				return
