@@ -42,6 +42,10 @@ var _ = Describe("lastmodd's flags", func() {
 		notPEM := writeFile("not.pem", "hello\n")
 		tokens := func(content string) string { return writeFile("tokens", content) }
 		long := "0123456789abcdef"
+		certs := makeCerts()
+		withCert := func(args ...string) []string {
+			return append([]string{"-tls-cert", certs.serverCert, "-tls-key", certs.serverKey}, args...)
+		}
 		for _, tt := range []struct {
 			give []string
 			want string
@@ -55,6 +59,9 @@ var _ = Describe("lastmodd's flags", func() {
 			{[]string{"-tls-client-ca", "ca.pem"}, "-tls-client-ca needs -tls-cert"},
 			{[]string{"-tls-cert", filepath.Join(dir, "none.pem"), "-tls-key", filepath.Join(dir, "none-key.pem")}, "-tls-cert"},
 			{[]string{"-tls-cert", notPEM, "-tls-key", notPEM}, "-tls-cert"},
+			{[]string{"-tls-cert", certs.serverCert, "-tls-key", certs.clientKey}, "-tls-cert .*: private key does not match"},
+			{withCert("-tls-client-ca", filepath.Join(dir, "none.pem")), "-tls-client-ca: .*no such file"},
+			{withCert("-tls-client-ca", notPEM), "-tls-client-ca .*: no PEM certificate in it"},
 			{[]string{"-metrics-addr", "nonsense"}, "-metrics-addr"},
 			{[]string{"-debug-addr", "nonsense"}, "-debug-addr"},
 			{[]string{"-addr", "nonsense"}, "-addr"},
@@ -107,6 +114,35 @@ var _ = Describe("lastmodd's flags", func() {
 		Expect(err).To(MatchError(ContainSubstring("-snapshot " + filepath.Join(dir, "store.snap") + ": its directory cannot be written")))
 		Expect(errors.Is(err, os.ErrPermission)).To(BeTrue())
 		Expect(logs.String()).NotTo(ContainSubstring("lastmodd starting"))
+	})
+
+	It("warns at start of what an address other than loopback lacks", func() {
+		for _, tt := range []struct {
+			give []string
+			toks *tokens
+			want []string
+		}{
+			{[]string{"-addr", "0.0.0.0:8080", "-insecure"}, nil, []string{"anyone who reaches this address can read and write"}},
+			{[]string{"-addr", "0.0.0.0:8080", "-token-file", "t"}, &tokens{}, []string{"tokens travel in clear text"}},
+			{[]string{"-addr", "0.0.0.0:8080", "-tls-cert", "c", "-tls-key", "k"}, nil, []string{"anyone who reaches this address"}},
+			{[]string{"-addr", "0.0.0.0:8080", "-tls-cert", "c", "-tls-key", "k", "-tls-client-ca", "ca"}, nil, nil},
+			{[]string{"-addr", "0.0.0.0:8080", "-tls-cert", "c", "-tls-key", "k", "-token-file", "t"}, &tokens{}, nil},
+			{[]string{"-addr", "127.0.0.1:8080"}, nil, nil},
+		} {
+			c, err := parseFlags(tt.give, io.Discard)
+			Expect(err).NotTo(HaveOccurred())
+			var logs bytes.Buffer
+			warnExposed(newLogger("text", &logs), c, tt.toks)
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(tt.want) == 0 {
+				Expect(logs.String()).To(BeEmpty(), strings.Join(tt.give, " "))
+				continue
+			}
+			Expect(lines).To(HaveLen(len(tt.want)), strings.Join(tt.give, " "))
+			for i, w := range tt.want {
+				Expect(lines[i]).To(And(ContainSubstring("level=WARN"), ContainSubstring(w)), strings.Join(tt.give, " "))
+			}
+		}
 	})
 
 	It("takes an address other than loopback with TLS, tokens or -insecure", func() {
