@@ -53,11 +53,11 @@
 // nothing else of it), lastmodd_store_items, _watchers,
 // _mailbox_requests, _pending_notices, _waiting_callers, and the counters
 // lastmodd_store_{hits,misses,writes,deletes,expirations,evictions,loads,load_errors,restarts,dropped_notices}_total.
-// Snapshots: lastmodd_snapshots_total{result="written"|"failed"},
+// Snapshots: lastmodd_snapshots_total{result="written"|"failed"|"unchanged"},
 // lastmodd_snapshot_duration_seconds, lastmodd_snapshot_size_bytes and
 // lastmodd_snapshot_last_success_timestamp_seconds (when the last
-// snapshot written began: every write acknowledged before it is in the
-// file). The Go runtime's go_* and the process's process_* figures too.
+// snapshot written, or skipped as unchanged, began: every write
+// acknowledged before it is in the file). The Go runtime's go_* and the process's process_* figures too.
 //
 // # Logs
 //
@@ -74,12 +74,16 @@
 //
 // With -snapshot, the store is loaded from FILE at start when it exists
 // and saved to it at stop, and with -snapshot-every D every D as well,
-// in a goroutine of its own, off the request path (JSON codec). A save
+// in a goroutine of its own, off the request path (JSON codec); a
+// periodic save finds whether anything changed since the last one written
+// (the store's counters of writes, deletes, expirations and evictions) and
+// is skipped if not, so an idle store is not rewritten. A save
 // writes a new file beside FILE, syncs it and renames it over FILE, so
 // FILE is always a whole snapshot, even after a crash during a save. A
 // crash (SIGKILL, power loss) therefore loses at most the writes of the
-// last D (without -snapshot-every, every write since the start); for
-// none, keep the data in etcd (module etcdstore). A FILE that fails its
+// last D, plus the time one save takes (without -snapshot-every, every
+// write since the start); for none, keep the data in etcd (module
+// etcdstore). A FILE that fails its
 // checks at start (store.ErrCorruptSnapshot) stops lastmodd with an error
 // before it serves, and is never overwritten; a missing or unwritable
 // directory for FILE stops it at start too, not at the first save.

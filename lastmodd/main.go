@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	m := newMetrics(b)
 	var snap *snapshotter
 	if c.snapshot != "" {
-		snap = &snapshotter{path: c.snapshot, s: s, log: log, m: m}
+		snap = &snapshotter{path: c.snapshot, s: s, log: log, m: m, changes: b.changes}
 		if err := snap.load(); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ type metrics struct {
 	inFlight prometheus.Gauge
 	streams  prometheus.Gauge
 
-	snapshots       *prometheus.CounterVec // result: written, failed
+	snapshots       *prometheus.CounterVec // result: written, failed, unchanged
 	snapshotSeconds prometheus.Histogram
 	snapshotBytes   prometheus.Gauge
 	snapshotLast    prometheus.Gauge
@@ -54,7 +54,7 @@ func newMetrics(b backend) *metrics {
 		}),
 		snapshots: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "lastmodd_snapshots_total",
-			Help: "Snapshots saved to the -snapshot file, by result: written or failed.",
+			Help: "Snapshots saved to the -snapshot file, by result: written, failed, or unchanged (a periodic one skipped: nothing changed since the last written).",
 		}, []string{"result"}),
 		snapshotSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "lastmodd_snapshot_duration_seconds",
@@ -67,13 +67,14 @@ func newMetrics(b backend) *metrics {
 		}),
 		snapshotLast: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "lastmodd_snapshot_last_success_timestamp_seconds",
-			Help: "When the last snapshot written began, in seconds since the Unix epoch: every write acknowledged before it is in the file.",
+			Help: "When the last snapshot written (or skipped as unchanged) began, in seconds since the Unix epoch: every write acknowledged before it is in the file.",
 		}),
 	}
 	// Both results exist from the start, so a rate over them is defined
 	// before the first failure.
 	m.snapshots.WithLabelValues("written")
 	m.snapshots.WithLabelValues("failed")
+	m.snapshots.WithLabelValues("unchanged")
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

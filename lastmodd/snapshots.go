@@ -23,6 +23,13 @@ type snapshotter struct {
 	}
 	log *slog.Logger
 	m   *metrics
+	// changes sums the store's counters of changes; nil, or false, when
+	// it cannot tell. A periodic save whose sum is the one read before
+	// the last save written has nothing new to write, and is skipped:
+	// an idle store is not rewritten every -snapshot-every.
+	changes func() (uint64, bool)
+	saved   uint64 // changes() before the last save written
+	have    bool   // saved holds a sum
 }
 
 // load loads the file into the store; a missing file is a first run. A
@@ -50,6 +57,18 @@ func (sn *snapshotter) load() error {
 // snapshot in place.
 func (sn *snapshotter) save(reason string) error {
 	began := time.Now()
+	var sum uint64
+	known := false
+	if sn.changes != nil {
+		sum, known = sn.changes()
+	}
+	if reason == "periodic" && known && sn.have && sum == sn.saved {
+		// The file holds every write acknowledged until now.
+		sn.m.snapshots.WithLabelValues("unchanged").Inc()
+		sn.m.snapshotLast.Set(float64(began.UnixNano()) / 1e9)
+		sn.log.Debug("snapshot skipped: nothing changed since the last", "path", sn.path)
+		return nil
+	}
 	err := sn.s.SaveFile(sn.path)
 	took := time.Since(began)
 	if err != nil {
@@ -61,6 +80,7 @@ func (sn *snapshotter) save(reason string) error {
 	if fi, err := os.Stat(sn.path); err == nil {
 		size = fi.Size()
 	}
+	sn.saved, sn.have = sum, known
 	sn.m.snapshots.WithLabelValues("written").Inc()
 	sn.m.snapshotSeconds.Observe(took.Seconds())
 	sn.m.snapshotBytes.Set(float64(size))
