@@ -1128,14 +1128,18 @@ func (tr *tree) beyondSpecs() {
 		})
 
 		// Hits and Misses count lookups (messages.Stats): GetMany looks up
-		// each key it is given, so a repeated key counts each time.
+		// each key it is given, so a repeated key counts each time. The
+		// counts are taken relative to those before it, so a store whose
+		// Set reads the item first (lastmodhttp's PUT) is held to
+		// GetMany's own count too.
 		It("counts one hit or one miss for every key GetMany is given, a repeated key too", func() {
 			s := tr.running(store.Config{})
 			Expect(s.Set("a", 1)).To(Succeed())
+			before := must(s.Stats())
 			Expect(must(s.GetMany([]string{"a", "a", "zz", "a", "zz"}))).To(HaveLen(1))
 			st := must(s.Stats())
-			Expect(st.Hits).To(Equal(uint64(3)))
-			Expect(st.Misses).To(Equal(uint64(2)))
+			Expect(st.Hits - before.Hits).To(Equal(uint64(3)))
+			Expect(st.Misses - before.Misses).To(Equal(uint64(2)))
 			Expect(awaitShutdown(s)).To(Succeed())
 		})
 
