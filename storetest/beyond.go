@@ -1007,7 +1007,7 @@ func (tr *tree) beyondSpecs() {
 
 	Describe("Stats", func() {
 		It("counts what each operation did, after a known sequence", func() {
-			tr.needs(Capacity, FullStats)
+			tr.needs(Capacity, FullStats, ExactLookups)
 			s := tr.running(store.Config{MaxSize: 3, Eviction: store.EvictOldest})
 			Expect(must(s.Stats())).To(Equal(store.Stats{}))
 
@@ -1144,7 +1144,7 @@ func (tr *tree) beyondSpecs() {
 		})
 
 		It("keeps its counters across Shutdown and Start", func() {
-			tr.needs(Options, Capacity, FullStats)
+			tr.needs(Options, Capacity, FullStats, ExactLookups)
 			rec := &btRecorder{}
 			fn := func(key string, item *store.Item[int], reason store.EvictReason) {
 				if key == "boom" {
