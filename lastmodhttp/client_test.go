@@ -378,11 +378,13 @@ var _ = Describe("the Client", func() {
 		var c *lastmodhttp.Client[int]
 		ctx := GinkgoT().Context()
 		for name, call := range map[string]func() error{
-			"Get":       func() error { return errOf(c.Get("k")) },
-			"Set":       func() error { return c.Set("k", 1) },
-			"CAS":       func() error { return errOf(c.CompareAndSet("k", 1, 0)) },
-			"SetMany":   func() error { return c.SetMany(map[string]int{"k": 1}) },
-			"Update":    func() error { return errOf(c.Update("k", func(*store.Item[int]) (int, store.Op) { return 0, store.Keep })) },
+			"Get":     func() error { return errOf(c.Get("k")) },
+			"Set":     func() error { return c.Set("k", 1) },
+			"CAS":     func() error { return errOf(c.CompareAndSet("k", 1, 0)) },
+			"SetMany": func() error { return c.SetMany(map[string]int{"k": 1}) },
+			"Update": func() error {
+				return errOf(c.Update("k", func(*store.Item[int]) (int, store.Op) { return 0, store.Keep }))
+			},
 			"Watch":     func() error { return errOf(c.Watch(ctx)) },
 			"WatchFrom": func() error { return errOf(c.WatchFrom(ctx, 1)) },
 			"Stats":     func() error { return errOf(c.Stats()) },
