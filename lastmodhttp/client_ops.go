@@ -271,7 +271,8 @@ func (c *Client[V]) SizeContext(ctx context.Context) (int, error) {
 
 // Stats returns the store's counters: GET /?stats. They count what the
 // server's handler asked of the store, which reads an item before each
-// write it makes conditional, so Hits and Misses count those reads too.
+// PUT without a TTL and each conditional DELETE, so Hits and Misses
+// count those reads too.
 // A server whose store keeps no counters answers an error matching
 // errors.ErrUnsupported.
 func (c *Client[V]) Stats() (store.Stats, error) {

@@ -22,7 +22,7 @@ import (
 
 // Lacks are the features no store has through HTTP, each with why.
 var Lacks = map[storetest.Feature]string{
-	storetest.ExactLookups: "the handler reads an item before each write it makes (PUT, a conditional DELETE) " +
+	storetest.ExactLookups: "the handler reads an item before most writes (a PUT without a TTL, a conditional DELETE) " +
 		"and the Client's Update reads it over HTTP first: Hits and Misses count those reads too",
 	storetest.UpdateReentry: "Update's function runs in the Client, between its requests: " +
 		"a call into the store from inside it is an ordinary call, which works",
