@@ -23,9 +23,11 @@ var (
 	// ends its watches. It matches store.ErrNotRunning too, as the calls
 	// of a stopped store do.
 	ErrClosed = fmt.Errorf("lastmodhttp: client closed: %w", store.ErrNotRunning)
-	// ErrBusy is returned for a write the server gave up after it lost
-	// the race for its key to other writers many times in a row (503
-	// with Retry-After); nothing was written, and a retry may succeed.
+	// ErrBusy is matched by the error of a write that lost the race for
+	// its key to other writers 100 times in a row: the server's, which
+	// answers 503 with Retry-After, or the read-and-write loop of an
+	// Update or SetIfUnmodifiedSince. Nothing was written, and a retry
+	// may succeed.
 	ErrBusy = errors.New("lastmodhttp: too many concurrent writes to the key")
 	// ErrBadResponse is matched by the error of an answer the Client
 	// cannot use: a malformed entity-tag, time, listing or change event,

@@ -111,7 +111,7 @@ func (c *Client[V]) CompareAndDeleteContext(ctx context.Context, key string, rev
 // modified after t, to the nanosecond. HTTP's If-Unmodified-Since names
 // whole seconds, too coarse for that, so it reads the item and writes
 // with If-Match on its revision, reading again if another write came
-// first. It returns the written item, or a *store.ConflictError carrying
+// first (up to 100 times, then ErrBusy, as Update). It returns the written item, or a *store.ConflictError carrying
 // the item that was modified after t, of revision 0 when key is absent.
 func (c *Client[V]) SetIfUnmodifiedSince(key string, value V, t time.Time) (*store.Item[V], error) {
 	return c.SetIfUnmodifiedSinceContext(context.Background(), key, value, t)
@@ -120,7 +120,7 @@ func (c *Client[V]) SetIfUnmodifiedSince(key string, value V, t time.Time) (*sto
 // SetIfUnmodifiedSinceContext is SetIfUnmodifiedSince, ended early when
 // ctx is.
 func (c *Client[V]) SetIfUnmodifiedSinceContext(ctx context.Context, key string, value V, t time.Time) (*store.Item[V], error) {
-	for {
+	for range maxAttempts {
 		cur, err := c.unmodifiedSince(ctx, key, t)
 		if err != nil {
 			return nil, err
@@ -130,6 +130,15 @@ func (c *Client[V]) SetIfUnmodifiedSinceContext(ctx context.Context, key string,
 			return item, err
 		}
 	}
+	return nil, errLostRaces(key)
+}
+
+// errLostRaces is the error of a read-and-write loop that lost the race
+// for key maxAttempts times in a row. Every lost race is another
+// client's write that landed, so this is contention, or a server that
+// answers 412 to every write.
+func errLostRaces(key string) error {
+	return fmt.Errorf("%w: lost the race for %s %d times in a row", ErrBusy, quoteKey(key), maxAttempts)
 }
 
 // DeleteIfUnmodifiedSince removes key only if its item was not modified
@@ -141,7 +150,7 @@ func (c *Client[V]) DeleteIfUnmodifiedSince(key string, t time.Time) error {
 // DeleteIfUnmodifiedSinceContext is DeleteIfUnmodifiedSince, ended early
 // when ctx is.
 func (c *Client[V]) DeleteIfUnmodifiedSinceContext(ctx context.Context, key string, t time.Time) error {
-	for {
+	for range maxAttempts {
 		cur, err := c.unmodifiedSince(ctx, key, t)
 		if err != nil {
 			return err
@@ -151,6 +160,7 @@ func (c *Client[V]) DeleteIfUnmodifiedSinceContext(ctx context.Context, key stri
 			return err
 		}
 	}
+	return errLostRaces(key)
 }
 
 // unmodifiedSince returns key's item if it was not modified after t, and
@@ -311,9 +321,10 @@ func (c *Client[V]) ClearContext(ctx context.Context) error {
 // store.Store.Update. Over HTTP it is a loop in the Client: it reads the
 // item, runs f, and writes what f asked for with If-Match on the item's
 // revision (If-None-Match: * for an absent key); when another write came
-// first, it reads again and runs f again, as long as that takes — every
-// round it loses is another client's write that landed. So f may run
-// more than once, and must have no effect beside its answer. It returns
+// first, it reads again and runs f again, up to 100 times before it
+// gives up with an error matching ErrBusy (every round it loses is
+// another client's write that landed). So f may run more than once, and
+// must have no effect beside its answer. It returns
 // the item key holds once the Update is done: a Keep returns the item f
 // was given, a Remove nil.
 //
@@ -355,7 +366,7 @@ func (c *Client[V]) update(ctx context.Context, key string, args putArgs, f func
 	if f == nil {
 		return nil, fmt.Errorf("%w: Update with a nil function", store.ErrNilArgument)
 	}
-	for {
+	for range maxAttempts {
 		cur, err := c.GetContext(ctx, key)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, err
@@ -385,6 +396,7 @@ func (c *Client[V]) update(ctx context.Context, key string, args putArgs, f func
 			return item, err
 		}
 	}
+	return nil, errLostRaces(key)
 }
 
 // runUpdate runs f with item, returning a panic of f, or an unknown Op,

@@ -263,6 +263,27 @@ var _ = Describe("the Client", func() {
 			Expect(c.Set("busy", 1)).To(MatchError(lastmodhttp.ErrBusy))
 		})
 
+		It("gives up a read-and-write loop the server refuses every time with ErrBusy, after 100 rounds", func() {
+			var puts atomic.Int64
+			refusing := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("ETag", `"7"`)
+				w.Header().Set("Lastmod-Last-Modified", "2026-01-02T03:04:05Z")
+				if r.Method == http.MethodGet {
+					_, _ = w.Write([]byte("1"))
+					return
+				}
+				puts.Add(1)
+				w.Header().Set("Lastmod-Error", "precondition-failed")
+				w.WriteHeader(http.StatusPreconditionFailed)
+			})
+			c := client(refusing)
+			inc := func(item *store.Item[int]) (int, store.Op) { return item.Value + 1, store.Write }
+			Expect(c.Update("k", inc)).Error().To(MatchError(lastmodhttp.ErrBusy))
+			Expect(puts.Load()).To(Equal(int64(100)))
+			Expect(c.SetIfUnmodifiedSince("k", 2, time.Now())).Error().To(MatchError(lastmodhttp.ErrBusy))
+			Expect(c.DeleteIfUnmodifiedSince("k", time.Now())).To(MatchError(lastmodhttp.ErrBusy))
+		})
+
 		It("refuses an answer it cannot read with ErrBadResponse", func() {
 			bad := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				switch strings.TrimPrefix(r.URL.Path, "/") {

@@ -109,4 +109,10 @@
 // (http.ResponseController), so a server's WriteTimeout does not end a
 // stream that lives longer; on HTTP/1.x the response says Connection:
 // close, so no later request on the connection inherits them.
+//
+// NewClient is the other side: a Client with the store's string-key
+// method set over HTTP, mapping the handler's answers back to the
+// store's errors, writing conditionally with the preconditions above,
+// and resuming its change streams with Last-Event-ID after a dropped
+// connection.
 package lastmodhttp
