@@ -32,9 +32,12 @@ const (
 // its Revision.
 //
 // When the connection drops, or the server ends the stream because this
-// watch fell behind, the watch reconnects on its own with Last-Event-ID,
-// the revision of the last event it delivered, and goes on right after
-// it: nothing lost, nothing twice. It tries for as long as the Client's
+// watch fell behind, the watch reconnects on its own with Last-Event-ID
+// and goes on right after the last event it delivered: nothing lost,
+// nothing twice. It asks for the changes after the revision before that
+// event's and skips those it delivered, so that a write of several keys
+// whose events share one revision (a SetMany over etcd) is resumed whole
+// even when the connection dropped between them. It tries for as long as the Client's
 // timeout (WithTimeout), pausing longer after each failure, and the
 // pauses start over only once an event has come through. A watch that
 // has delivered no event yet has no revision to resume after: a drop then
@@ -77,8 +80,12 @@ type watcher[V any] struct {
 	ch  chan store.Event[string, V]
 	// last is the revision of the last event delivered, or the one the
 	// watch was resumed from; haveLast is false until there is one.
+	// atLast holds the keys of the events delivered at last, nil when
+	// none was: one write of several keys (etcdstore's SetMany, one
+	// transaction) gives each of its events the same revision.
 	last     uint64
 	haveLast bool
+	atLast   map[string]bool
 	// progressed says an event came through since the last reconnect.
 	progressed bool
 }
@@ -268,18 +275,45 @@ func (w *watcher[V]) follow(st *stream) error {
 			}
 			continue // a name this Client does not know
 		}
-		if w.haveLast && change.Revision <= w.last {
+		if w.delivered(change) {
 			continue // replayed, and delivered before
 		}
 		select {
 		case w.ch <- change:
-			w.last, w.haveLast, w.progressed = change.Revision, true, true
+			if !w.haveLast || change.Revision > w.last {
+				w.last, w.haveLast, w.atLast = change.Revision, true, map[string]bool{}
+			}
+			w.atLast[change.Key] = true
+			w.progressed = true
 		case <-w.ctx.Done():
 			return w.ctx.Err()
 		case <-w.c.ctx.Done():
 			return ErrClosed
 		}
 	}
+}
+
+// delivered reports whether change is one the watch has delivered, or is
+// older than where it began.
+func (w *watcher[V]) delivered(change store.Event[string, V]) bool {
+	switch {
+	case !w.haveLast || change.Revision > w.last:
+		return false
+	case change.Revision < w.last:
+		return true
+	}
+	return w.atLast == nil || w.atLast[change.Key]
+}
+
+// resumeAfter is the Last-Event-ID a reconnect sends: the revision
+// before the last event's, so that the events of the same revision not
+// delivered yet come again too (delivered skips those that were), or the
+// revision the watch began after when it has delivered none.
+func (w *watcher[V]) resumeAfter() uint64 {
+	if w.atLast != nil && w.last > 0 {
+		return w.last - 1
+	}
+	return w.last
 }
 
 // reconnect opens a stream resuming after the last event, trying until
@@ -300,7 +334,7 @@ func (w *watcher[V]) reconnect(delay *time.Duration, deadline time.Time) (*strea
 			}
 		}
 		*delay = min(max(2**delay, reconnectFirst), reconnectMost)
-		st, err := w.c.openStream(w.ctx, w.last, true)
+		st, err := w.c.openStream(w.ctx, w.resumeAfter(), true)
 		if err == nil {
 			return st, nil
 		}
