@@ -36,7 +36,8 @@ func (f clientOptionFunc) applyClient(o *clientOptions) { f(o) }
 // Transport, TLS settings, cookies) instead of a client of its own. The
 // Client uses a copy that does not follow redirects: a store's answers
 // are never redirects, and following one could turn a Get into a
-// listing. A nil hc is ignored.
+// listing. Its Timeout, if any, bounds change streams too: a Watch cut by
+// it reconnects, resuming where it was. A nil hc is ignored.
 func WithHTTPClient(hc *http.Client) ClientOption {
 	return clientOptionFunc(func(o *clientOptions) {
 		if hc != nil {
