@@ -45,7 +45,9 @@ func (c *Client[V]) GetContext(ctx context.Context, key string) (*store.Item[V],
 
 // Set writes value under key with the server's default time-to-live: an
 // unconditional PUT /{key}, last writer wins. It returns
-// store.ErrStoreFull for a new key that does not fit.
+// store.ErrStoreFull for a new key that does not fit. A handler made
+// WithRequirePrecondition refuses it (a *StatusError of 428): write with
+// CompareAndSet or Update there.
 func (c *Client[V]) Set(key string, value V) error {
 	return c.SetContext(context.Background(), key, value)
 }
