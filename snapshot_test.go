@@ -426,21 +426,27 @@ func snapshotSpecs(d design) {
 		}
 	})
 
-	// Load unlinks the content it replaced, so that an item a caller still
-	// holds keeps only itself alive, not every item stored beside it. (No
-	// history: it keeps the items of the changes it holds.)
-	It("frees the content it replaced: an item no one holds is collected though one beside it is held", func() {
-		s := snRunning(d, store.Config{}, store.WithHistory[string, int](0))
-		Expect(s.Set("held", 1)).To(Succeed())
-		Expect(s.Set("dropped", 1)).To(Succeed())
-		held := must(s.Get("held"))
-		gone := weak.Make(must(s.Get("dropped")))
-		Expect(s.Load(bytes.NewReader(snSave(snRunning[string, int](d, store.Config{}))))).To(Succeed())
-		Eventually(func() *store.Item[int] { runtime.GC(); return gone.Value() }).
-			WithTimeout(10*time.Second).WithPolling(time.Millisecond).
-			Should(BeNil(), "the item dropped by the Load, kept alive by the item a caller holds")
-		runtime.KeepAlive(held)
-	})
+	// Load and Clear unlink the content they replaced, so that an item a
+	// caller still holds keeps only itself alive, not every item stored
+	// beside it. (No history: it keeps the items of the changes it holds.)
+	DescribeTable("frees the content it replaced: an item no one holds is collected though one beside it is held",
+		func(replace func(s snStore) error) {
+			s := snRunning(d, store.Config{}, store.WithHistory[string, int](0))
+			Expect(s.Set("held", 1)).To(Succeed())
+			Expect(s.Set("dropped", 1)).To(Succeed())
+			held := must(s.Get("held"))
+			gone := weak.Make(must(s.Get("dropped")))
+			Expect(replace(s)).To(Succeed())
+			Eventually(func() *store.Item[int] { runtime.GC(); return gone.Value() }).
+				WithTimeout(10*time.Second).WithPolling(time.Millisecond).
+				Should(BeNil(), "the item dropped, kept alive by the item a caller holds")
+			runtime.KeepAlive(held)
+		},
+		Entry("Load", func(s snStore) error {
+			return s.Load(bytes.NewReader(snSave(snRunning[string, int](d, store.Config{}))))
+		}),
+		Entry("Clear", func(s snStore) error { return s.Clear() }),
+	)
 
 	It("is one instant: concurrent SetMany batches are never torn, and the counter matches the content", func() {
 		s := snRunning[string, int](d, store.Config{})

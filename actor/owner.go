@@ -290,7 +290,10 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 	case messages.OpList:
 		req.Args.Entries = t.List()
 	case messages.OpClear:
-		t.Clear()
+		old := t.Clear()
+		if req.Args != nil {
+			req.Args.Content = old // its sender unlinks it, off the owner
+		}
 	case messages.OpSweep:
 		n, more := t.Sweep(req.Args.Limit, req.Args.Budget)
 		return messages.Reply[K, V]{N: n, More: more}

@@ -87,9 +87,11 @@ var _ = BeforeSuite(func() {
 	// goroutines, before any spec's leak check takes its baseline.
 	_, err = conformanceClient.Get(bg, "etcdstore-test/warm-up")
 	Expect(err).NotTo(HaveOccurred())
+	httpFront.Start()
 })
 
 var _ = AfterSuite(func() {
+	httpFront.Close()
 	if conformanceClient != nil {
 		Expect(conformanceClient.Close()).To(Succeed())
 	}

@@ -11,14 +11,41 @@
 //	GET, HEAD /{key}   the value, ETag and Last-Modified; 304 when the
 //	                   client's copy is current; 404 when missing or expired
 //	PUT /{key}         write; 201 on create, 200 on update; conditional
-//	                   with If-Match, If-None-Match, If-Unmodified-Since
+//	                   with If-Match, If-None-Match, If-Unmodified-Since;
+//	                   Lastmod-TTL: 30s gives the item a time-to-live
 //	DELETE /{key}      delete; 204; the same preconditions
 //	GET, HEAD /        every item, or those changed after ?modified-since=
 //	GET / (Accept: text/event-stream)
 //	                   the store's changes as Server-Sent Events
+//	POST /             a batch, one step of the store's, all or nothing:
+//	                   {"get": [keys…]} answers the items as GET / does
+//	                   (GetMany), {"set": {key: value, …}} writes them,
+//	                   204 (SetMany)
+//	DELETE /           Clear, 204; only with If-Match: *, else 428
+//	GET /?size         {"size": n}
+//	GET /?stats        the store's counters (Stats) as JSON
 //
-// The empty key cannot be addressed: it is the root, where PUT and DELETE
-// answer 405. Because the key is the unescaped path, "a%2Fb" and "a/b" are
+// The empty key cannot be addressed: it is the root, where PUT answers
+// 405.
+//
+// Every item a response names carries, beside ETag and Last-Modified
+// (whole seconds), its LastModified and ExpiresAt to the nanosecond in
+// Lastmod-Last-Modified and Lastmod-Expires (RFC 3339; absent for an
+// item that never expires). Every error names itself in Lastmod-Error
+// (not-found, precondition-failed, store-full, not-running, busy,
+// invalid-key, invalid-ttl, bad-request, too-large, not-implemented, …),
+// so a client tells the store's answers from a proxy's and two of one
+// status apart. What the Backend lacks is 501 with a body naming the
+// method it would need: a per-PUT TTL needs UpdateWithTTL (TTLWriter),
+// the batches GetMany and SetMany, DELETE / Clear, ?stats Stats, the
+// stream Watch; ?size counts List where there is no Size.
+//
+// Values in a batch are as the listing shows them: a JSON codec's value
+// as it is, any other codec's bytes as a base64 string; the whole batch
+// is bounded by WithMaxBodyBytes. DELETE / needs If-Match: * because
+// the stores keep no revision of their own that a Clear could be
+// conditional on: "*" is the one precondition that can hold, and it
+// makes a Clear deliberate; any other precondition is 412. Because the key is the unescaped path, "a%2Fb" and "a/b" are
 // the same key. A key must be valid UTF-8: a request for one that is not
 // ("/%FF") is answered 400 whatever its method, because the listing and
 // the change stream are JSON, which would name every such key U+FFFD,
@@ -66,7 +93,11 @@
 // Backend cannot resume — the stream begins with an "event: reset" whose
 // data says why (with "oldest", the oldest revision still kept, when the
 // history was compacted): changes may have been missed, and the client
-// should list the store again. The stream then goes on live.
+// should list the store again. The stream then goes on live. The
+// response's Lastmod-Reset header says so before any event (compacted,
+// future, malformed or unsupported; Lastmod-Oldest with the oldest
+// revision for compacted), for a client that would rather stop than go
+// on after a gap.
 //
 // A stream ends when the client goes away, when the request's context
 // ends — a write under way, and the end of the response, then get at most
@@ -78,4 +109,10 @@
 // (http.ResponseController), so a server's WriteTimeout does not end a
 // stream that lives longer; on HTTP/1.x the response says Connection:
 // close, so no later request on the connection inherits them.
+//
+// NewClient is the other side: a Client with the store's string-key
+// method set over HTTP, mapping the handler's answers back to the
+// store's errors, writing conditionally with the preconditions above,
+// and resuming its change streams with Last-Event-ID after a dropped
+// connection.
 package lastmodhttp

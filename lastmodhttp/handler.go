@@ -45,6 +45,15 @@ type Watcher[V any] interface {
 	Watch(ctx context.Context) (<-chan store.Event[string, V], error)
 }
 
+// TTLWriter is a Backend that writes an item with a time-to-live of its
+// own under a condition: UpdateWithTTL, which store.Store,
+// mutexstore.Store and etcdstore.Store have. A PUT with a Lastmod-TTL
+// header needs it (there is no CompareAndSet with a TTL); a Backend
+// without it answers such a PUT 501 Not Implemented.
+type TTLWriter[V any] interface {
+	UpdateWithTTL(key string, ttl time.Duration, f func(item *store.Item[V]) (V, store.Op)) (*store.Item[V], error)
+}
+
 // Resumer is a Backend whose change stream can start after a revision, so
 // a client reconnecting with Last-Event-ID misses nothing; *store.Store
 // has it. A Backend without it answers such a client with an "event:
@@ -80,20 +89,18 @@ func (h *handler[V]) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead:
 			h.root(w, r)
+		case http.MethodPost:
+			h.batch(w, r)
+		case http.MethodDelete:
+			h.clear(w, r)
 		default:
-			w.Header().Set("Allow", "GET, HEAD")
+			w.Header().Set("Allow", "GET, HEAD, POST, DELETE")
 			httpError(w, http.StatusMethodNotAllowed, "method not allowed")
 		}
 		return
 	}
-	if len(key) > h.opts.maxKeyBytes {
-		httpError(w, http.StatusBadRequest, "key longer than "+strconv.Itoa(h.opts.maxKeyBytes)+" bytes")
-		return
-	}
-	if !utf8.ValidString(key) {
-		// The listing and the change stream are JSON, which cannot name
-		// such a key: it would come out as U+FFFD, like every other one.
-		httpError(w, http.StatusBadRequest, "key is not valid UTF-8")
+	if msg := h.keyProblem(key); msg != "" {
+		httpErrorCode(w, http.StatusBadRequest, codeInvalidKey, msg)
 		return
 	}
 	switch r.Method {
@@ -182,19 +189,30 @@ func (h *handler[V]) put(w http.ResponseWriter, r *http.Request, key string, con
 		httpError(w, http.StatusPreconditionRequired, "PUT needs If-Match, If-None-Match or If-Unmodified-Since")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.opts.maxBodyBytes))
+	ttl, hasTTL, err := parseTTL(r.Header)
 	if err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			httpError(w, http.StatusRequestEntityTooLarge, "body larger than "+strconv.FormatInt(h.opts.maxBodyBytes, 10)+" bytes")
+		httpErrorCode(w, http.StatusBadRequest, codeInvalidTTL, err.Error())
+		return
+	}
+	var ttlWriter TTLWriter[V]
+	if hasTTL {
+		var ok bool
+		if ttlWriter, ok = h.b.(TTLWriter[V]); !ok {
+			httpError(w, http.StatusNotImplemented, "this store cannot write with a time-to-live per PUT (UpdateWithTTL)")
 			return
 		}
-		httpError(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
+	}
+	body, ok := h.readBody(w, r)
+	if !ok {
 		return
 	}
 	var value V
 	if err := h.opts.codec.Unmarshal(body, &value); err != nil {
 		httpError(w, http.StatusBadRequest, "cannot decode the body: "+err.Error())
+		return
+	}
+	if hasTTL {
+		h.putWithTTL(w, ttlWriter, key, value, ttl, cond)
 		return
 	}
 	for range maxAttempts {
@@ -219,6 +237,70 @@ func (h *handler[V]) put(w http.ResponseWriter, r *http.Request, key string, con
 		return
 	}
 	conflictStorm(w)
+}
+
+// putWithTTL writes with UpdateWithTTL, whose function evaluates the
+// preconditions against the item it is given and writes or keeps it in
+// the same step, so they still hold when the write lands. The function
+// may run more than once (etcdstore's Update is a loop): only the last
+// run's answer counts.
+func (h *handler[V]) putWithTTL(w http.ResponseWriter, b TTLWriter[V], key string, value V, ttl time.Duration, cond conditions) {
+	var held, created bool
+	item, err := b.UpdateWithTTL(key, ttl, func(current *store.Item[V]) (V, store.Op) {
+		rev, lm := revisionOf(current)
+		held = cond.evaluate(rev, lm, false) == proceed
+		created = current == nil
+		if !held {
+			var zero V
+			return zero, store.Keep
+		}
+		return value, store.Write
+	})
+	if err != nil {
+		storeError(w, err)
+		return
+	}
+	setValidators(w, item)
+	switch {
+	case !held:
+		httpError(w, http.StatusPreconditionFailed, "precondition failed")
+	case created:
+		w.WriteHeader(http.StatusCreated)
+	default:
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// parseTTL reads a PUT's Lastmod-TTL: ok is false when there is none, and
+// the error says what is wrong with one that is malformed or negative.
+func parseTTL(h http.Header) (ttl time.Duration, ok bool, err error) {
+	v := strings.TrimSpace(h.Get(headerTTL))
+	if v == "" {
+		return 0, false, nil
+	}
+	ttl, err = time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return 0, false, errors.New(headerTTL + " is not a duration such as 30s or 1h30m")
+	case ttl < 0:
+		return 0, false, errors.New(headerTTL + " is negative")
+	}
+	return ttl, true, nil
+}
+
+// keyProblem says what makes key one the handler refuses, "" for none.
+func (h *handler[V]) keyProblem(key string) string {
+	switch {
+	case key == "":
+		return "empty key"
+	case len(key) > h.opts.maxKeyBytes:
+		return "key longer than " + strconv.Itoa(h.opts.maxKeyBytes) + " bytes"
+	case !utf8.ValidString(key):
+		// The listing and the change stream are JSON, which cannot name
+		// such a key: it would come out as U+FFFD, like every other one.
+		return "key is not valid UTF-8"
+	}
+	return ""
 }
 
 // delete serves DELETE: with no precondition a plain Delete, otherwise as
@@ -284,7 +366,7 @@ func (h *handler[V]) precondition(w http.ResponseWriter, key string, cond condit
 // maxAttempts times in a row.
 func conflictStorm(w http.ResponseWriter) {
 	w.Header().Set("Retry-After", "1")
-	httpError(w, http.StatusServiceUnavailable, "too many concurrent writes to this key; retry")
+	httpErrorCode(w, http.StatusServiceUnavailable, codeBusy, "too many concurrent writes to this key; retry")
 }
 
 // revisionOf returns an item's revision and LastModified, zero for nil.
@@ -295,13 +377,18 @@ func revisionOf[V any](item *store.Item[V]) (uint64, time.Time) {
 	return item.Revision, item.LastModified
 }
 
-// setValidators sets ETag and Last-Modified of item; nothing for nil.
+// setValidators sets ETag and Last-Modified of item, and its times to the
+// nanosecond (Lastmod-Last-Modified, Lastmod-Expires); nothing for nil.
 func setValidators[V any](w http.ResponseWriter, item *store.Item[V]) {
 	if item == nil {
 		return
 	}
 	w.Header().Set("ETag", formatETag(item.Revision))
 	w.Header().Set("Last-Modified", item.LastModified.UTC().Format(http.TimeFormat))
+	w.Header().Set(headerLastModified, formatTime(item.LastModified))
+	if !item.ExpiresAt.IsZero() {
+		w.Header().Set(headerExpires, formatTime(item.ExpiresAt))
+	}
 }
 
 // storeError answers a store error: what the client caused is a 4xx, a
@@ -311,7 +398,9 @@ func storeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, store.ErrNotFound):
 		httpError(w, http.StatusNotFound, "not found")
 	case errors.Is(err, store.ErrInvalidKey):
-		httpError(w, http.StatusBadRequest, "invalid key")
+		httpErrorCode(w, http.StatusBadRequest, codeInvalidKey, "invalid key")
+	case errors.Is(err, store.ErrInvalidTTL):
+		httpErrorCode(w, http.StatusBadRequest, codeInvalidTTL, "invalid time-to-live")
 	case errors.Is(err, store.ErrNotRunning):
 		httpError(w, http.StatusServiceUnavailable, "store not running")
 	case errors.Is(err, store.ErrStoreFull):
@@ -321,11 +410,33 @@ func storeError(w http.ResponseWriter, err error) {
 	}
 }
 
-// httpError writes a plain-text error; unlike http.Error it keeps the
-// ETag and Last-Modified a 412 carries.
-func httpError(w http.ResponseWriter, code int, msg string) {
+// httpError writes a plain-text error with the Lastmod-Error its status
+// stands for; unlike http.Error it keeps the ETag and Last-Modified a 412
+// carries.
+func httpError(w http.ResponseWriter, status int, msg string) {
+	httpErrorCode(w, status, statusCodes[status], msg)
+}
+
+// httpErrorCode is httpError with a Lastmod-Error of its own, for a status
+// that stands for more than one error (400, 503).
+func httpErrorCode(w http.ResponseWriter, status int, code, msg string) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(code)
+	w.Header().Set(headerError, code)
+	w.WriteHeader(status)
 	_, _ = io.WriteString(w, "lastmodhttp: "+msg+"\n")
+}
+
+// statusCodes are the Lastmod-Error of each status httpError writes.
+var statusCodes = map[int]string{
+	http.StatusBadRequest:            codeBadRequest,
+	http.StatusNotFound:              codeNotFound,
+	http.StatusMethodNotAllowed:      codeMethodNotAllowed,
+	http.StatusPreconditionFailed:    codeConflict,
+	http.StatusRequestEntityTooLarge: codeTooLarge,
+	http.StatusPreconditionRequired:  codePreconditionRequired,
+	http.StatusInternalServerError:   codeInternal,
+	http.StatusNotImplemented:        codeNotImplemented,
+	http.StatusServiceUnavailable:    codeNotRunning,
+	http.StatusInsufficientStorage:   codeStoreFull,
 }

@@ -357,7 +357,8 @@ var _ = Describe("the handler", func() {
 		Expect(r.header.Get("Allow")).To(Equal("GET, HEAD, PUT, DELETE"))
 		r = srv.do("PUT", "/kv/", "1")
 		Expect(r.status).To(Equal(http.StatusMethodNotAllowed))
-		Expect(r.header.Get("Allow")).To(Equal("GET, HEAD"))
+		Expect(r.header.Get("Allow")).To(Equal("GET, HEAD, POST, DELETE"))
+		Expect(r.header.Get("Lastmod-Error")).To(Equal("method-not-allowed"))
 	})
 
 	It("answers 503 when the store is not running", func() {

@@ -19,6 +19,11 @@ func TestMain(m *testing.M) {
 
 func TestLastmodhttp(t *testing.T) {
 	RegisterFailHandler(Fail)
+	// The conformance specs (storetest) wait with Eventually's default
+	// timeout for goroutines that make hundreds of HTTP round trips,
+	// which take seconds under -race on a busy machine; a hang still
+	// fails, named, within it.
+	SetDefaultEventuallyTimeout(10 * time.Second)
 	// A spec that hangs, even one spinning on its own goroutine, fails
 	// the suite within this bound, named, instead of waiting for go test's
 	// global timeout; it is many times the suite's time under -race.

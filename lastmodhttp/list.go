@@ -28,11 +28,29 @@ func (h *handler[V]) root(w http.ResponseWriter, r *http.Request) {
 		h.stream(w, r)
 		return
 	}
+	q := r.URL.Query()
+	asked := 0
+	for _, p := range []string{"size", "stats", "modified-since"} {
+		if q.Has(p) {
+			asked++
+		}
+	}
+	switch {
+	case asked > 1:
+		httpError(w, http.StatusBadRequest, "ask for one of ?size, ?stats and ?modified-since")
+		return
+	case q.Has("size"):
+		h.size(w, r)
+		return
+	case q.Has("stats"):
+		h.stats(w, r)
+		return
+	}
 	var (
 		items map[string]*store.Item[V]
 		err   error
 	)
-	if v := r.URL.Query().Get("modified-since"); v != "" {
+	if v := q.Get("modified-since"); v != "" {
 		since, ok := parseSince(v)
 		if !ok {
 			httpError(w, http.StatusBadRequest, "modified-since is neither RFC 3339 nor an HTTP-date")
@@ -46,6 +64,12 @@ func (h *handler[V]) root(w http.ResponseWriter, r *http.Request) {
 		storeError(w, err)
 		return
 	}
+	h.writeItems(w, items, r.Method == http.MethodHead)
+}
+
+// writeItems answers items as the listing does: a JSON object of key →
+// listedItem, leaving out keys JSON cannot name.
+func (h *handler[V]) writeItems(w http.ResponseWriter, items map[string]*store.Item[V], head bool) {
 	out := make(map[string]listedItem, len(items))
 	for k, item := range items {
 		if !utf8.ValidString(k) {
@@ -66,7 +90,7 @@ func (h *handler[V]) root(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(http.StatusOK)
-	if r.Method != http.MethodHead {
+	if !head {
 		_, _ = w.Write(body)
 	}
 }

@@ -32,7 +32,7 @@ var eventNames = map[store.EventKind]string{
 func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	watcher, ok := h.b.(Watcher[V])
 	if !ok {
-		httpError(w, http.StatusNotImplemented, "this store has no change stream")
+		httpError(w, http.StatusNotImplemented, "this store has no change stream (Watch)")
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
@@ -40,10 +40,13 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 
 	// A client that cannot be resumed where it asks is told so (event:
 	// reset) and gets the live stream: it must list the store again.
+	// The reset's kind is also a header, so a client that cannot take a
+	// reset (the Go client's WatchFrom) learns it before any event.
 	var (
-		events <-chan store.Event[string, V]
-		err    error
-		reset  map[string]any
+		events    <-chan store.Event[string, V]
+		err       error
+		reset     map[string]any
+		resetKind string
 	)
 	lastID := strings.TrimSpace(r.Header.Get("Last-Event-ID"))
 	resumer, canResume := h.b.(Resumer[V])
@@ -52,18 +55,18 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case lastID == "":
 	case !canResume:
-		reset = resetData("resume not supported: changes since Last-Event-ID may be missing")
+		reset, resetKind = resetData("resume not supported: changes since Last-Event-ID may be missing"), resetUnsupported
 	case idErr != nil:
-		reset = resetData("malformed Last-Event-ID")
+		reset, resetKind = resetData("malformed Last-Event-ID"), resetMalformed
 	default:
 		events, err = resumer.WatchFrom(ctx, from)
 		switch {
 		case errors.As(err, &compacted):
-			reset = resetData("history compacted: the changes after Last-Event-ID are no longer all kept")
+			reset, resetKind = resetData("history compacted: the changes after Last-Event-ID are no longer all kept"), resetCompacted
 			reset["oldest"] = compacted.Oldest
 			err = nil
 		case errors.Is(err, store.ErrFutureRevision):
-			reset = resetData("Last-Event-ID is ahead of the store: it comes from another store, or one that was replaced")
+			reset, resetKind = resetData("Last-Event-ID is ahead of the store: it comes from another store, or one that was replaced"), resetFuture
 			err = nil
 		}
 	}
@@ -81,6 +84,12 @@ func (h *handler[V]) stream(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
+	if resetKind != "" {
+		w.Header().Set(headerReset, resetKind)
+		if resetKind == resetCompacted {
+			w.Header().Set(headerOldest, strconv.FormatUint(compacted.Oldest, 10))
+		}
+	}
 	if r.ProtoMajor == 1 {
 		// The connection's write deadline outlives the handler; a client
 		// reconnects on a new connection, which starts without it.
@@ -137,15 +146,15 @@ func resetData(reason string) map[string]any {
 func endReason(err error) string {
 	switch {
 	case errors.Is(err, store.ErrNotRunning):
-		return "store stopped"
+		return endStopped
 	case errors.Is(err, store.ErrWatchLagging):
-		return "client fell behind; reconnect with Last-Event-ID to resume"
+		return endLagging
 	case errors.Is(err, store.ErrCompacted):
-		return "the history moved past this stream while it replayed; list the store again"
+		return endCompacted
 	case err != nil:
 		return err.Error()
 	}
-	return "ended"
+	return endEnded
 }
 
 // writeChange writes one change event. Its id is the change's own

@@ -300,16 +300,27 @@ var _ = Describe("the change stream", func() {
 		Expect(ev.id+" "+ev.event).To(Equal("5 put"), "then live, with no gap")
 	}, SpecTimeout(20*time.Second))
 
-	DescribeTable("tells a client it cannot resume (event: reset), then streams live",
-		func(sctx SpecContext, lastID, reason string, backend func(*store.Store[string, any]) lastmodhttp.Backend[any]) {
+	DescribeTable("tells a client it cannot resume (event: reset, and Lastmod-Reset saying why), then streams live",
+		func(sctx SpecContext, lastID, reason string, backend func(*store.Store[string, any]) lastmodhttp.Backend[any], kind, oldest string) {
 			small := startStore[any](store.Config{}, store.WithHistory[string, any](2))
 			defer small.Shutdown()
 			for i := range 5 {
 				Expect(small.Set("k", float64(i))).To(Succeed())
 			}
-			srv, body, closer, _ := open(sctx, backend(small), "Last-Event-ID", lastID)
+			h, _ := returned(lastmodhttp.New(backend(small)))
+			srv := newServer(h)
 			defer srv.close()
-			defer closer.Close()
+			req, err := http.NewRequestWithContext(sctx, "GET", srv.srv.URL+"/kv/", nil)
+			Expect(err).NotTo(HaveOccurred())
+			req.Header.Set("Accept", "text/event-stream")
+			req.Header.Set("Last-Event-ID", lastID)
+			resp, err := srv.client.Do(req)
+			Expect(err).NotTo(HaveOccurred())
+			defer resp.Body.Close()
+			Expect(resp.StatusCode).To(Equal(200))
+			Expect(resp.Header.Get("Lastmod-Reset")).To(Equal(kind))
+			Expect(resp.Header.Get("Lastmod-Oldest")).To(Equal(oldest))
+			body := bufio.NewReader(resp.Body)
 			ev, err := readEvent(body)
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ev.event).To(Equal("reset"))
@@ -321,10 +332,10 @@ var _ = Describe("the change stream", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(ev.id + " " + ev.event).To(Equal("6 put"))
 		},
-		Entry("an id older than the history", "1", `"oldest":3`, func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, SpecTimeout(20*time.Second)),
-		Entry("an id ahead of the store", "99", "ahead of the store", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, SpecTimeout(20*time.Second)),
-		Entry("a malformed id", "x7", "malformed", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, SpecTimeout(20*time.Second)),
-		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }, SpecTimeout(20*time.Second)),
+		Entry("an id older than the history", "1", `"oldest":3`, func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, "compacted", "3", SpecTimeout(20*time.Second)),
+		Entry("an id ahead of the store", "99", "ahead of the store", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, "future", "", SpecTimeout(20*time.Second)),
+		Entry("a malformed id", "x7", "malformed", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return s }, "malformed", "", SpecTimeout(20*time.Second)),
+		Entry("a Backend that cannot resume", "4", "resume not supported", func(s *store.Store[string, any]) lastmodhttp.Backend[any] { return watchOnly{s, s} }, "unsupported", "", SpecTimeout(20*time.Second)),
 	)
 
 	It("leaves out the changes of keys that are not valid UTF-8, rather than naming them U+FFFD", func(sctx SpecContext) {

@@ -132,8 +132,10 @@ type Args[K comparable, V any] struct {
 	Revision     uint64
 	LastModified time.Time
 	// Content is OpLoad's argument, a whole content prepared off the
-	// owner by the table it holds, and its answer, the content replaced.
-	// It is opaque here: the protocol knows nothing of the table's types.
+	// owner by the table it holds, and its answer, the content replaced;
+	// and OpClear's answer, the content cleared. The sender unlinks the
+	// answer, off the owner. It is opaque here: the protocol knows nothing
+	// of the table's types.
 	Content any
 }
 

@@ -36,6 +36,7 @@ func BenchmarkIncrementCAS(b *testing.B)   { benchmarks.IncrementCAS(b, open) }
 func BenchmarkStats(b *testing.B)          { benchmarks.Stats(b, open) }
 func BenchmarkMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, open) }
 func BenchmarkGetDuringSweep(b *testing.B) { benchmarks.GetDuringSweep(b, open) }
+func BenchmarkGetDuringClear(b *testing.B) { benchmarks.GetDuringClear(b, open) }
 
 func BenchmarkGetOrLoadHit(b *testing.B)     { benchmarks.GetOrLoadHit(b, open) }
 func BenchmarkGetOrLoadMiss1(b *testing.B)   { benchmarks.GetOrLoadMiss(b, open, 1) }

@@ -493,12 +493,19 @@ func (s *Store[K, V]) List() (map[K]*store.Item[V], error) {
 	return out, nil
 }
 
-// Clear removes every item; see store.Store.Clear.
+// Clear removes every item; see store.Store.Clear. The write lock is held
+// for an O(1) swap of the content: unlinking the old items is done after
+// it is released.
 func (s *Store[K, V]) Clear() error {
 	if s == nil {
 		return store.ErrNotRunning
 	}
-	return s.write(s.table.Clear)
+	var old *table.Content[K, V]
+	if err := s.write(func() { old = s.table.Clear() }); err != nil {
+		return err
+	}
+	old.Discard() // O(n): after the lock is released
+	return nil
 }
 
 // CompareAndSet writes value under key only if the key's item has the

@@ -55,4 +55,15 @@
 // go-cache's snapshot is the larger (25 MB against 20 MB) though it
 // records no LastModified or Revision: gob names the type of every
 // interface{} value, and its Save registers each value with gob.
+//
+// Its memory benchmark (go test -bench Memory in peers;
+// PEERS_MEMORY_ITEMS=10000000 for 10M items) holds the same items in
+// each design, beside a bare map[string]*struct{value, modification time,
+// revision}, and reports the heap per item and the time of a full garbage
+// collection with them alive. On two shared cores (medians of three runs
+// at 1M, one at 10M with other work beside it): the actor and mutex
+// designs 168 B/item (157 at 10M) and 100–145 ms per collection at 1M
+// (3.5 s at 10M); with lock-free reads 185 B/item (184) and 134 ms (9.5
+// s); the bare map 104 B/item (93) and 78 ms (1.6 s); go-cache 109 B/item
+// (89) and 86 ms (2.2 s); otter 58 B/item (52) and 40 ms (1.0 s).
 package main

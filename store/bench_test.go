@@ -44,6 +44,7 @@ func BenchmarkIncrementCAS(b *testing.B)   { benchmarks.IncrementCAS(b, open) }
 func BenchmarkStats(b *testing.B)          { benchmarks.Stats(b, open) }
 func BenchmarkMemoryPerItem(b *testing.B)  { benchmarks.MemoryPerItem(b, open) }
 func BenchmarkGetDuringSweep(b *testing.B) { benchmarks.GetDuringSweep(b, open) }
+func BenchmarkGetDuringClear(b *testing.B) { benchmarks.GetDuringClear(b, open) }
 
 // The same work with Config.LockFreeReads: Get reads the owner's index.
 func BenchmarkLockFreeGet(b *testing.B)            { benchmarks.Get(b, openLockFree) }

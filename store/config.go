@@ -20,7 +20,11 @@ type Config struct {
 	TTL time.Duration
 	// Eviction says what a full store does with a new key.
 	Eviction EvictionPolicy
-	// MailboxSize is the owner's mailbox capacity; 0 means 512.
+	// MailboxSize is the owner's mailbox capacity; 0 means 1024. A caller
+	// that finds it full waits to send, which costs it a second park and
+	// wake-up, and the owner the work of waking it: size it to the
+	// goroutines that call the store at once. Each slot holds a request,
+	// 72 bytes with an int value, more with a larger value type.
 	MailboxSize int
 	// LockFreeReads makes Get skip the owner: the owner, still the only
 	// goroutine that ever changes the store, also publishes every change
@@ -44,7 +48,10 @@ const (
 	defaultWorkerCount = 2
 	// A buffered mailbox lets callers queue while the owner works, so a
 	// burst costs one wake-up of the owner rather than one per request.
-	defaultMailboxSize = 512
+	// 1024 holds a request from each of 1000 callers: at 1000 goroutines
+	// it made the median Set and Update throughput ~1.4× that of 512,
+	// where senders waited for room (cmd/compare, 6 runs, 2 cores).
+	defaultMailboxSize = 1024
 )
 
 // EvictionPolicy says what a store at MaxSize does with a new key.

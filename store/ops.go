@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/internal/hashkey"
+	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/messages"
 )
 
@@ -163,11 +164,20 @@ func (s *Store[K, V]) List() (map[K]*Item[V], error) {
 	return entryMap(entries), nil
 }
 
-// Clear removes every item. It returns ErrNotRunning when the store is not
-// running.
+// Clear removes every item, in one step of the owner that costs the same
+// whatever the store holds: the owner swaps its content for an empty one.
+// Unlinking the old items, so that one a caller still holds keeps nothing
+// else alive, is O(n) and done by Clear's caller before it returns, holding
+// no other call up. It returns ErrNotRunning when the store is not running.
 func (s *Store[K, V]) Clear() error {
-	_, err := s.call(&messages.Request[K, V]{Op: messages.OpClear})
-	return err
+	args := &messages.Args[K, V]{}
+	if _, err := s.call(&messages.Request[K, V]{Op: messages.OpClear, Args: args}); err != nil {
+		return err
+	}
+	// The owner only swapped the content out, in O(1); unlinking what it
+	// held is O(n), and is done here, where it holds no other caller up.
+	args.Content.(*table.Content[K, V]).Discard()
+	return nil
 }
 
 // call sends req to the owner of the running store and waits for the reply.

@@ -1093,7 +1093,7 @@ func (tr *tree) storeSpecs() {
 		It("counts every write of many goroutines to one key in Revision", func() {
 			tr.needs(ExactRevisions)
 			s := tr.running(store.Config{})
-			const workers, writes = 16, 200
+			workers, writes := 16, tr.scale(200)
 			var wg sync.WaitGroup
 			for w := range workers {
 				wg.Go(func() {

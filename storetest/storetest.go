@@ -100,6 +100,11 @@ const (
 	// store's. A store that runs the function on the caller's goroutine
 	// lacks it: the Goexit ends that goroutine, as anywhere else on it.
 	UpdateGoexit
+	// ExactLookups is Stats.Hits and Stats.Misses counting the lookups
+	// the caller asked for (Get, GetMany) and no others: no write of the
+	// store reads the item first, as lastmodhttp's handler does before
+	// each write it makes, and no Update counts its read.
+	ExactLookups
 )
 
 var featureNames = map[Feature]string{
@@ -111,6 +116,7 @@ var featureNames = map[Feature]string{
 	FullStats:      "FullStats",
 	UpdateReentry:  "UpdateReentry",
 	UpdateGoexit:   "UpdateGoexit",
+	ExactLookups:   "ExactLookups",
 }
 
 // String returns the feature's name.

@@ -222,12 +222,12 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 	return old
 }
 
-// Discard unlinks the entries of a content Install replaced, as Clear
-// does, so that an item a caller still holds keeps only itself alive, not
-// the whole former content. It costs O(n), which is why it is not part of
-// Install: any goroutine may call it once Install has returned, since the
-// table no longer reaches those entries and readers of the read index
-// never look at their links.
+// Discard unlinks the entries of a content Install replaced or Clear
+// removed, so that an item a caller still holds keeps only itself alive,
+// not the whole former content. It costs O(n), which is why it is not
+// part of Install and Clear: any goroutine may call it once they have
+// returned, since the table no longer reaches those entries and readers
+// of the read index never look at their links.
 func (c *Content[K, V]) Discard() {
 	for e := c.order.front(); e != nil; e = c.order.front() {
 		c.order.remove(e)

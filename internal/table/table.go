@@ -521,14 +521,15 @@ func (t *Table[K, V]) ModifiedSince(since time.Time) []messages.Entry[K, V] {
 	return out
 }
 
-// Clear removes every item. It unlinks each entry so items callers still
-// hold do not keep the old indexes alive; that makes it O(n).
-func (t *Table[K, V]) Clear() {
-	for e := t.order.front(); e != nil; e = t.order.front() {
-		t.order.remove(e)
-		e.heapIndex = notInHeap
-	}
-	clear(t.expiry) // drop the pointers the old backing array holds
+// Clear removes every item in O(1) and returns what the table held, for
+// Discard: unlinking every entry, so that an item a caller still holds
+// keeps only itself alive, is O(n), and any goroutine may do it once
+// Clear has returned (see Discard). The read index, if any, is emptied
+// by publishing a new one.
+func (t *Table[K, V]) Clear() *Content[K, V] {
+	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
+	old.order.init()
+	old.order.moveFrom(&t.order)
 	t.expiry = nil
 	t.items = make(map[K]*entry[K, V]) // a fresh map gives the memory back
 	if t.index != nil {
@@ -538,6 +539,7 @@ func (t *Table[K, V]) Clear() {
 	if t.observe != nil {
 		t.observe(messages.Event[K, V]{Kind: messages.EventClear, Revision: t.revision})
 	}
+	return old
 }
 
 // Sweep removes expired items, at most limit of them (all when limit < 0)

@@ -474,15 +474,19 @@ var _ = Describe("table", func() {
 		Expect(entries[1].Item.Value).To(Equal(3))
 	})
 
-	It("clears everything and unlinks the old entries", func() {
+	It("clears everything in one step and hands back the old entries, which Discard unlinks", func() {
 		tab.Set("a", 1, time.Minute)
 		tab.Set("b", 2, 0)
 		e := tab.items["a"]
-		tab.Clear()
+		old := tab.Clear()
 		Expect(tab.Size()).To(BeZero())
 		Expect(tab.expiry).To(BeEmpty())
+		Expect(old.Len()).To(Equal(2), "what the table held")
+		Expect(e.next).NotTo(BeNil(), "still linked: unlinking is Discard's, off the owner")
+		old.Discard()
 		Expect(e.prev).To(BeNil())
 		Expect(e.next).To(BeNil())
+		Expect(e.heapIndex).To(Equal(notInHeap))
 		item, ok := tab.Set("a", 5, 0)
 		Expect(ok).To(BeTrue())
 		Expect(item.Revision).To(Equal(uint64(4)), "revisions keep counting across Clear, which takes one of its own")

@@ -27,10 +27,11 @@
 //
 // A failing test must fail within its own bounded wait, not hang: every
 // wait in the suites is bounded, and every Ginkgo suite has a suite
-// timeout of two minutes, which ends even a spec spinning on its own
-// goroutine. gremlins' timeout is 100 times the package's coverage run,
-// the tool's own is four minutes, so a hang the tests catch in time
-// counts as killed, and one they do not as timed out.
+// timeout (two minutes, the root's five), which ends even a spec spinning
+// on its own goroutine. gremlins' timeout is 100 times the package's
+// coverage run, the tool's own is six minutes, and the tool ends a run at
+// the first test that fails, so a hang the tests catch in time counts as
+// killed, and one they do not as timed out.
 //
 // It does not run in CI: it takes minutes per package on two cores (see
 // the README for the last run). Each package's full gremlins report is

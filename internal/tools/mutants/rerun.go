@@ -38,9 +38,10 @@ var mutations = map[string]map[token.Token]token.Token{
 	"INVERT_NEGATIVES":    {token.SUB: token.ADD},
 }
 
-// rerunTimeout bounds one rerun: beyond the suites' own two-minute
-// bound, so that a hang the tests catch counts as killed.
-const rerunTimeout = 4 * time.Minute
+// rerunTimeout bounds one rerun: beyond the suites' own bounds (the
+// root suite's is five minutes), so that a hang the tests catch counts
+// as killed.
+const rerunTimeout = 6 * time.Minute
 
 // rerun runs each mutant in ms itself: it writes the mutated file aside,
 // swaps it in with go's -overlay, and runs the tests of pkgs, setting the
