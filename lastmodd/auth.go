@@ -5,7 +5,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -110,9 +113,10 @@ func (t *tokens) lookup(token string) role {
 }
 
 // requireToken lets through only requests with a token of t: a read
-// (GET, HEAD, OPTIONS) with any, anything else with a write token. It
-// answers 401 without a valid token and 403 for a read token that writes.
-func requireToken(t *tokens, next http.Handler) http.Handler {
+// with any, anything else with a write token (see isRead; maxBody bounds
+// what it reads of a batch). It answers 401 without a valid token and
+// 403 for a read token that writes.
+func requireToken(t *tokens, maxBody int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		got := roleNone
@@ -123,15 +127,59 @@ func requireToken(t *tokens, next http.Handler) http.Handler {
 		case got == roleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="lastmodd"`)
 			http.Error(w, "lastmodd: a valid bearer token is required", http.StatusUnauthorized)
-		case got == roleRead && !reads(r.Method):
-			http.Error(w, "lastmodd: this token may only read", http.StatusForbidden)
+		case got == roleWrite:
+			next.ServeHTTP(w, r)
 		default:
+			read, r := isRead(r, maxBody)
+			if !read {
+				http.Error(w, "lastmodd: this token may only read", http.StatusForbidden)
+				return
+			}
 			next.ServeHTTP(w, r)
 		}
 	})
 }
 
-// reads reports whether a request with method changes nothing.
-func reads(method string) bool {
-	return method == http.MethodGet || method == http.MethodHead || method == http.MethodOptions
+// isRead reports whether r changes nothing: GET, HEAD and OPTIONS, and
+// the batch read POST /kv/ {"get": […]}. To tell that batch from a write
+// it reads the body, up to maxBody, decoding it as the handler does;
+// anything it cannot tell (a body too large, malformed, or with "set")
+// counts as a write. It returns the request to hand on: for a batch, a
+// copy whose body is what it read. The original keeps its own body, so
+// the server still sees how much of it is unread, and closes a
+// connection it could not read to the end rather than reading the rest
+// as the next request.
+func isRead(r *http.Request, maxBody int64) (bool, *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true, r
+	case http.MethodPost:
+	default:
+		return false, r
+	}
+	if r.URL.Path != "/kv/" || r.Body == nil {
+		return false, r
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil || int64(len(body)) > maxBody {
+		return false, r
+	}
+	var batch struct {
+		Get *[]string       `json:"get"`
+		Set json.RawMessage `json:"set"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if dec.Decode(&batch) != nil {
+		return false, r
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return false, r
+	}
+	if batch.Get == nil || batch.Set != nil {
+		return false, r
+	}
+	read := r.Clone(r.Context())
+	read.Body = io.NopCloser(bytes.NewReader(body))
+	return true, read
 }

@@ -41,15 +41,24 @@ func (e embedded) ready() error {
 
 func (e embedded) stats() (store.Stats, error) { return e.s.Stats() }
 
-// changes sums the counters every change through lastmodd moves: it
-// never clears the store, and loads only at start, which these do not
-// count.
-func (e embedded) changes() (uint64, bool) {
+// changes marks where the store's changes are: the counters every write,
+// delete, expiry and eviction moves, and the number of items, which a
+// Clear (counted nowhere) drops to zero. Two equal marks have no change
+// between them: only Clears could hide in them, and a Clear of an
+// emptied store changes nothing. A Load does, uncounted, but lastmodd
+// loads only at start.
+func (e embedded) changes() (changeMark, bool) {
 	st, err := e.s.Stats()
 	if err != nil {
-		return 0, false
+		return changeMark{}, false
 	}
-	return st.Writes + st.Deletes + st.Expirations + st.Evictions, true
+	return changeMark{counted: st.Writes + st.Deletes + st.Expirations + st.Evictions, items: st.Items}, true
+}
+
+// changeMark is a point in a store's history of changes; see changes.
+type changeMark struct {
+	counted uint64
+	items   int
 }
 
 func (embedded) collectors() []prometheus.Collector { return nil }

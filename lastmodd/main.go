@@ -227,7 +227,7 @@ func mainHandler(c config, b backend, m *metrics, p *probes, toks *tokens, log *
 		guarded = mux
 	}
 	if toks != nil {
-		guarded = requireToken(toks, guarded)
+		guarded = requireToken(toks, c.maxBody, guarded)
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/healthz", getOnly(p.healthz))

@@ -160,12 +160,23 @@ var _ = Describe("lastmodd's metrics", func() {
 			m = scrape(client, metrics)
 			return m[`lastmodd_snapshots_total{result="unchanged"}`]
 		}).WithTimeout(10*time.Second).Should(BeNumerically(">=", 2), "two periodic snapshots skipped")
-		written := m[`lastmodd_snapshots_total{result="written"}`]
-		status, _, _ = do(client, "PUT", p.url+"/kv/after", `1`)
-		Expect(status).To(Equal(201))
-		Eventually(func() float64 {
-			return scrape(client, metrics)[`lastmodd_snapshots_total{result="written"}`]
-		}).WithTimeout(10*time.Second).Should(BeNumerically(">", written), "a snapshot written after a write")
+		// A Clear moves none of the store's counters: the snapshot must
+		// still be written, or a crash would bring the items back.
+		for _, change := range []struct {
+			method, path, body string
+			headers            []string
+		}{
+			{"PUT", "/kv/after", `1`, nil},
+			{"DELETE", "/kv/", "", []string{"If-Match", "*"}},
+		} {
+			written := scrape(client, metrics)[`lastmodd_snapshots_total{result="written"}`]
+			status, _, _ = do(client, change.method, p.url+change.path, change.body, change.headers...)
+			Expect(status).To(BeNumerically("<", 300), change.method+" "+change.path)
+			Eventually(func() float64 {
+				return scrape(client, metrics)[`lastmodd_snapshots_total{result="written"}`]
+			}).WithTimeout(10*time.Second).Should(BeNumerically(">", written), "a snapshot written after %s %s", change.method, change.path)
+		}
+		Expect(scrape(client, metrics)).To(HaveKeyWithValue("lastmodd_store_items", 0.0))
 	}, SpecTimeout(time.Minute))
 
 	It("serves /metrics on -metrics-addr alone when it is given", func() {

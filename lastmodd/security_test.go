@@ -124,6 +124,30 @@ var _ = Describe("lastmodd's TLS and tokens", func() {
 		status, _, _ = do(client, "DELETE", p.url+"/kv/a", "", bearer(writer)...)
 		Expect(status).To(Equal(204))
 
+		By("the root's batches and Clear: a batch read is a read, the rest writes")
+		status, _, _ = do(client, "POST", p.url+"/kv/", `{"set": {"x": 1, "y": 2}}`, bearer(reader)...)
+		Expect(status).To(Equal(403))
+		status, _, _ = do(client, "POST", p.url+"/kv/", `{"set": {"x": 1, "y": 2}}`, bearer(writer)...)
+		Expect(status).To(Equal(204))
+		status, _, body = do(client, "POST", p.url+"/kv/", `{"get": ["x", "y"]}`, bearer(reader)...)
+		Expect(status).To(Equal(200), "the body the token check read is handed on whole")
+		Expect(body).To(And(ContainSubstring(`"x"`), ContainSubstring(`"y"`)))
+		for _, give := range []string{
+			`{"get": ["x"], "set": {"x": 3}}`, `{"get": ["x"]} {"set": {"x": 3}}`, `{"get": ["x"], "other": 1}`,
+			`{"get": `, `[]`, `"` + strings.Repeat("x", 2<<20) + `"`,
+		} {
+			status, _, _ = do(client, "POST", p.url+"/kv/", give, bearer(reader)...)
+			Expect(status).To(Equal(403), "a body that is not a batch read, from a read token: %.40s", give)
+		}
+		status, _, body = do(client, "POST", p.url+"/kv/x", `{"get": ["x"]}`, bearer(reader)...)
+		Expect(status).To(Equal(403), "POST elsewhere than the root: %s", body)
+		status, _, _ = do(client, "DELETE", p.url+"/kv/", "", append(bearer(reader), "If-Match", "*")...)
+		Expect(status).To(Equal(403), "Clear")
+		status, _, _ = do(client, "GET", p.url+"/kv/?stats", "", bearer(reader)...)
+		Expect(status).To(Equal(200))
+		status, _, _ = do(client, "DELETE", p.url+"/kv/", "", append(bearer(writer), "If-Match", "*")...)
+		Expect(status).To(Equal(204))
+
 		for _, probe := range []string{"/healthz", "/readyz"} {
 			status, _, _ := do(client, "GET", p.url+probe, "")
 			Expect(status).To(Equal(200), probe+" without a token")
@@ -131,6 +155,7 @@ var _ = Describe("lastmodd's TLS and tokens", func() {
 		m := scrape(client, p.url+"/metrics", bearer(reader)...)
 		Expect(m).To(HaveKeyWithValue(`lastmodd_http_requests_total{code="401",method="PUT",route="/kv/{key}"}`, 6.0))
 		Expect(m).To(HaveKeyWithValue(`lastmodd_http_requests_total{code="403",method="PUT",route="/kv/{key}"}`, 1.0))
+		Expect(m).To(HaveKeyWithValue(`lastmodd_http_requests_total{code="403",method="POST",route="/kv/"}`, 7.0))
 		Expect(p.logs.String()).NotTo(Or(ContainSubstring(reader), ContainSubstring(writer)))
 	})
 

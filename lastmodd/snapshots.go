@@ -23,13 +23,13 @@ type snapshotter struct {
 	}
 	log *slog.Logger
 	m   *metrics
-	// changes sums the store's counters of changes; nil, or false, when
-	// it cannot tell. A periodic save whose sum is the one read before
-	// the last save written has nothing new to write, and is skipped:
-	// an idle store is not rewritten every -snapshot-every.
-	changes func() (uint64, bool)
-	saved   uint64 // changes() before the last save written
-	have    bool   // saved holds a sum
+	// changes marks the store's changes so far; nil, or false, when it
+	// cannot tell. A periodic save whose mark is the one read before the
+	// last save written has nothing new to write, and is skipped: an
+	// idle store is not rewritten every -snapshot-every.
+	changes func() (changeMark, bool)
+	saved   changeMark // changes() before the last save written
+	have    bool       // saved holds a mark
 }
 
 // load loads the file into the store; a missing file is a first run. A
@@ -57,12 +57,12 @@ func (sn *snapshotter) load() error {
 // snapshot in place.
 func (sn *snapshotter) save(reason string) error {
 	began := time.Now()
-	var sum uint64
+	var mark changeMark
 	known := false
 	if sn.changes != nil {
-		sum, known = sn.changes()
+		mark, known = sn.changes()
 	}
-	if reason == "periodic" && known && sn.have && sum == sn.saved {
+	if reason == "periodic" && known && sn.have && mark == sn.saved {
 		// The file holds every write acknowledged until now.
 		sn.m.snapshots.WithLabelValues("unchanged").Inc()
 		sn.m.snapshotLast.Set(float64(began.UnixNano()) / 1e9)
@@ -80,7 +80,7 @@ func (sn *snapshotter) save(reason string) error {
 	if fi, err := os.Stat(sn.path); err == nil {
 		size = fi.Size()
 	}
-	sn.saved, sn.have = sum, known
+	sn.saved, sn.have = mark, known
 	sn.m.snapshots.WithLabelValues("written").Inc()
 	sn.m.snapshotSeconds.Observe(took.Seconds())
 	sn.m.snapshotBytes.Set(float64(size))
