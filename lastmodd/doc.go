@@ -27,7 +27,9 @@
 //	/kv/        GET the listing or, with Accept: text/event-stream, the
 //	            change stream; a client that reconnects with
 //	            Last-Event-ID resumes after it from the latest -history
-//	            changes the store keeps
+//	            changes the store keeps; POST a batch ({"get": […]} or
+//	            {"set": {…}}); DELETE with If-Match: * clears the store;
+//	            GET ?size and ?stats
 //	/healthz    200 "ok" while the process serves
 //	/readyz     200 "ready" while the store runs and answers; 503 once a
 //	            stop has begun, or when the store does not answer
@@ -106,7 +108,8 @@
 // With it, every request but /healthz and /readyz needs an
 // "Authorization: Bearer TOKEN" header: without a valid one lastmodd
 // answers 401 (with WWW-Authenticate), and for a read token on anything
-// but GET, HEAD and OPTIONS 403. Tokens are compared in constant time
+// but GET, HEAD, OPTIONS and a batch read (POST /kv/ {"get": […]}, whose
+// body lastmodd reads, up to -max-body, to tell it from a write) 403. Tokens are compared in constant time
 // (crypto/subtle, over their SHA-256 sums, so not even their length
 // shows). The file is read once, at start.
 //
