@@ -42,6 +42,9 @@ type daemon struct {
 	cmd    *exec.Cmd
 	stdout *bufio.Reader
 	url    string
+	// urls holds every address it printed, by what it is: "listening
+	// on" (url), "metrics on", "debug on".
+	urls map[string]string
 }
 
 // processTimeout bounds how long lastmodd may take to print its address,
@@ -49,51 +52,99 @@ type daemon struct {
 // many times what either takes under -race on a busy machine.
 const processTimeout = 30 * time.Second
 
-// startDaemon runs the binary with args and reads the address it prints.
-// A process that prints no line within processTimeout is killed, and the
-// spec fails with what it printed.
+// startDaemon runs the binary with args and reads the addresses it prints.
+// A process that has not printed its main address within processTimeout
+// is killed, and the spec fails with what it printed.
 func startDaemon(bin string, args ...string) *daemon {
 	GinkgoHelper()
+	return startDaemonLogging(bin, GinkgoWriter, args...)
+}
+
+// startDaemonLogging is startDaemon with lastmodd's stderr, its log,
+// copied to logs as well as to the spec's output.
+func startDaemonLogging(bin string, logs io.Writer, args ...string) *daemon {
+	GinkgoHelper()
 	cmd := exec.Command(bin, args...)
-	cmd.Stderr = GinkgoWriter
+	if logs == GinkgoWriter {
+		cmd.Stderr = GinkgoWriter
+	} else {
+		cmd.Stderr = io.MultiWriter(GinkgoWriter, logs)
+	}
 	out, err := cmd.StdoutPipe()
 	Expect(err).NotTo(HaveOccurred())
 	Expect(cmd.Start()).To(Succeed())
 	d := &daemon{cmd: cmd, stdout: bufio.NewReader(out)}
+	// A spec that fails before it stops lastmodd must not leave it
+	// running.
+	DeferCleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	d.urls = readAddresses(d.stdout, func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	d.url = d.urls["listening on"]
+	return d
+}
+
+// readAddresses reads the "lastmodd: WHAT URL" lines lastmodd prints up
+// to its main address, the last. If none comes within processTimeout it
+// calls kill, which must end the output, and fails the spec.
+func readAddresses(stdout *bufio.Reader, kill func()) map[string]string {
+	GinkgoHelper()
 	type read struct {
-		line string
-		err  error
+		lines []string
+		err   error
 	}
 	first := make(chan read, 1)
 	go func() {
-		line, err := d.stdout.ReadString('\n')
-		first <- read{line, err}
+		var r read
+		for {
+			line, err := stdout.ReadString('\n')
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.lines = append(r.lines, strings.TrimSpace(line))
+			if strings.HasPrefix(line, "lastmodd: listening on ") {
+				break
+			}
+		}
+		first <- r
 	}()
 	var r read
 	select {
 	case r = <-first:
 	case <-time.After(processTimeout):
-		// Wait closes the pipe, which ends the read with what it had.
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		// Ending the process closes the pipe, which ends the read.
+		kill()
 		r = <-first
-		Fail(fmt.Sprintf("lastmodd printed no address within %v; killed, it had printed %q (its stderr is in the spec's output)", processTimeout, r.line))
+		Fail(fmt.Sprintf("lastmodd printed no address within %v; killed, it had printed %q (its stderr is in the spec's output)", processTimeout, r.lines))
 	}
-	line, err := r.line, r.err
-	Expect(err).NotTo(HaveOccurred(), "lastmodd printed no address")
-	addr, ok := strings.CutPrefix(strings.TrimSpace(line), "lastmodd: listening on ")
-	Expect(ok).To(BeTrue(), line)
-	Expect(addr).To(MatchRegexp(`^http://127\.0\.0\.1:[1-9][0-9]*$`))
-	d.url = addr
-	return d
+	Expect(r.err).NotTo(HaveOccurred(), "lastmodd printed no address; it printed %q", r.lines)
+	urls := make(map[string]string)
+	for _, line := range r.lines {
+		rest, ok := strings.CutPrefix(line, "lastmodd: ")
+		Expect(ok).To(BeTrue(), line)
+		i := strings.LastIndexByte(rest, ' ')
+		Expect(i).To(BeNumerically(">", 0), line)
+		Expect(rest[i+1:]).To(MatchRegexp(`^https?://127\.0\.0\.1:[1-9][0-9]*$`))
+		urls[rest[:i]] = rest[i+1:]
+	}
+	return urls
 }
 
-// stop sends SIGTERM and returns the exit error. A process that has not
-// exited within processTimeout is killed, and the spec fails with what it
-// printed after the signal.
+// stop sends SIGTERM and returns the exit error; see wait.
 func (d *daemon) stop() error {
 	GinkgoHelper()
 	Expect(d.cmd.Process.Signal(syscall.SIGTERM)).To(Succeed())
+	return d.wait()
+}
+
+// wait returns the exit error once lastmodd has exited. A process that
+// has not exited within processTimeout is killed, and the spec fails
+// with what it printed meanwhile.
+func (d *daemon) wait() error {
+	GinkgoHelper()
 	var printed strings.Builder
 	exited := make(chan error, 1)
 	go func() {
@@ -107,7 +158,7 @@ func (d *daemon) stop() error {
 		// Killed, it closes its stdout, and the copy and Wait end.
 		_ = d.cmd.Process.Kill()
 		<-exited
-		Fail(fmt.Sprintf("lastmodd had not exited %v after SIGTERM; killed, it had printed %q since (its stderr is in the spec's output)", processTimeout, printed.String()))
+		Fail(fmt.Sprintf("lastmodd had not exited within %v; killed, it had printed %q since it started (its stderr is in the spec's output)", processTimeout, printed.String()))
 		return nil
 	}
 }
