@@ -15,6 +15,8 @@ import (
 	"time"
 	"weak"
 
+	"github.com/onsi/gomega"
+
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -92,20 +94,12 @@ func TestCallbackPanicCountsInRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	// The cleanup actor bumps the counter after the Set has returned.
+	gomega.NewWithT(t).Eventually(func() (uint64, error) {
 		st, err := s.Stats()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Restarts == 1 {
-			return
-		}
-		if st.Restarts > 1 || time.Now().After(deadline) {
-			t.Fatalf("Stats.Restarts %d, want 1 for the one callback that panicked (waited up to 10s)", st.Restarts)
-		}
-		time.Sleep(time.Millisecond) // polling a counter the cleanup actor bumps
-	}
+		return st.Restarts, err
+	}).WithTimeout(10*time.Second).WithPolling(time.Millisecond).
+		Should(gomega.Equal(uint64(1)), "Stats.Restarts, for the one callback that panicked")
 }
 
 // Load unlinks the content it replaced, so an item a caller still holds
@@ -173,17 +167,14 @@ func TestLockFreeGetOfAnExpiredItem(t *testing.T) {
 	if err := s.SetWithTTL("k", 1, time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	gomega.NewWithT(t).Eventually(func() error {
 		item, err := s.Get("k")
-		if errors.Is(err, store.ErrNotFound) {
-			break
+		if err == nil && item == nil || err != nil && !errors.Is(err, store.ErrNotFound) {
+			return gomega.StopTrying(fmt.Sprintf("Get: %v, %v; want the item until its millisecond passes, then ErrNotFound", item, err))
 		}
-		if err != nil || item == nil || time.Now().After(deadline) {
-			t.Fatalf("Get: %v, %v; want the item until its millisecond passes (waited up to 10s), then ErrNotFound", item, err)
-		}
-		time.Sleep(100 * time.Microsecond) // waiting out the item's TTL
-	}
+		return err
+	}).WithTimeout(10*time.Second).WithPolling(100*time.Microsecond).
+		Should(gomega.MatchError(store.ErrNotFound), "Get, once the item's millisecond has passed")
 	st, err := s.Stats()
 	if err != nil {
 		t.Fatal(err)
