@@ -187,9 +187,7 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 	if c.table != t || c.spent {
 		panic("table: Install of a content not prepared for this table, or used before")
 	}
-	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
-	old.order.init()
-	old.order.moveFrom(&t.order)
+	old := t.detach()
 	t.items, t.expiry = c.items, c.expiry
 	t.order.moveFrom(&c.order)
 	if t.index != nil {
@@ -219,6 +217,17 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 			t.observe(messages.Event[K, V]{Kind: messages.EventPut, Key: e.key, Item: &e.item, Revision: rev})
 		}
 	}
+	return old
+}
+
+// detach moves t's content into a Content of its own, in O(1), for
+// Install and Clear to hand back: t is left with an empty order list and
+// still points at the old items and expiry heap, which the caller
+// replaces.
+func (t *Table[K, V]) detach() *Content[K, V] {
+	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
+	old.order.init()
+	old.order.moveFrom(&t.order)
 	return old
 }
 

@@ -527,9 +527,7 @@ func (t *Table[K, V]) ModifiedSince(since time.Time) []messages.Entry[K, V] {
 // Clear has returned (see Discard). The read index, if any, is emptied
 // by publishing a new one.
 func (t *Table[K, V]) Clear() *Content[K, V] {
-	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
-	old.order.init()
-	old.order.moveFrom(&t.order)
+	old := t.detach()
 	t.expiry = nil
 	t.items = make(map[K]*entry[K, V]) // a fresh map gives the memory back
 	if t.index != nil {
