@@ -330,8 +330,6 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		req.Args.Stats = o.stats()
 	case messages.OpTakeEvicted:
 		req.Args.Events = o.TakeEvicted()
-	case messages.OpExpire:
-		t.Expire(req.Key)
 	case messages.OpTouch:
 		if item := t.Touch(req.Key); item != nil {
 			return messages.Reply[K, V]{Item: item}

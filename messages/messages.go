@@ -59,7 +59,6 @@ const (
 	OpUnwatch                               // end Args.Watch with Args.Err
 	OpStats                                 // fill Args.Stats
 	OpTakeEvicted                           // move the pending eviction notices into Args.Events
-	OpExpire                                // remove Key's item if it has expired
 	OpCompareAndDelete                      // OpDelete if Key's revision is Revision
 	OpDeleteIfUnmodifiedSince               // OpDelete if Key is present and not modified after Args.Since
 	OpSnapshot                              // snapshot the live items into Args.Entries, the counters into Args.Revision and Args.LastModified

@@ -80,6 +80,7 @@ func New[K comparable, V any](cfg store.Config, opts ...store.Option[K, V]) (*St
 			MaxSize:     cfg.MaxSize,
 			EvictOldest: cfg.Eviction == store.EvictOldest,
 			TouchOnGet:  cfg.TouchOnGet,
+			Clock:       resolved.Clock,
 		}),
 		wake:    make(chan struct{}, 1),
 		loading: make(map[K]*flight[V]),
@@ -402,8 +403,8 @@ func (s *Store[K, V]) set(key K, value V, ttl time.Duration) error {
 }
 
 // Get returns the live item stored under key; see store.Store.Get. It
-// takes the read lock, and the write lock only to remove an expired item
-// it found.
+// takes the read lock, and the write lock only to judge again, and
+// remove, an item it found expired.
 func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
 	if s == nil {
 		return nil, store.ErrNotRunning
@@ -418,11 +419,14 @@ func (s *Store[K, V]) Get(key K) (*store.Item[V], error) {
 	if err != nil {
 		return nil, err
 	}
+	if stale {
+		// The write lock's look decides, and removes the item if it agrees:
+		// a wall clock stepped back since the peek may find it live, and
+		// an answer of not found must hold for every call that follows.
+		_ = s.write(func() { item = s.table.Find(key) })
+	}
 	if item == nil {
 		s.misses.Add(1)
-		if stale {
-			_ = s.write(func() { s.table.Expire(key) })
-		}
 		return nil, store.ErrNotFound
 	}
 	s.hits.Add(1)
@@ -598,9 +602,11 @@ func (s *Store[K, V]) GetMany(keys []K) (map[K]*store.Item[V], error) {
 		return nil, err
 	}
 	if stale {
+		// As in Get, the write lock's look decides; all keys again, so
+		// that the answer is still one instant.
 		_ = s.write(func() {
-			for _, k := range keys {
-				s.table.Expire(k)
+			for i, k := range keys {
+				items[i] = s.table.Find(k)
 			}
 		})
 	}

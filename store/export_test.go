@@ -1,6 +1,11 @@
 package store
 
-import "github.com/lastmodstore/lastmodstore/messages"
+import (
+	"time"
+
+	"github.com/lastmodstore/lastmodstore/internal/settings"
+	"github.com/lastmodstore/lastmodstore/messages"
+)
 
 // InjectFault makes the owner of s call fn with each request's op before
 // handling it, so the tests in this directory can panic the owner. Call it
@@ -27,4 +32,13 @@ func OwnerGet[K comparable, V any](s *Store[K, V], key K) (*Item[V], error) {
 		return nil, ErrNotRunning
 	}
 	return s.ownerGet(r, key)
+}
+
+// WithClock makes s tell the time by clock instead of time.Now, so that a
+// test can give two looks at the clock two different times.
+func WithClock[K comparable, V any](clock func() time.Time) Option[K, V] {
+	return settings.Func[K, V](func(s *settings.Settings[K, V]) error {
+		s.Clock = clock
+		return nil
+	})
 }

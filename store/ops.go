@@ -85,31 +85,30 @@ func (s *Store[K, V]) Get(key K) (*Item[V], error) {
 }
 
 // readGet is Get with Config.LockFreeReads: it looks key up in the read
-// index the owner publishes, sending no message. An expired item it finds
-// is removed by the owner, as a Get through the owner would, so that it is
-// counted and its eviction callback runs now rather than at the next
-// sweep. That, and a Get that overlaps a change to several keys at once (a
-// SetMany, a write that evicts), which it cannot show whole, are the only
-// cases that wait for the owner.
+// index the owner publishes, sending no message. Two cases wait for the
+// owner, which answers as a Get through it would:
+//   - a Get that overlaps a change to several keys at once (a SetMany, a
+//     write that evicts), which the index cannot show whole;
+//   - an item found expired. The owner's look decides, by its own clock:
+//     the two clocks are separate readings, and a step the owner took
+//     meanwhile (a Touch, an Update) may have read the time before the
+//     item expired, so an answer of not found from here could contradict
+//     it. The owner removes the item if it agrees, so that its eviction
+//     callback runs now rather than at the next sweep.
 func (s *Store[K, V]) readGet(key K) (*Item[V], error) {
 	r := s.current.Load()
 	if r == nil || r.gate.Closed() {
 		return nil, ErrNotRunning
 	}
 	item, stale, ok := s.owner.Read(key)
-	if !ok {
-		return s.ownerGet(r, key) // overlapped a SetMany or an eviction: the owner answers at one instant
+	if !ok || stale {
+		return s.ownerGet(r, key)
 	}
 	if item != nil {
 		s.hits.Inc()
 		return item, nil
 	}
 	s.misses.Inc()
-	if stale {
-		if _, err := s.roundTrip(r, &messages.Request[K, V]{Op: messages.OpExpire, Key: key}); err != nil {
-			return nil, err
-		}
-	}
 	return nil, ErrNotFound
 }
 

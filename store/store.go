@@ -107,6 +107,7 @@ func New[K comparable, V any](cfg Config, opts ...Option[K, V]) (*Store[K, V], e
 		Compacted:   func(oldest uint64) error { return &CompactedError{Oldest: oldest} },
 		ReadIndex:   cfg.LockFreeReads,
 		TouchOnGet:  cfg.TouchOnGet,
+		Clock:       resolved.Clock,
 	})
 	s.reentry = s.owner.Reentry()
 	if cfg.LockFreeReads {

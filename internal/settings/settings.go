@@ -40,6 +40,10 @@ type Settings[K comparable, V any] struct {
 	RestartPeriod time.Duration
 	// Codec encodes the keys and values of snapshots (WithCodec).
 	Codec snapshot.Codec
+	// Clock tells the time; nil means time.Now. No option sets it: the
+	// tests of store and mutexstore do, to step the clock between two
+	// looks at it.
+	Clock func() time.Time
 }
 
 // The defaults of the options.

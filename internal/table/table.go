@@ -161,7 +161,7 @@ func (t *Table[K, V]) live(key K) *entry[K, V] {
 
 // Peek returns the live item for key, or nil, and whether key holds an
 // expired item. Unlike Get it only reads: it neither removes an expired
-// item (Expire does) nor counts a hit or miss.
+// item (Find does) nor counts a hit or miss.
 func (t *Table[K, V]) Peek(key K) (item *messages.Item[V], stale bool) {
 	e := t.items[key]
 	if e == nil {
@@ -216,11 +216,6 @@ func (t *Table[K, V]) Read(key K) (item *messages.Item[V], stale, ok bool) {
 		}
 	}
 	return &e.item, false, true
-}
-
-// Expire removes key's item if it has expired.
-func (t *Table[K, V]) Expire(key K) {
-	t.live(key)
 }
 
 // Get returns the live item for key, counting a hit or a miss.

@@ -153,8 +153,8 @@ var _ = Describe("table", func() {
 			Expect(tab.items).To(HaveLen(2), "the expired item is still held")
 			Expect(tab.stats.Hits + tab.stats.Misses + tab.stats.Expirations).To(BeZero())
 
-			tab.Expire("b")
-			tab.Expire("a")
+			Expect(tab.Find("b")).NotTo(BeNil())
+			Expect(tab.Find("a")).To(BeNil(), "Find removes the expired item it finds")
 			Expect(tab.items).To(HaveLen(1))
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 		})
