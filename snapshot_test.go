@@ -2,6 +2,7 @@ package lastmodstore_test
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing/iotest"
 	"time"
@@ -448,54 +450,88 @@ func snapshotSpecs(d design) {
 		Entry("Clear", func(s snStore) error { return s.Clear() }),
 	)
 
-	It("is one instant: concurrent SetMany batches are never torn, and the counter matches the content", func() {
-		s := snRunning[string, int](d, store.Config{})
-		const writers, batch = 4, 10
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range writers {
-			wg.Go(func() {
-				defer GinkgoRecover()
-				// Writer w's n-th batch sets its keys to n: at any instant
-				// they hold one value, and the store's revision is
-				// batch times the number of batches written.
-				for n := 1; ; n++ {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					items := make(map[string]int, batch)
-					for j := range batch {
-						items[fmt.Sprintf("w%d-%d", w, j)] = n
-					}
-					Expect(s.SetMany(items)).To(Succeed())
-				}
-			})
-		}
-		atTeardown(func() { close(stop); waitFor(&wg, "the 4 SetMany writers to stop") })
-		for range 20 {
-			var buf bytes.Buffer
-			Expect(s.Save(&buf)).To(Succeed())
-			h, records, err := snapshot.Decode[string, int](&buf, snapshot.Gob{})
-			Expect(err).NotTo(HaveOccurred())
-			batches := map[string]int{}
-			for _, r := range records {
-				Expect(r.Item.Revision).To(BeNumerically("<=", h.Revision))
-				w := r.Key[:2]
-				if n, ok := batches[w]; ok {
-					Expect(r.Item.Value).To(Equal(n), "writer %s's batch is torn", w)
-				}
-				batches[w] = r.Item.Value
+	// A large store is read in steps between which the writers go on (see
+	// table.Walk): 10 000 items beside the batches make three steps of the
+	// batches' changes, which the walk must record as they leave.
+	DescribeTable("is one instant: concurrent SetMany batches are never torn, and the counter matches the content",
+		func(fill int) {
+			s := snRunning[string, int](d, store.Config{})
+			filler := make(map[string]int, fill)
+			for i := range fill {
+				filler[fmt.Sprint("fill", i)] = i
 			}
-			total := 0
-			for _, n := range batches {
-				total += n
+			if fill > 0 {
+				Expect(s.SetMany(filler)).To(Succeed())
 			}
-			Expect(len(records)).To(Equal(batch*len(batches)), "every key of every batch begun")
-			Expect(h.Revision).To(Equal(uint64(batch*total)), "the counter of the same instant")
-		}
-	})
+			const writers, batch = 4, 10
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Go(func() {
+					defer GinkgoRecover()
+					// Writer w's n-th batch sets its keys to n: at any instant
+					// they hold one value, and the store's revision is
+					// batch times the number of batches written.
+					for n := 1; ; n++ {
+						select {
+						case <-stop:
+							return
+						default:
+						}
+						items := make(map[string]int, batch)
+						for j := range batch {
+							items[fmt.Sprintf("w%d-%d", w, j)] = n
+						}
+						Expect(s.SetMany(items)).To(Succeed())
+					}
+				})
+			}
+			atTeardown(func() { close(stop); waitFor(&wg, "the 4 SetMany writers to stop") })
+			for i := range 20 {
+				var buf bytes.Buffer
+				Expect(s.Save(&buf)).To(Succeed())
+				h, records, err := snapshot.Decode[string, int](&buf, snapshot.Gob{})
+				Expect(err).NotTo(HaveOccurred())
+				batches := map[string]int{}
+				fills := 0
+				for _, r := range records {
+					Expect(r.Item.Revision).To(BeNumerically("<=", h.Revision))
+					if strings.HasPrefix(r.Key, "fill") {
+						Expect(r.Item.Value).To(Equal(filler[r.Key]))
+						fills++
+						continue
+					}
+					w := r.Key[:2]
+					if n, ok := batches[w]; ok {
+						Expect(r.Item.Value).To(Equal(n), "writer %s's batch is torn", w)
+					}
+					batches[w] = r.Item.Value
+				}
+				total := 0
+				for _, n := range batches {
+					total += n
+				}
+				Expect(fills).To(Equal(fill), "every filler item")
+				Expect(len(records)).To(Equal(fill+batch*len(batches)), "every key of every batch begun")
+				Expect(h.Revision).To(Equal(uint64(fill+batch*total)), "the counter of the same instant")
+				Expect(slices.IsSortedFunc(records, func(a, b snapshot.Record[string, int]) int {
+					return cmp.Compare(a.Item.Revision, b.Item.Revision)
+				})).To(BeTrue(), "in modification order")
+				if i%4 == 0 {
+					// List reads the same way: no batch torn there either.
+					listed := must(s.List())
+					Expect((len(listed)-fill)%batch).To(BeZero(), "whole batches")
+					for k, item := range listed {
+						if !strings.HasPrefix(k, "fill") {
+							Expect(item.Value).To(Equal(listed[k[:2]+"-0"].Value), "writer %s's batch is torn in a List", k[:2])
+						}
+					}
+				}
+			}
+		},
+		Entry("in one step", 0),
+		Entry("in several steps, beside 10 000 items", 10_000),
+	)
 
 	It("serves Gets from other goroutines while it loads", func() {
 		s := snRunning[string, int](d, store.Config{})

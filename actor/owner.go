@@ -169,6 +169,7 @@ func (o *Owner[K, V]) Run(ctx context.Context, link Link[K, V]) error {
 		go o.loop(mailbox, ended)
 		end := <-ended
 		if end.stopped {
+			o.table.AbandonWalks() // their callers got ErrNotRunning
 			return nil
 		}
 		if !end.update {
@@ -287,8 +288,6 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSize:
 		return messages.Reply[K, V]{N: t.Size()}
-	case messages.OpList:
-		req.Args.Entries = t.List()
 	case messages.OpClear:
 		old := t.Clear()
 		if req.Args != nil {
@@ -310,7 +309,10 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		item, status := t.DeleteIfUnmodifiedSince(req.Key, req.Args.Since)
 		return messages.Reply[K, V]{Status: status, Item: item}
 	case messages.OpModifiedSince:
-		req.Args.Entries = t.ModifiedSince(req.Args.Since)
+		var ok bool
+		if req.Args.Entries, ok = t.ModifiedSince(req.Args.Since, req.Args.Limit); !ok {
+			return messages.Reply[K, V]{More: true} // too many for one step: walk
+		}
 	case messages.OpGetMany:
 		t.GetMany(req.Args.Keys, req.Args.Items)
 	case messages.OpSetMany:
@@ -335,8 +337,22 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 			return messages.Reply[K, V]{Item: item}
 		}
 		return messages.Reply[K, V]{Status: messages.StatusNotFound}
-	case messages.OpSnapshot:
-		req.Args.Entries, req.Args.Revision, req.Args.LastModified = t.Snapshot()
+	case messages.OpWalk:
+		req.Args.Walk = t.StartWalk(req.Args.Since)
+	case messages.OpWalkStep:
+		w := req.Args.Walk.(*table.Walk[K, V])
+		if w.Ended() {
+			return messages.Reply[K, V]{Status: messages.StatusStopped}
+		}
+		var more bool
+		req.Args.Entries, more = w.Step(req.Args.Limit, req.Args.Entries)
+		return messages.Reply[K, V]{More: more}
+	case messages.OpWalkEnd:
+		w := req.Args.Walk.(*table.Walk[K, V])
+		if w.Ended() {
+			return messages.Reply[K, V]{Status: messages.StatusStopped}
+		}
+		req.Args.Entries, req.Args.Revision, req.Args.LastModified = w.Finish()
 	case messages.OpLoad:
 		// Watchers and the history hear the load; with no watcher and a
 		// load the history cannot hold whole, announcing its writes would

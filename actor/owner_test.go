@@ -53,13 +53,46 @@ var _ = Describe("Owner", func() {
 		Expect(got.Item.Value).To(Equal(1))
 		Expect(ask(mailbox, req{Op: messages.OpSize}).N).To(Equal(1))
 		args := &messages.Args[any, int]{}
-		ask(mailbox, req{Op: messages.OpList, Args: args})
+		Expect(ask(mailbox, req{Op: messages.OpModifiedSince, Args: args}).More).To(BeTrue(), "past a limit of 0")
+		args.Limit = -1
+		Expect(ask(mailbox, req{Op: messages.OpModifiedSince, Args: args}).More).To(BeFalse())
 		Expect(args.Entries).To(HaveLen(1))
 		Expect(ask(mailbox, req{Op: messages.OpDelete, Key: "a"}).Status).To(Equal(messages.StatusOK))
 		Expect(ask(mailbox, req{Op: messages.OpDelete, Key: "a"}).Status).To(Equal(messages.StatusNotFound))
 		Expect(ask(mailbox, req{Op: messages.OpGet, Key: "a"}).Status).To(Equal(messages.StatusNotFound))
 		Expect(ask(mailbox, req{Op: messages.OpClear}).Status).To(Equal(messages.StatusOK))
 		Expect(ask(mailbox, req{Op: messages.OpSweep, Args: &messages.Args[any, int]{Limit: 10}}).N).To(BeZero())
+		Expect(stop()).To(Succeed())
+	})
+
+	It("walks its items in steps, and ends the walks under way when it stops", func() {
+		o := NewOwner[any, int](Config{})
+		mailbox := make(chan req)
+		stop := start(o, mailbox)
+		for _, k := range []string{"a", "b", "c"} {
+			ask(mailbox, req{Op: messages.OpSet, Key: k, Value: 1})
+		}
+		args := &messages.Args[any, int]{Limit: 2}
+		ask(mailbox, req{Op: messages.OpWalk, Args: args})
+		Expect(ask(mailbox, req{Op: messages.OpWalkStep, Args: args}).More).To(BeTrue())
+		Expect(args.Entries).To(HaveLen(2))
+		ask(mailbox, req{Op: messages.OpDelete, Key: "c"}) // before the walk reached it
+		Expect(ask(mailbox, req{Op: messages.OpWalkStep, Args: args}).More).To(BeFalse())
+		Expect(args.Entries).To(HaveLen(2))
+		args.Entries = nil
+		Expect(ask(mailbox, req{Op: messages.OpWalkEnd, Args: args}).Status).To(Equal(messages.StatusOK))
+		Expect(args.Entries).To(HaveLen(1), "c, deleted before the walk reached it")
+		Expect(args.Entries[0].Key).To(Equal("c"))
+		Expect(args.Revision).To(Equal(uint64(3)), "the revision of the walk's start")
+
+		args = &messages.Args[any, int]{Limit: 1}
+		ask(mailbox, req{Op: messages.OpWalk, Args: args})
+		Expect(stop()).To(Succeed())
+		mailbox = make(chan req)
+		stop = start(o, mailbox)
+		Expect(ask(mailbox, req{Op: messages.OpWalkStep, Args: args}).Status).To(Equal(messages.StatusStopped),
+			"a walk begun before a stop is over: its caller got ErrNotRunning")
+		Expect(ask(mailbox, req{Op: messages.OpWalkEnd, Args: args}).Status).To(Equal(messages.StatusStopped))
 		Expect(stop()).To(Succeed())
 	})
 

@@ -46,14 +46,19 @@ var _ = Describe("Owner's snapshots", func() {
 		return slices.Values(entries)
 	}
 
-	It("snapshots in one step and loads in one step, announcing the load to its watchers", func() {
+	It("snapshots in a walk and loads in one step, announcing the load to its watchers", func() {
 		from, to := NewOwner[string, int](Config{}), NewOwner[string, int](Config{ReadIndex: true, Lagging: errors.New("lagging")})
 		src, dst := run(from), run(to)
 		ask(src, req{Op: messages.OpSet, Key: "a", Value: 1})
 		ask(src, req{Op: messages.OpSet, Key: "b", Value: 2})
 		ask(src, req{Op: messages.OpDelete, Key: "a"})
-		snap := &messages.Args[string, int]{}
-		Expect(ask(src, req{Op: messages.OpSnapshot, Args: snap}).Status).To(Equal(messages.StatusOK))
+		snap := &messages.Args[string, int]{Limit: 10}
+		ask(src, req{Op: messages.OpWalk, Args: snap})
+		Expect(ask(src, req{Op: messages.OpWalkStep, Args: snap}).More).To(BeFalse(), "one step")
+		read := snap.Entries
+		snap.Entries = nil
+		Expect(ask(src, req{Op: messages.OpWalkEnd, Args: snap}).Status).To(Equal(messages.StatusOK))
+		snap.Entries = table.Merge(read, snap.Entries)
 		Expect(snap.Entries).To(HaveLen(1))
 		Expect(snap.Revision).To(Equal(uint64(3)), "two writes and a deletion")
 		Expect(snap.LastModified).To(Equal(snap.Entries[0].Item.LastModified))

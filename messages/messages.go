@@ -30,8 +30,9 @@ type Entry[K comparable, V any] struct {
 	Key  K
 	Item *Item[V]
 	// TTL is the time-to-live by which a Touch slides the item's expiry,
-	// for an item that expires. Only snapshots carry it (OpSnapshot's
-	// answer, and the records a load installs); zero or less stands for
+	// for an item that expires. Only walks and snapshots carry it
+	// (OpWalkStep's and OpWalkEnd's answers, and the records a load
+	// installs); zero or less stands for
 	// ExpiresAt minus LastModified, the TTL of an item never touched
 	// since it was written.
 	TTL time.Duration
@@ -46,13 +47,12 @@ const (
 	OpSet                                   // write Key = Value, expiring after TTL when TTL > 0
 	OpDelete                                // remove Key
 	OpSize                                  // count the live items
-	OpList                                  // snapshot every live item into Args.Entries
 	OpClear                                 // remove every item
 	OpSweep                                 // remove at most Args.Limit expired items
 	OpStop                                  // stop after every request sent before; has no Reply
 	OpCompareAndSet                         // OpSet if Key's revision is Revision (0: Key is absent)
 	OpSetIfUnmodifiedSince                  // OpSet if Key is present and not modified after Args.Since
-	OpModifiedSince                         // snapshot the live items modified after Args.Since into Args.Entries
+	OpModifiedSince                         // snapshot the live items modified after Args.Since into Args.Entries; past Args.Limit of them (< 0: no limit), More, for a walk to answer
 	OpGetMany                               // look up Args.Keys into Args.Items
 	OpSetMany                               // write Args.Keys = Args.Values, all or nothing
 	OpWatch                                 // add Args.Watch as a watcher
@@ -61,7 +61,6 @@ const (
 	OpTakeEvicted                           // move the pending eviction notices into Args.Events
 	OpCompareAndDelete                      // OpDelete if Key's revision is Revision
 	OpDeleteIfUnmodifiedSince               // OpDelete if Key is present and not modified after Args.Since
-	OpSnapshot                              // snapshot the live items into Args.Entries, the counters into Args.Revision and Args.LastModified
 	OpLoad                                  // replace the whole content with Args.Content; the replaced one comes back in it
 	OpTouch                                 // slide Key's expiry by the TTL it was written with
 	OpGetOrLoad                             // look up Key; on a miss, StatusLoad makes the caller Key's loader, StatusParked parks it behind the loader
@@ -69,6 +68,9 @@ const (
 	OpWatchFrom                             // replay to Args.Watch, in one bounded step, the changes after Revision it has not had; once none is left, add it as a watcher
 	OpLeave                                 // forget the parked OpGetOrLoad of Key that carried Args: its caller has gone
 	OpUpdate                                // call Fn with Key's live item (nil when none) and do what it returns: write its value (expiring after TTL when TTL > 0), delete the item, or nothing
+	OpWalk                                  // begin a walk of the live items modified after Args.Since (all when zero), into Args.Walk
+	OpWalkStep                              // read up to Args.Limit more entries of Args.Walk, appended to Args.Entries; More when some are left
+	OpWalkEnd                               // end Args.Walk: Args.Entries are the items it did not read, Args.Revision and Args.LastModified the counters at its start
 )
 
 // UpdateOp is what an OpUpdate's function asks for.
@@ -121,13 +123,13 @@ type Args[K comparable, V any] struct {
 	Keys    []K           // OpGetMany, OpSetMany
 	Values  []V           // OpSetMany, parallel to Keys
 	Items   []*Item[V]    // OpGetMany answer, parallel to Keys; nil where absent
-	Entries []Entry[K, V] // OpList, OpModifiedSince answer, in modification order
+	Entries []Entry[K, V] // OpModifiedSince, OpWalkStep and OpWalkEnd answer, in modification order
 	Watch   *Watch[K, V]  // OpWatch, OpUnwatch
 	Err     error         // OpUnwatch: why the watch ends; OpLoaded: why the load failed, and so the answer to its waiters
 	Stats   Stats         // OpStats answer
 	Events  []Event[K, V] // OpTakeEvicted answer
-	// Revision and LastModified answer OpSnapshot: the store's revision
-	// counter and latest LastModified at the instant of Entries.
+	// Revision and LastModified answer OpWalkEnd: the store's revision
+	// counter and latest LastModified at the walk's instant.
 	Revision     uint64
 	LastModified time.Time
 	// Content is OpLoad's argument, a whole content prepared off the
@@ -136,6 +138,10 @@ type Args[K comparable, V any] struct {
 	// answer, off the owner. It is opaque here: the protocol knows nothing
 	// of the table's types.
 	Content any
+	// Walk is OpWalk's answer and the argument of OpWalkStep and
+	// OpWalkEnd: a walk the owner's table runs in steps. It is opaque
+	// here, as Content is.
+	Walk any
 }
 
 // Status is the outcome of a Request.
@@ -166,7 +172,9 @@ type Reply[K comparable, V any] struct {
 	Item *Item[V]
 	// N is a count: the live items for OpSize, the items removed for OpSweep.
 	N int
-	// More reports that an OpSweep stopped at Args.Limit with expired items left.
+	// More reports that an OpSweep stopped at Args.Limit with expired items
+	// left, that an OpWalkStep left entries to read, or that an
+	// OpModifiedSince found more than Args.Limit items and answered none.
 	More bool
 	// Failure is why an OpUpdate's function failed (StatusUpdatePanicked):
 	// the value it panicked with, Goexit{} when it called runtime.Goexit,

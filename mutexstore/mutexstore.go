@@ -144,7 +144,8 @@ func (s *Store[K, V]) Shutdown() error {
 	if l != nil {
 		s.life, s.stopping = nil, l
 		close(l.stop)
-		clear(s.loading) // their loaders report to a life that has ended
+		clear(s.loading)       // their loaders report to a life that has ended
+		s.table.AbandonWalks() // their callers get ErrNotRunning
 	} else {
 		l = s.stopping
 	}
@@ -484,10 +485,12 @@ func (s *Store[K, V]) Size() (int, error) {
 	return n, err
 }
 
-// List returns a copy of every live item; see store.Store.List.
+// List returns a copy of every live item; see store.Store.List. It reads
+// them at one instant, holding the read lock for a few thousand items at
+// a time, as All does.
 func (s *Store[K, V]) List() (map[K]*store.Item[V], error) {
-	var entries []messages.Entry[K, V]
-	if err := s.read(func() { entries = s.table.List() }); err != nil {
+	entries, _, _, err := s.walk()
+	if err != nil {
 		return nil, err
 	}
 	out := make(map[K]*store.Item[V], len(entries))
@@ -669,12 +672,14 @@ func (s *Store[K, V]) Stats() (store.Stats, error) {
 	return st, nil
 }
 
-// All returns an iterator over a consistent snapshot of the live items,
-// oldest first; see store.Store.All.
+// All returns an iterator over the live items at one instant, oldest
+// first; see store.Store.All. It reads them when iteration begins, holding
+// the read lock for a few thousand items at a time: writers go on between
+// the steps, and the iteration still yields the store exactly as it was
+// when it began.
 func (s *Store[K, V]) All() iter.Seq2[K, *store.Item[V]] {
 	return table.All(func() []messages.Entry[K, V] {
-		var entries []messages.Entry[K, V]
-		_ = s.read(func() { entries = s.table.List() })
+		entries, _, _, _ := s.walk()
 		return entries
 	})
 }

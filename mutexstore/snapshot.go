@@ -13,8 +13,9 @@ import (
 )
 
 // Save writes a snapshot of the store to w; see store.Store.Save. It
-// takes the items and counters under the read lock, and encodes them
-// after releasing it.
+// reads the items and counters of one instant holding the read lock for
+// a few thousand items at a time (see All), and encodes them holding no
+// lock.
 func (s *Store[K, V]) Save(w io.Writer) error {
 	if !s.IsRunning() {
 		return store.ErrNotRunning // whatever the arguments
@@ -56,7 +57,8 @@ func (t *taken[K, V]) encode(w io.Writer) error {
 
 func (s *Store[K, V]) snapshot() (*taken[K, V], error) {
 	t := &taken[K, V]{codec: s.opts.Codec}
-	if err := s.read(func() { t.entries, t.revision, t.last = s.table.Snapshot() }); err != nil {
+	var err error
+	if t.entries, t.revision, t.last, err = s.walk(); err != nil {
 		return nil, err
 	}
 	return t, nil

@@ -10,4 +10,5 @@ import (
 func BenchmarkSave(b *testing.B)          { benchmarks.Save(b, open) }
 func BenchmarkLoad(b *testing.B)          { benchmarks.Load(b, open) }
 func BenchmarkGetDuringSave(b *testing.B) { benchmarks.GetDuringSave(b, open) }
+func BenchmarkGetDuringList(b *testing.B) { benchmarks.GetDuringList(b, open) }
 func BenchmarkGetDuringLoad(b *testing.B) { benchmarks.GetDuringLoad(b, open) }

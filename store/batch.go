@@ -77,25 +77,37 @@ func (s *Store[K, V]) checkKeys(keys []K) error {
 	return nil
 }
 
-// ModifiedSince returns the live items modified after t, keyed by key. Its
-// cost grows with the size of the answer, not with the store: the owner
-// walks its modification order from the newest item back to t. A zero t
-// returns every live item. It returns ErrNotRunning when the store is not
-// running.
+// ModifiedSince returns the live items modified after t, keyed by key, at
+// one instant. Its cost grows with the size of the answer, not with the
+// store: the owner walks its modification order from the newest item back
+// to t, in one step for up to a few thousand items. A larger answer (a
+// zero t returns every live item) is read in steps between which the owner
+// serves other calls, as All's. It returns ErrNotRunning when the store is
+// not running.
 func (s *Store[K, V]) ModifiedSince(t time.Time) (map[K]*Item[V], error) {
-	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpModifiedSince}, t)
+	args := &messages.Args[K, V]{Since: t, Limit: table.WalkStep}
+	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpModifiedSince, Args: args})
 	if err != nil {
 		return nil, err
+	}
+	entries := args.Entries
+	if rep.More {
+		if entries, _, _, err = s.walk(t); err != nil {
+			return nil, err
+		}
 	}
 	return entryMap(entries), nil
 }
 
-// All returns an iterator over a consistent snapshot of the live items, in
-// modification order, oldest first. The snapshot is taken when iteration
-// begins, in one round trip; a store that is not running yields nothing.
+// All returns an iterator over the live items at one instant, in
+// modification order, oldest first, as List reads them: when iteration
+// begins, the owner's items are read in steps of a few thousand, between
+// which it serves other calls and records what changes, so that the
+// iteration yields the store exactly as it was when the walk began, however
+// long the walk took. A store that is not running yields nothing.
 func (s *Store[K, V]) All() iter.Seq2[K, *Item[V]] {
 	return table.All(func() []messages.Entry[K, V] {
-		entries, _ := s.entries(&messages.Request[K, V]{Op: messages.OpList}, time.Time{})
+		entries, _, _, _ := s.walk(time.Time{})
 		return entries
 	})
 }
@@ -131,15 +143,6 @@ func (s *Store[K, V]) Stats() (Stats, error) {
 		st.Misses += s.misses.Load()
 	}
 	return st, nil
-}
-
-// entries sends req, whose answer is a list of entries.
-func (s *Store[K, V]) entries(req *messages.Request[K, V], since time.Time) ([]messages.Entry[K, V], error) {
-	req.Args = &messages.Args[K, V]{Since: since}
-	if _, err := s.call(req); err != nil {
-		return nil, err
-	}
-	return req.Args.Entries, nil
 }
 
 // entryMap builds the map of an answer, off the owner.

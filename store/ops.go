@@ -154,9 +154,11 @@ func (s *Store[K, V]) Size() (int, error) {
 
 // List returns a copy of every live item, keyed by key; expired items are
 // never included. The map is the caller's; the items in it are immutable
-// snapshots. It returns ErrNotRunning when the store is not running.
+// snapshots. They are the store's live items at one instant, read in steps
+// between which the owner serves other calls, as All's. It returns
+// ErrNotRunning when the store is not running.
 func (s *Store[K, V]) List() (map[K]*Item[V], error) {
-	entries, err := s.entries(&messages.Request[K, V]{Op: messages.OpList}, time.Time{})
+	entries, _, _, err := s.walk(time.Time{})
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/lastmodstore/lastmodstore/internal/persist"
 	"github.com/lastmodstore/lastmodstore/internal/snapshot"
@@ -13,10 +14,11 @@ import (
 // Save writes a snapshot of the store to w: every live item, with its
 // Value, LastModified, Revision and ExpiresAt and the TTL Touch slides it
 // by, and the store's revision counter and latest LastModified. The
-// snapshot is one instant of the store, taken in one step of the owner;
-// the items are then encoded in the caller's goroutine while the store
-// goes on serving other calls, so a Save of a large store holds up no
-// one. Keys and values are encoded with the store's Codec (GobCodec unless
+// snapshot is one instant of the store, the one its header's revision
+// names, read in steps of a few thousand items (see All), and encoded
+// in the caller's goroutine: between the steps and meanwhile the store
+// goes on serving other calls, so a Save of a large store holds up no one
+// for long. Keys and values are encoded with the store's Codec (GobCodec unless
 // WithCodec says otherwise); the rest of the format is versioned and
 // checksummed, and described byte by byte in the documentation of package
 // internal/snapshot. Load reads it back, into a store of either design.
@@ -68,13 +70,13 @@ func (s *Store[K, V]) SaveFile(path string) error {
 	})
 }
 
-// snapshot takes the store's items and counters in one step of the owner.
+// snapshot reads the store's items and counters at one instant, in a walk.
 func (s *Store[K, V]) snapshot() (*messages.Args[K, V], error) {
-	args := &messages.Args[K, V]{}
-	if _, err := s.call(&messages.Request[K, V]{Op: messages.OpSnapshot, Args: args}); err != nil {
+	entries, revision, last, err := s.walk(time.Time{})
+	if err != nil {
 		return nil, err
 	}
-	return args, nil
+	return &messages.Args[K, V]{Entries: entries, Revision: revision, LastModified: last}, nil
 }
 
 // Load replaces the whole content of the store with the snapshot read

@@ -85,6 +85,12 @@ func GetDuringSave(b *testing.B, open Opener) {
 	getDuring(b, s, func() error { return s.Save(io.Discard) })
 }
 
+// GetDuringList is GetDuringSave for a List of 1M items.
+func GetDuringList(b *testing.B, open Opener) {
+	s, _ := snapshotOf(b, open)
+	getDuring(b, s, func() error { _, err := s.List(); return err })
+}
+
 // GetDuringLoad is GetDuringSave for a Load of 1M items.
 func GetDuringLoad(b *testing.B, open Opener) {
 	s, snap := snapshotOf(b, open)

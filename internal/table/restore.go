@@ -40,6 +40,7 @@ type Content[K comparable, V any] struct {
 	revision uint64
 	last     time.Time
 	spent    bool // installed, or handed back by Install
+	walked   bool // detached under walks, which still read its links: Discard leaves it be
 }
 
 // Len returns the number of items in c.
@@ -49,7 +50,9 @@ func (c *Content[K, V]) Len() int { return len(c.items) }
 // the live items in modification order, as List returns them but each
 // with the TTL Touch slides it by (which ExpiresAt minus LastModified no
 // longer tells once it has been touched), the revision counter and the
-// latest LastModified. It only reads.
+// latest LastModified. It only reads. It costs O(n) in one go: the stores
+// read through a Walk instead, and Snapshot is the tests' reference for
+// what a walk reads.
 func (t *Table[K, V]) Snapshot() (entries []messages.Entry[K, V], revision uint64, last time.Time) {
 	now := t.now()
 	entries = make([]messages.Entry[K, V], 0, len(t.items))
@@ -228,6 +231,7 @@ func (t *Table[K, V]) detach() *Content[K, V] {
 	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
 	old.order.init()
 	old.order.moveFrom(&t.order)
+	t.detachWalks(old)
 	return old
 }
 
@@ -236,8 +240,12 @@ func (t *Table[K, V]) detach() *Content[K, V] {
 // not the whole former content. It costs O(n), which is why it is not
 // part of Install and Clear: any goroutine may call it once they have
 // returned, since the table no longer reaches those entries and readers
-// of the read index never look at their links.
+// of the read index never look at their links. A content that walks
+// under way still read is left to the collector instead.
 func (c *Content[K, V]) Discard() {
+	if c == nil || c.walked {
+		return
+	}
 	for e := c.order.front(); e != nil; e = c.order.front() {
 		c.order.remove(e)
 		e.heapIndex = notInHeap

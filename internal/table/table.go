@@ -80,6 +80,9 @@ type Table[K comparable, V any] struct {
 	baseNano int64
 	skew     atomic.Int64
 	monotone bool // base and skew are in use: Config.Clock is nil
+	// walks are the walks under way (StartWalk), which hear of every
+	// entry that leaves the modification order.
+	walks []*Walk[K, V]
 	// batches is odd while the table's user changes several keys in one
 	// step — a SetMany, a write that evicts — which Read must show whole
 	// or not at all: a Read that sees it odd, or changed across its probe,
@@ -268,6 +271,7 @@ func (t *Table[K, V]) touch(old *entry[K, V]) *entry[K, V] {
 	}
 	e := &entry[K, V]{item: old.item, key: old.key, hash: old.hash}
 	e.item.ExpiresAt = exp
+	t.replacing(old, e)
 	t.order.replace(old, e)
 	t.expiry.replace(old, e)
 	t.items[e.key] = e
@@ -489,6 +493,8 @@ func (t *Table[K, V]) Size() int {
 }
 
 // List snapshots the live items in modification order. It only reads.
+// It costs O(n) in one go: the stores read through a Walk instead, and
+// List is the tests' reference for what a walk reads.
 func (t *Table[K, V]) List() []messages.Entry[K, V] {
 	now := t.now()
 	out := make([]messages.Entry[K, V], 0, len(t.items))
@@ -501,19 +507,25 @@ func (t *Table[K, V]) List() []messages.Entry[K, V] {
 }
 
 // ModifiedSince snapshots, in modification order, the live items modified
-// after since. It only reads. It walks the modification order from the newest end and
-// stops at the first older item, so its cost grows with the answer, not
-// with the table.
-func (t *Table[K, V]) ModifiedSince(since time.Time) []messages.Entry[K, V] {
+// after since. It only reads. It walks the modification order from the
+// newest end and stops at the first older item, so its cost grows with the
+// answer, not with the table; to bound it, it gives up (ok false) past
+// limit items modified after since (limit < 0: no bound), for a walk
+// (StartWalk) to answer in steps.
+func (t *Table[K, V]) ModifiedSince(since time.Time, limit int) (entries []messages.Entry[K, V], ok bool) {
 	now := t.now()
 	var out []messages.Entry[K, V]
 	for e := t.order.back(); e != nil && e.item.LastModified.After(since); e = t.order.before(e) {
+		if limit == 0 {
+			return nil, false
+		}
+		limit--
 		if !expired(e, now) {
 			out = append(out, messages.Entry[K, V]{Key: e.key, Item: &e.item})
 		}
 	}
 	slices.Reverse(out)
-	return out
+	return out, true
 }
 
 // Clear removes every item in O(1) and returns what the table held, for
@@ -599,6 +611,7 @@ func (t *Table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 
 // unindex takes e out of the modification order and the expiry heap.
 func (t *Table[K, V]) unindex(e *entry[K, V]) {
+	t.leaving(e)
 	t.order.remove(e)
 	if e.heapIndex != notInHeap {
 		t.expiry.remove(e)

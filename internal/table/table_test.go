@@ -653,12 +653,26 @@ var _ = Describe("table", func() {
 			}
 			since := tab.items["a"].item.LastModified
 			clock.advance(time.Second)
-			got := tab.ModifiedSince(since)
+			got, ok := tab.ModifiedSince(since, -1)
+			Expect(ok).To(BeTrue())
 			Expect(got).To(HaveLen(2))
 			Expect(got[0].Key).To(Equal("b"))
 			Expect(got[1].Key).To(Equal("d"))
-			Expect(tab.ModifiedSince(tab.last)).To(BeEmpty())
-			Expect(tab.ModifiedSince(time.Time{})).To(HaveLen(3))
+			got, ok = tab.ModifiedSince(tab.last, 0)
+			Expect(ok).To(BeTrue(), "nothing after the latest write, so no limit to reach")
+			Expect(got).To(BeEmpty())
+			got, ok = tab.ModifiedSince(time.Time{}, -1)
+			Expect(ok).To(BeTrue())
+			Expect(got).To(HaveLen(3))
+
+			// Three items modified after since, an expired one among them:
+			// the limit counts every item it passes.
+			got, ok = tab.ModifiedSince(since, 3)
+			Expect(ok).To(BeTrue())
+			Expect(got).To(HaveLen(2))
+			got, ok = tab.ModifiedSince(since, 2)
+			Expect(ok).To(BeFalse(), "past the limit: a walk must answer")
+			Expect(got).To(BeNil())
 		})
 	})
 
@@ -700,7 +714,7 @@ var _ = Describe("table", func() {
 				other := string(rune('a' + 80 + rng.IntN(10))) // distinct from key, as SetMany requires
 				tab.SetMany([]string{key, other}, []int{1, 2}, time.Second)
 			case 8:
-				tab.ModifiedSince(clock.t.Add(-time.Second))
+				tab.ModifiedSince(clock.t.Add(-time.Second), -1)
 			case 0, 1:
 				tab.Set(key, 0, time.Duration(rng.IntN(5))*time.Second)
 			case 2:
