@@ -381,6 +381,7 @@ func (o *Owner[K, V]) stats() messages.Stats {
 	st.Watchers = len(o.watchers)
 	st.Pending = len(o.pending)
 	st.Loads, st.LoadErrors = o.loads, o.loadErrors
+	st.OldestRevision = o.history.floor
 	for _, ld := range o.loading {
 		st.Waiting += len(ld.waiters)
 	}

@@ -301,8 +301,9 @@ func (s *Store[V]) Keys() iter.Seq[string] {
 // Restarts, Mailbox, Pending and Dropped are always zero: the cluster
 // expires items, nothing is evicted, and there are no actors. Counters
 // count this Store value's calls only, not other clients', and survive
-// Shutdown and Start. It returns ErrCluster and store.ErrNotRunning like
-// Get.
+// Shutdown and Start. Revision is the cluster's at the count; etcd does
+// not tell a range read how far it has compacted, so OldestRevision is 0.
+// It returns ErrCluster and store.ErrNotRunning like Get.
 func (s *Store[V]) Stats() (store.Stats, error) {
 	c, err := s.enter()
 	if err != nil {
@@ -320,5 +321,6 @@ func (s *Store[V]) Stats() (store.Stats, error) {
 		Deletes:  s.stats.deletes.Load(),
 		Items:    int(resp.Count),
 		Watchers: int(s.watchers.Load()),
+		Revision: uint64(resp.Header.Revision),
 	}, nil
 }

@@ -53,7 +53,9 @@
 // /readyz, /metrics, other), never a key. The store's Stats, read at each
 // scrape: lastmodd_store_up (0 when the store does not answer, and then
 // nothing else of it), lastmodd_store_items, _watchers,
-// _mailbox_requests, _pending_notices, _waiting_callers, and the counters
+// _mailbox_requests, _pending_notices, _waiting_callers, _revision and
+// _oldest_revision (the history a change stream resumes from lies
+// between the two), and the counters
 // lastmodd_store_{hits,misses,writes,deletes,expirations,evictions,loads,load_errors,restarts,dropped_notices}_total.
 // Snapshots: lastmodd_snapshots_total{result="written"|"failed"|"unchanged"},
 // lastmodd_snapshot_duration_seconds, lastmodd_snapshot_size_bytes and

@@ -172,6 +172,8 @@ func newStatsCollector(stats func() (store.Stats, error)) *statsCollector {
 			gauge("waiting_callers", "Callers waiting for a load under way.", func(st store.Stats) int { return st.Waiting }),
 			gauge("watchers", "Open watches of the store (each change stream holds one).", func(st store.Stats) int { return st.Watchers }),
 			gauge("mailbox_requests", "Requests waiting in the store owner's mailbox.", func(st store.Stats) int { return st.Mailbox }),
+			gauge("revision", "The revision of the store's latest change (an ETag's number).", func(st store.Stats) int { return int(st.Revision) }),
+			gauge("oldest_revision", "The oldest revision a change stream resumes from (Last-Event-ID); revision minus it is how far a client may fall behind. 0 when the backend cannot tell.", func(st store.Stats) int { return int(st.OldestRevision) }),
 		},
 	}
 }

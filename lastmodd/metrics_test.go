@@ -128,6 +128,8 @@ var _ = Describe("lastmodd's metrics", func() {
 		Expect(after).To(HaveKeyWithValue("lastmodd_store_items", 2.0))
 		Expect(after["lastmodd_store_writes_total"] - before["lastmodd_store_writes_total"]).To(Equal(4.0))
 		Expect(after["lastmodd_store_deletes_total"] - before["lastmodd_store_deletes_total"]).To(Equal(1.0))
+		Expect(after["lastmodd_store_revision"]-before["lastmodd_store_revision"]).To(Equal(5.0), "4 writes and a delete")
+		Expect(after).To(HaveKeyWithValue("lastmodd_store_oldest_revision", 0.0), "the history holds every change yet")
 		Expect(after["lastmodd_store_hits_total"]).To(BeNumerically(">", before["lastmodd_store_hits_total"]))
 		Expect(after["lastmodd_store_misses_total"]).To(BeNumerically(">", before["lastmodd_store_misses_total"]))
 		for _, name := range []string{"expirations", "evictions", "loads", "load_errors", "restarts", "dropped_notices"} {

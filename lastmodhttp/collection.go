@@ -205,21 +205,23 @@ func (h *handler[V]) size(w http.ResponseWriter, r *http.Request) {
 
 // wireStats is store.Stats as GET /?stats shows it.
 type wireStats struct {
-	Hits        uint64 `json:"hits"`
-	Misses      uint64 `json:"misses"`
-	Writes      uint64 `json:"writes"`
-	Deletes     uint64 `json:"deletes"`
-	Expirations uint64 `json:"expirations"`
-	Evictions   uint64 `json:"evictions"`
-	Restarts    uint64 `json:"restarts"`
-	Items       int    `json:"items"`
-	Watchers    int    `json:"watchers"`
-	Mailbox     int    `json:"mailbox"`
-	Pending     int    `json:"pending"`
-	Dropped     uint64 `json:"dropped"`
-	Loads       uint64 `json:"loads"`
-	LoadErrors  uint64 `json:"loadErrors"`
-	Waiting     int    `json:"waiting"`
+	Hits           uint64 `json:"hits"`
+	Misses         uint64 `json:"misses"`
+	Writes         uint64 `json:"writes"`
+	Deletes        uint64 `json:"deletes"`
+	Expirations    uint64 `json:"expirations"`
+	Evictions      uint64 `json:"evictions"`
+	Restarts       uint64 `json:"restarts"`
+	Items          int    `json:"items"`
+	Watchers       int    `json:"watchers"`
+	Mailbox        int    `json:"mailbox"`
+	Pending        int    `json:"pending"`
+	Dropped        uint64 `json:"dropped"`
+	Loads          uint64 `json:"loads"`
+	LoadErrors     uint64 `json:"loadErrors"`
+	Waiting        int    `json:"waiting"`
+	Revision       uint64 `json:"revision"`
+	OldestRevision uint64 `json:"oldestRevision"`
 }
 
 // stats serves GET /?stats: the Backend's counters.

@@ -263,7 +263,7 @@ var _ = Describe("the handler's methods beyond one key", func() {
 			Expect(r.status).To(Equal(http.StatusOK))
 			Expect(r.body).To(MatchJSON(`{"hits": 1, "misses": 1, "writes": 2, "deletes": 0, "expirations": 0,
 				"evictions": 0, "restarts": 0, "items": 2, "watchers": 0, "mailbox": 0, "pending": 0,
-				"dropped": 0, "loads": 0, "loadErrors": 0, "waiting": 0}`))
+				"dropped": 0, "loads": 0, "loadErrors": 0, "waiting": 0, "revision": 2, "oldestRevision": 0}`))
 			h := srv.do("HEAD", "/kv/?stats", "")
 			Expect(h.status).To(Equal(http.StatusOK))
 			Expect(h.body).To(BeEmpty())

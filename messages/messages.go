@@ -244,4 +244,12 @@ type Stats struct {
 	Loads       uint64 // loads GetOrLoad ran (one per miss, however many callers waited for it)
 	LoadErrors  uint64 // loads that returned an error or panicked
 	Waiting     int    // GetOrLoad callers parked behind a load under way; one whose ctx ended is not counted once it has returned
+	// Revision is the revision of the latest change. OldestRevision is the
+	// oldest revision WatchFrom resumes from: the history holds every
+	// change after it, so Revision minus OldestRevision is how far behind
+	// a watcher may fall and still resume. It is Revision in a design that
+	// keeps no history (the mutex design, WithHistory(0)), and 0 where the
+	// design cannot tell (etcdstore: etcd's compaction is the cluster's).
+	Revision       uint64
+	OldestRevision uint64
 }

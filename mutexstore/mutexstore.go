@@ -662,6 +662,7 @@ func (s *Store[K, V]) Stats() (store.Stats, error) {
 		st = s.table.Stats()
 		st.Pending, st.Dropped = len(s.pending), s.dropped
 		st.Loads, st.LoadErrors = s.loads, s.loadErrors
+		st.OldestRevision = st.Revision // no history: nothing to resume from
 		for _, f := range s.loading {
 			st.Waiting += f.waiters
 		}

@@ -20,15 +20,19 @@ func (s *Store[K, V]) walk() (entries []messages.Entry[K, V], revision uint64, l
 		return nil, 0, time.Time{}, err
 	}
 	var read []messages.Entry[K, V]
+	chunk := make([]messages.Entry[K, V], 0, table.WalkStep)
 	for more := true; more; {
 		ended := false
 		if err := s.read(func() {
+			// chunk never grows: growing the whole answer, an O(n)
+			// copy, is done with no lock held.
 			if ended = w.Ended(); !ended {
-				read, more = w.Step(table.WalkStep, read)
+				chunk, more = w.Step(table.WalkStep, chunk[:0])
 			}
 		}); err != nil || ended {
 			return nil, 0, time.Time{}, store.ErrNotRunning // Shutdown abandoned it
 		}
+		read = append(read, chunk...)
 	}
 	var missed []messages.Entry[K, V]
 	ended := false

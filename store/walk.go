@@ -19,8 +19,11 @@ func (s *Store[K, V]) walk(since time.Time) (entries []messages.Entry[K, V], rev
 		return nil, 0, time.Time{}, err
 	}
 	var read []messages.Entry[K, V]
+	chunk := make([]messages.Entry[K, V], 0, table.WalkStep)
 	for more := true; more; {
-		args.Limit, args.Entries = table.WalkStep, read
+		// Each step fills chunk, which never grows: growing the whole
+		// answer, an O(n) copy, is done here, off the owner.
+		args.Limit, args.Entries = table.WalkStep, chunk[:0]
 		rep, err := s.call(&messages.Request[K, V]{Op: messages.OpWalkStep, Args: args})
 		if err != nil {
 			// End the walk, so that the owner stops recording for it;
@@ -28,7 +31,7 @@ func (s *Store[K, V]) walk(since time.Time) (entries []messages.Entry[K, V], rev
 			_, _ = s.call(&messages.Request[K, V]{Op: messages.OpWalkEnd, Args: args})
 			return nil, 0, time.Time{}, err
 		}
-		read, more = args.Entries, rep.More
+		read, more = append(read, args.Entries...), rep.More
 	}
 	args.Entries = nil
 	if _, err := s.call(&messages.Request[K, V]{Op: messages.OpWalkEnd, Args: args}); err != nil {

@@ -619,10 +619,11 @@ func (t *Table[K, V]) unindex(e *entry[K, V]) {
 }
 
 // Stats returns the table's counters, with Items, the number of items held
-// (expired ones not yet removed included). It only reads.
+// (expired ones not yet removed included), and Revision. It only reads.
 func (t *Table[K, V]) Stats() messages.Stats {
 	st := t.stats
 	st.Items = len(t.items)
+	st.Revision = t.revision
 	return st
 }
 

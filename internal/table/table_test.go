@@ -453,6 +453,7 @@ var _ = Describe("table", func() {
 		tab.Clear()        // not a delete
 		Expect(tab.Stats()).To(Equal(messages.Stats{
 			Hits: 2, Misses: 1, Writes: 5, Deletes: 1, Expirations: 1, Evictions: 1, Items: 0,
+			Revision: 9, // each change, the Clear too
 		}))
 	})
 
