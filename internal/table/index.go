@@ -38,9 +38,11 @@ import (
 // afterwards. So a reader walking a chain of groups can not step over a
 // key that is present for its whole walk: every group between the key's
 // home group and its own had no empty slot when the key went in, and never
-// gets one. Tombstones are bounded: an insert that would use more than 5/8
-// of the slots (live and tombstones together) rebuilds first, which drops
-// them; amortised, that is O(1) per write.
+// gets one. Tombstones are bounded: once half of the slots are used (live
+// and tombstones together), a rebuild begins, which drops them. It fills
+// the new table a few groups per write, unpublished, while the writes go
+// to both tables, so no write pays for the whole table; an insert that
+// would use more than 5/8 of the slots never happens while one runs.
 //
 // Entries are immutable once published except for their link fields
 // (prev, next, heapIndex), which only the writer touches and readers never
@@ -60,6 +62,14 @@ type readIndex[K comparable, V any] struct {
 	// live counts full slots, used full slots plus tombstones, in cur;
 	// only the writer reads or writes them.
 	live, used int
+	// next, while a rebuild is under way, is the table it fills, not yet
+	// published: every put and del applies to it as well as to cur, and
+	// each first moves rebuildStep more of cur's groups into it (moved of
+	// them so far); the put or del that finds them all moved publishes it.
+	// nextUsed counts its used slots. Only the writer touches these.
+	next     *indexTable[K, V]
+	nextUsed int
+	moved    int
 }
 
 // indexTable is one generation of the index. Its size never changes; a
@@ -116,6 +126,16 @@ const (
 	// about 1.0 group at 10^4 keys and 1.13 at 10^6, where the table is
 	// the same size either way (BenchmarkIndexGet).
 	maxUsedNum, maxUsedDen = 5, 8
+
+	// A rebuild begins once half of the slots are used (growNum/growDen)
+	// or 1/8 or less of them are live (shrinking), and moves rebuildStep
+	// groups a write: the 1/8 of the slots between half and the 5/8 limit
+	// takes at least 7/8 of a write per group to fill, so it finishes well
+	// before the limit, each write costing a few hundred nanoseconds more
+	// while it runs instead of one write costing the whole table (~50 ms
+	// at 573k keys, seconds at ten million).
+	growNum, growDen = 1, 2
+	rebuildStep      = 4
 
 	// minIndexGroups is the size of an empty index (56 slots): small
 	// enough that an empty store costs little, large enough to skip the
@@ -238,17 +258,33 @@ func (ix *readIndex[K, V]) find(t *indexTable[K, V], key K, h uint64) (grp *inde
 // It costs one hash and a probe; now and then it rebuilds the table first
 // (O(n), amortised O(1)).
 func (ix *readIndex[K, V]) put(e *entry[K, V]) {
-	h := ix.hash(e.key)
-	e.hash = h
+	e.hash = ix.hash(e.key)
+	if ix.next != nil {
+		ix.step(rebuildStep)
+	}
+	// A key in a group the rebuild has not moved yet is moved with it,
+	// as it is then; one in a group it has moved must be put in next too.
+	if g := ix.putCur(e); ix.next != nil && g < ix.moved {
+		ix.putNext(e)
+	}
+}
+
+// putCur is put's work on cur, the published table; it returns the
+// index of the group e went into.
+func (ix *readIndex[K, V]) putCur(e *entry[K, V]) int {
+	h := e.hash
 	t := ix.cur.Load()
 	grp, j, found := ix.find(t, e.key, h)
 	if found {
 		atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e)) // in place: the key does not move
-		return
+		return t.indexOf(grp)
 	}
 	if grp.ctrl>>(8*j)&0xff == ctrlEmpty {
 		// A new key taking an empty slot: keep 3/8 of the slots free so
-		// that chains stay short and always end.
+		// that chains stay short and always end. Growing from half full,
+		// a rebuild is published long before that; only a table full of
+		// tombstones, with a shrink under way or none, gets here, and is
+		// rebuilt at once.
 		if maxUsedDen*(ix.used+1) > maxUsedNum*groupSlots*len(t.groups) {
 			ix.rebuild(ix.live + 1)
 			t = ix.cur.Load()
@@ -268,6 +304,15 @@ func (ix *readIndex[K, V]) put(e *entry[K, V]) {
 		testHookPublish()
 	}
 	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e))
+	if ix.next == nil && growDen*ix.used > growNum*groupSlots*len(t.groups) {
+		ix.begin(ix.live)
+	}
+	return t.indexOf(grp)
+}
+
+// indexOf returns the index of grp, one of t's groups.
+func (t *indexTable[K, V]) indexOf(grp *indexGroup[K, V]) int {
+	return int((uintptr(unsafe.Pointer(grp)) - uintptr(unsafe.Pointer(&t.groups[0]))) / unsafe.Sizeof(*grp))
 }
 
 // testHookPublish, set only by tests, runs in put between the two stores
@@ -283,10 +328,21 @@ func setCtrl(ctrl uint64, j int, c uint64) uint64 {
 // del removes key and reports whether it was there. Writer only. It leaves
 // a tombstone, and shrinks the table once 1/8 or less of it is live.
 func (ix *readIndex[K, V]) del(key K) bool {
+	h := ix.hash(key)
+	if ix.next != nil {
+		ix.step(rebuildStep)
+	}
 	t := ix.cur.Load()
-	grp, j, found := ix.find(t, key, ix.hash(key))
+	grp, j, found := ix.find(t, key, h)
 	if !found {
 		return false
+	}
+	if ix.next != nil && t.indexOf(grp) < ix.moved {
+		// Moved already: gone from next too. (In a group not moved yet,
+		// the tombstone below is what step finds.)
+		if grp, j, found := ix.find(ix.next, key, h); found {
+			grp.slots[j], grp.ctrl = nil, setCtrl(grp.ctrl, j, ctrlDeleted)
+		}
 	}
 	// The slot first, the instant the key goes; then the byte, so probes
 	// skip the slot.
@@ -296,8 +352,8 @@ func (ix *readIndex[K, V]) del(key K) bool {
 	}
 	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, ctrlDeleted))
 	ix.live--
-	if len(t.groups) > minIndexGroups && 8*ix.live <= groupSlots*len(t.groups) {
-		ix.rebuild(ix.live)
+	if ix.next == nil && len(t.groups) > minIndexGroups && 8*ix.live <= groupSlots*len(t.groups) {
+		ix.begin(ix.live)
 	}
 	return true
 }
@@ -306,45 +362,91 @@ func (ix *readIndex[K, V]) del(key K) bool {
 // left to readers still walking it, and then to the collector. Writer only.
 func (ix *readIndex[K, V]) clear() {
 	ix.cur.Store(newIndexTable[K, V](minIndexGroups))
-	ix.live, ix.used = 0, 0
+	ix.live, ix.used, ix.next = 0, 0, nil
 }
 
-// rebuild publishes a new table holding the present keys and no
-// tombstones, sized so that n keys use at most half of its slots. Writer
-// only. The old table is not written again, so readers still on it keep a
-// consistent view of the moment before the rebuild. It reads every
-// entry's cached hash, a cache miss each, so it costs about 50 ms at 573k
-// keys on the 2-core machine (BenchmarkIndexGrow): a pause for the writer
-// only.
-func (ix *readIndex[K, V]) rebuild(n int) {
+// begin starts a rebuild into a table sized so that n keys use at most
+// half of its slots: the present keys, moved a few groups a write (see
+// step), and no tombstones. Writer only.
+func (ix *readIndex[K, V]) begin(n int) {
 	groups := minIndexGroups
 	for 2*n > groupSlots*groups {
 		groups *= 2
 	}
-	old := ix.cur.Load()
-	t := newIndexTable[K, V](groups)
-	for i := range old.groups {
-		o := &old.groups[i]
+	ix.next, ix.nextUsed, ix.moved = newIndexTable[K, V](groups), 0, 0
+}
+
+// rebuild publishes a table holding the present keys and no tombstones,
+// sized for n keys as begin sizes it, at once. Writer only.
+func (ix *readIndex[K, V]) rebuild(n int) {
+	ix.begin(n)
+	ix.step(len(ix.cur.Load().groups))
+}
+
+// step moves up to k more of cur's groups into next, the rebuild under
+// way, and publishes next once they have all moved. A key already in next
+// was put there since the rebuild began, and is the newer: it is left as
+// it is. cur is not changed, so readers on it see every key where it was;
+// the old table is not written again once next is published. Writer only.
+// Each key costs a cache miss or two (its entry's cached hash, its slot
+// in next), about 90 ns.
+func (ix *readIndex[K, V]) step(k int) {
+	cur := ix.cur.Load()
+	for ; k > 0 && ix.moved < len(cur.groups); k-- {
+		o := &cur.groups[ix.moved]
+		ix.moved++
 		for j := range groupSlots {
 			if o.ctrl>>(8*j)&ctrlFull == 0 {
 				continue
 			}
-			e := (*entry[K, V])(o.slots[j])
-			// The first free slot of the chain: t has no tombstones.
-			for g := e.hash; ; g++ {
-				gr := &t.groups[g&t.mask]
-				if hasEmpty(gr.ctrl) {
-					k := bits.TrailingZeros64(^gr.ctrl&msbs) >> 3 // the first empty byte: slots fill in order
-					// Plain stores: t is not published yet, and
-					// publishing it below orders them before any
-					// reader's load.
-					gr.slots[k] = unsafe.Pointer(e)
-					gr.ctrl = setCtrl(gr.ctrl, k, tagOf(e.hash))
-					break
-				}
+			if ix.insertNext((*entry[K, V])(o.slots[j])); ix.next == nil {
+				return // given up: see insertNext
 			}
 		}
 	}
-	ix.cur.Store(t)
-	ix.used = ix.live
+	if ix.moved == len(cur.groups) {
+		// Plain stores filled next: the atomic store that publishes it
+		// orders them before any reader's load.
+		ix.cur.Store(ix.next)
+		ix.used, ix.next = ix.nextUsed, nil
+	}
+}
+
+// putNext puts e into next, the rebuild under way, with plain stores: in
+// place of its key's entry if there is one (a key moved by step only when
+// absent), or in the first free slot of its chain. A rebuild whose writes
+// would use more than 5/8 of next's slots (a table sized for fewer keys
+// than came while it ran) is given up: next is dropped, and cur, always
+// whole, goes on; the next write that needs one begins another. Writer
+// only.
+func (ix *readIndex[K, V]) putNext(e *entry[K, V]) {
+	if grp, j, found := ix.find(ix.next, e.key, e.hash); found {
+		grp.slots[j] = unsafe.Pointer(e)
+		return
+	}
+	ix.insertNext(e)
+}
+
+// insertNext puts e, whose key next does not hold, into the first free
+// slot of its chain in next, with plain stores. Writer only.
+func (ix *readIndex[K, V]) insertNext(e *entry[K, V]) {
+	t := ix.next
+	for g := e.hash; ; g++ {
+		gr := &t.groups[g&t.mask]
+		free := ^gr.ctrl & msbs // empty or deleted: the full bit clear
+		if free == 0 {
+			continue
+		}
+		j := bits.TrailingZeros64(free) >> 3
+		if gr.ctrl>>(8*j)&0xff == ctrlEmpty {
+			if maxUsedDen*(ix.nextUsed+1) > maxUsedNum*groupSlots*len(t.groups) {
+				ix.next = nil
+				return
+			}
+			ix.nextUsed++
+		}
+		gr.ctrl = setCtrl(gr.ctrl, j, tagOf(e.hash))
+		gr.slots[j] = unsafe.Pointer(e)
+		return
+	}
 }

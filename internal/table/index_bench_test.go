@@ -2,9 +2,11 @@ package table
 
 import (
 	"hash/maphash"
+	"os"
 	"runtime"
 	"strconv"
 	"testing"
+	"time"
 )
 
 // benchKeys returns n keys shaped like the store benchmarks' ("key:123"),
@@ -130,6 +132,34 @@ func BenchmarkIndexGrow(b *testing.B) {
 	for b.Loop() {
 		ix.rebuild(n + 1)
 	}
+}
+
+// BenchmarkIndexFill puts 1M new keys (INDEX_ITEMS for more) into an
+// empty index, growing it as it goes, and reports the mean put (ns/op)
+// and the slowest one (max-put-ns): the longest a writer pauses for the
+// index, which the rebuilds spread over the writes keep to microseconds.
+func BenchmarkIndexFill(b *testing.B) {
+	n := 1_000_000
+	if v, err := strconv.Atoi(os.Getenv("INDEX_ITEMS")); err == nil && v > 0 {
+		n = v
+	}
+	keys, _ := benchKeys(n)
+	entries := make([]*entry[string, uint64], n)
+	for i, k := range keys {
+		entries[i] = newIndexEntry(k, uint64(i+1))
+	}
+	var worst time.Duration
+	b.ResetTimer()
+	for b.Loop() {
+		ix := newReadIndex[string, uint64]()
+		for _, e := range entries {
+			t0 := time.Now()
+			ix.put(e)
+			worst = max(worst, time.Since(t0))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed())/float64(b.N*n), "ns/op")
+	b.ReportMetric(float64(worst), "max-put-ns")
 }
 
 // BenchmarkIndexMemory reports the heap the index itself holds per key at

@@ -326,9 +326,10 @@ var _ = Describe("readIndex", func() {
 				k := "churn-" + strconv.Itoa(next)
 				next++
 				present[k] = newIndexEntry(k, uint64(next))
-				old := ix.cur.Load()
+				underWay := ix.next
 				ix.put(present[k])
-				if t := ix.cur.Load(); t != old {
+				// Sized as it begins, for the keys then present.
+				if t := ix.next; t != nil && t != underWay {
 					Expect(2*ix.live).To(BeNumerically("<=", groupSlots*len(t.groups)),
 						"a rebuild with %d keys, %d groups", ix.live, len(t.groups))
 					if len(t.groups) > minIndexGroups {
@@ -364,8 +365,8 @@ var _ = Describe("readIndex", func() {
 			k := strconv.Itoa(i)
 			Expect(ix.del(k)).To(BeTrue())
 			delete(want, k)
-			if groups := len(ix.cur.Load().groups); groups > minIndexGroups {
-				Expect(8*ix.live).To(BeNumerically(">", groupSlots*groups), "shrunk once 1/8 or less is live")
+			if groups := len(ix.cur.Load().groups); groups > minIndexGroups && ix.next == nil {
+				Expect(8*ix.live).To(BeNumerically(">", groupSlots*groups), "a shrink begun once 1/8 or less is live")
 			}
 		}
 		checkIndex(ix, want)
@@ -375,6 +376,34 @@ var _ = Describe("readIndex", func() {
 		}
 		checkIndex(ix, nil)
 		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
+	})
+
+	It("gives up a shrink that more keys come into than its table holds, and goes on with the whole table", func() {
+		want := map[string]*entry[string, uint64]{}
+		for i := range 5000 {
+			k := strconv.Itoa(i)
+			want[k] = newIndexEntry(k, uint64(i+1))
+			ix.put(want[k])
+		}
+		big := len(ix.cur.Load().groups)
+		for i := 0; ix.next == nil; i++ {
+			k := strconv.Itoa(i)
+			Expect(ix.del(k)).To(BeTrue())
+			delete(want, k)
+		}
+		small := len(ix.next.groups)
+		Expect(small).To(BeNumerically("<", big), "a shrink under way")
+		// More new keys than 5/8 of the small table holds come while it
+		// moves four of the big table's groups a write.
+		for i := range groupSlots * small / 2 {
+			k := "new-" + strconv.Itoa(i)
+			want[k] = newIndexEntry(k, uint64(i+1))
+			ix.put(want[k])
+			if ix.next != nil {
+				Expect(maxUsedDen*ix.nextUsed).To(BeNumerically("<=", maxUsedNum*groupSlots*len(ix.next.groups)), "the rebuild's table keeps 3/8 free too")
+			}
+		}
+		checkIndex(ix, want)
 	})
 
 	It("keeps tombstones bounded when keys come and go", func() {
@@ -396,12 +425,13 @@ var _ = Describe("readIndex", func() {
 		checkIndex(ix, want)
 	})
 
-	It("drops the tombstones by rebuilding at the same size once 5/8 of the slots are used", func() {
+	It("drops the tombstones by rebuilding at the same size once half of the slots are used", func() {
 		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
-		// tombstones there. 14 live keys homed in groups 3-7, at most 7
-		// to a group so that none spills into the tombstones, use 35 of
-		// the 56 slots, the most allowed; a 15th rebuilds, and 15 live
-		// keys fit in the same 8 groups.
+		// tombstones there. 7 live keys homed in groups 3-7, at most 7
+		// to a group so that none spills into the tombstones, use 28 of
+		// the 56 slots, half; an 8th begins a rebuild, which the next two
+		// writes (four groups each) finish, and the 10 live keys fit in
+		// the same 8 groups.
 		gone := keysHomedIn(ix, 0, 3*groupSlots)
 		for _, k := range gone {
 			ix.put(newIndexEntry(k, 1))
@@ -416,15 +446,23 @@ var _ = Describe("readIndex", func() {
 			keys = append(keys, keysHomedIn(ix, g, 3)...)
 		}
 		old := ix.cur.Load()
-		for i, k := range keys[:14] {
+		for i, k := range keys[:7] {
 			want[k] = newIndexEntry(k, uint64(i+2))
 			ix.put(want[k])
 		}
-		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "35 used slots of 56: no rebuild yet")
-		Expect(ix.used).To(Equal(35))
-		want[keys[14]] = newIndexEntry(keys[14], 100)
-		ix.put(want[keys[14]])
-		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "rebuilt")
+		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "28 used slots of 56: no rebuild yet")
+		Expect(ix.used).To(Equal(28))
+		Expect(ix.next).To(BeNil())
+		for i, k := range keys[7:10] {
+			want[k] = newIndexEntry(k, uint64(i+100))
+			ix.put(want[k])
+			if i < 2 {
+				Expect(ix.next).NotTo(BeNil(), "a rebuild under way after the %dth put past half", i+1)
+				Expect(ix.cur.Load()).To(BeIdenticalTo(old), "not published yet")
+			}
+		}
+		Expect(ix.next).To(BeNil(), "the third put past half moved the last four groups")
+		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "published")
 		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "at the same size")
 		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
 		checkIndex(ix, want)

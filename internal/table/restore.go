@@ -298,5 +298,5 @@ func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) *indexTable[K, V
 // content before the swap.
 func (ix *readIndex[K, V]) install(t *indexTable[K, V], n int) {
 	ix.cur.Store(t)
-	ix.live, ix.used = n, n
+	ix.live, ix.used, ix.next = n, n, nil
 }
