@@ -19,7 +19,8 @@ func (s *Store[K, V]) walk() (entries []messages.Entry[K, V], revision uint64, l
 	if err := s.write(func() { w = s.table.StartWalk(time.Time{}) }); err != nil {
 		return nil, 0, time.Time{}, err
 	}
-	var read []messages.Entry[K, V]
+	// The whole answer in one allocation, never grown: see table.Merge.
+	read := make([]messages.Entry[K, V], 0, w.Len())
 	chunk := make([]messages.Entry[K, V], 0, table.WalkStep)
 	for more := true; more; {
 		ended := false

@@ -18,7 +18,9 @@ func (s *Store[K, V]) walk(since time.Time) (entries []messages.Entry[K, V], rev
 	if _, err := s.call(&messages.Request[K, V]{Op: messages.OpWalk, Args: args}); err != nil {
 		return nil, 0, time.Time{}, err
 	}
-	var read []messages.Entry[K, V]
+	// The whole answer in one allocation, never grown: see table.Merge.
+	// (Len is set before the owner answered, and never changes.)
+	read := make([]messages.Entry[K, V], 0, args.Walk.(*table.Walk[K, V]).Len())
 	chunk := make([]messages.Entry[K, V], 0, table.WalkStep)
 	for more := true; more; {
 		// Each step fills chunk, which never grows: growing the whole

@@ -33,6 +33,7 @@ type Walk[K comparable, V any] struct {
 	last     time.Time
 	at       time.Time
 	since    time.Time // only items modified after it (zero: all)
+	n        int       // the items held at the start, expired ones included
 	// missed holds the entries of the start that left the order before
 	// the walk reached them, in the order they left.
 	missed []messages.Entry[K, V]
@@ -56,6 +57,7 @@ func (t *Table[K, V]) StartWalk(since time.Time) *Walk[K, V] {
 		last:     t.last,
 		at:       t.now(),
 		since:    since,
+		n:        len(t.items),
 	}
 	t.walks = append(t.walks, w)
 	return w
@@ -95,6 +97,12 @@ func (w *Walk[K, V]) Finish() (missed []messages.Entry[K, V], revision uint64, l
 	return missed, w.revision, w.last
 }
 
+// Len returns the number of items the table held at the walk's start,
+// expired ones included: no more than that many are read and missed
+// together, so a caller can hold the whole answer in one allocation,
+// which neither Step nor Merge then grows.
+func (w *Walk[K, V]) Len() int { return w.n }
+
 // Ended reports whether the walk has ended, by Finish or by AbandonWalks:
 // its steps then read nothing more.
 func (w *Walk[K, V]) Ended() bool { return w.ended }
@@ -120,25 +128,31 @@ func compareRevisions(a, b uint64) int {
 }
 
 // Merge merges what a walk's steps read and what Finish returned, both in
-// modification order, into one list in modification order. Any goroutine
-// may call it.
+// modification order, into one list in modification order. It merges in
+// place, from the back, when read has room for missed, as it has when it
+// was made with the walk's Len: a copy of a large answer, besides its
+// cost, is one long call the runtime cannot preempt. Any goroutine may
+// call it.
 func Merge[K comparable, V any](read, missed []messages.Entry[K, V]) []messages.Entry[K, V] {
 	if len(missed) == 0 {
 		return read
 	}
-	out := make([]messages.Entry[K, V], 0, len(read)+len(missed))
-	i, j := 0, 0
-	for i < len(read) && j < len(missed) {
-		if read[i].Item.Revision < missed[j].Item.Revision {
-			out = append(out, read[i])
-			i++
+	n := len(read) + len(missed)
+	if cap(read) < n {
+		read = slices.Grow(read, len(missed))
+	}
+	out := read[:n]
+	i, j := len(read)-1, len(missed)-1
+	for k := n - 1; j >= 0; k-- {
+		if i >= 0 && read[i].Item.Revision > missed[j].Item.Revision {
+			out[k] = read[i]
+			i--
 		} else {
-			out = append(out, missed[j])
-			j++
+			out[k] = missed[j]
+			j--
 		}
 	}
-	out = append(out, read[i:]...)
-	return append(out, missed[j:]...)
+	return out
 }
 
 // record returns e as a snapshot records it, with the TTL a Touch slides

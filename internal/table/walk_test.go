@@ -72,6 +72,29 @@ var _ = Describe("a walk", func() {
 		return slices.DeleteFunc(all, func(e messages.Entry[string, int]) bool { return !e.Item.LastModified.After(since) })
 	}
 
+	It("merges what it read and what it missed by revision, in place when read has room", func() {
+		entry := func(rev uint64) messages.Entry[string, int] {
+			return messages.Entry[string, int]{Key: fmt.Sprint(rev), Item: &messages.Item[int]{Revision: rev}}
+		}
+		revisions := func(es []messages.Entry[string, int]) []uint64 {
+			out := make([]uint64, len(es))
+			for i, e := range es {
+				out[i] = e.Item.Revision
+			}
+			return out
+		}
+		missed := []messages.Entry[string, int]{entry(1), entry(4), entry(9)}
+		want := []uint64{1, 2, 3, 4, 5, 8, 9}
+		tight := []messages.Entry[string, int]{entry(2), entry(3), entry(5), entry(8)}
+		Expect(revisions(Merge(tight, missed))).To(Equal(want), "read with no room")
+		roomy := append(make([]messages.Entry[string, int], 0, 7), entry(2), entry(3), entry(5), entry(8))
+		merged := Merge(roomy, missed)
+		Expect(revisions(merged)).To(Equal(want), "read with room")
+		Expect(&merged[0]).To(BeIdenticalTo(&roomy[:1][0]), "merged in read's array")
+		Expect(revisions(Merge(nil, missed))).To(Equal([]uint64{1, 4, 9}))
+		Expect(revisions(Merge(tight, nil))).To(Equal([]uint64{2, 3, 5, 8}))
+	})
+
 	It("reads at most n entries a step", func() {
 		for i := range 40 {
 			tab.Set(fmt.Sprint(i), i, 0)
