@@ -708,14 +708,20 @@ func actorSnapshotSpecs() {
 		Expect(btSummary(btNext(w))).To(Equal(btPut("after", 1)))
 	})
 
-	It("ends a watcher that cannot take the whole load with ErrWatchLagging", func() {
-		from := snFilled(actorDesign, store.Config{})
-		into := btActorRunning(store.Config{}, store.WithWatchBuffer[string, int](2))
-		w, _ := btWatch(into)
-		Expect(into.Load(bytes.NewReader(snSave(from)))).To(Succeed())
-		Expect(btNext(w).Kind).To(Equal(store.EventClear))
-		Expect(btNext(w).Kind).To(Equal(store.EventPut))
-		btExpectEnd(w, store.ErrWatchLagging)
+	It("ends a watcher that cannot take the whole load with ErrWatchLagging, before any of it", func() {
+		from := snFilled(actorDesign, store.Config{}) // 3 items: a clear and 3 puts
+		into := btActorRunning(store.Config{}, store.WithWatchBuffer[string, int](3))
+		short, _ := btWatch(into)
+		into2 := btActorRunning(store.Config{}, store.WithWatchBuffer[string, int](4))
+		roomy, _ := btWatch(into2)
+		snap := snSave(from)
+		Expect(into.Load(bytes.NewReader(snap))).To(Succeed())
+		btExpectEnd(short, store.ErrWatchLagging)
+		Expect(into2.Load(bytes.NewReader(snap))).To(Succeed())
+		Expect(btNext(roomy).Kind).To(Equal(store.EventClear))
+		for range 3 {
+			Expect(btNext(roomy).Kind).To(Equal(store.EventPut), "room for the whole load: it is all heard")
+		}
 	})
 
 	It("keeps ModifiedSince answering from the loaded modification order", func() {

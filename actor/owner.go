@@ -354,12 +354,23 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		}
 		req.Args.Entries, req.Args.Revision, req.Args.LastModified = w.Finish()
 	case messages.OpLoad:
-		// Watchers and the history hear the load; with no watcher and a
-		// load the history cannot hold whole, announcing its writes would
-		// only cost the owner a walk of every item: the history forgets
-		// everything up to the load instead. Its clear is always heard,
-		// so every load under way is overtaken either way.
+		// Watchers and the history hear the load. A watcher with no room
+		// for all of it, its clear and a write of each item, would fall
+		// behind halfway: it is ended now, before any of it. With no
+		// watcher left and a load the history cannot hold whole,
+		// announcing its writes would only cost the owner a walk of every
+		// item: the history forgets everything up to the load instead. So
+		// this step walks the items only as far as a watcher's buffer or
+		// the history reaches, never ten million of them. Its clear is
+		// always heard, so every load under way is overtaken either way.
 		c := req.Args.Content.(*table.Content[K, V])
+		for i := 0; i < len(o.watchers); {
+			if w := o.watchers[i]; cap(w.C)-1-len(w.C) < 1+c.Len() {
+				o.endWatch(i, o.lagging)
+				continue
+			}
+			i++
+		}
 		announce := len(o.watchers) > 0 || c.Len() < o.history.max
 		req.Args.Content = t.Install(c, announce)
 		if !announce {

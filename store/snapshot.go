@@ -113,7 +113,10 @@ func (s *Store[K, V]) snapshot() (*messages.Args[K, V], error) {
 // stay as they were — a Load is neither writes nor deletes — while Items
 // counts the new content. Watchers see an EventClear followed by an
 // EventPut for each loaded item, oldest first; a watcher whose buffer
-// cannot take them is ended with ErrWatchLagging. With
+// cannot take them all is ended with ErrWatchLagging before any of them,
+// so that the owner's step that puts the content in place walks the
+// loaded items only when a watcher or the history can hold them, not ten
+// million of them in one step. With
 // Config.LockFreeReads, a Get that starts after Load returns sees the new
 // content.
 //
