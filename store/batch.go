@@ -11,8 +11,11 @@ import (
 
 // GetMany returns the live items of keys in one round trip, keyed by key;
 // absent and expired keys are left out. An empty or nil keys gives an empty
-// map. It returns ErrInvalidKey if any key is not valid, and ErrNotRunning
-// when the store is not running.
+// map. The keys are looked up in one step of the owner, whatever their
+// number: the answer is one instant, and a GetMany of a million keys holds
+// every other caller up for that step (some 100 ms); split a large batch
+// where one instant is not needed. It returns ErrInvalidKey if any key is
+// not valid, and ErrNotRunning when the store is not running.
 func (s *Store[K, V]) GetMany(keys []K) (map[K]*Item[V], error) {
 	if s == nil {
 		return nil, ErrNotRunning
@@ -42,7 +45,9 @@ func (s *Store[K, V]) GetMany(keys []K) (map[K]*Item[V], error) {
 // ErrStoreFull. Under EvictOldest it evicts the oldest items outside the
 // batch to make room. An empty or nil items does nothing. It returns
 // ErrInvalidKey if any key is not valid (a map can hold several NaN keys),
-// and ErrNotRunning when the store is not running.
+// and ErrNotRunning when the store is not running. Like GetMany it is one
+// step of the owner whatever its size, which every other caller waits
+// for: a batch is as long a pause as the caller makes it.
 func (s *Store[K, V]) SetMany(items map[K]V) error {
 	if s == nil {
 		return ErrNotRunning
