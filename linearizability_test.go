@@ -1,6 +1,7 @@
 package lastmodstore_test
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -18,12 +19,14 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/lastmodstore/lastmodstore/internal/kv"
+	"github.com/lastmodstore/lastmodstore/internal/snapshot"
+	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
 // Linearizability: concurrent histories of Set, SetWithTTL, Get, Delete,
-// CompareAndSet, GetMany, SetMany, Clear, GetOrLoad, Touch and Update (with
-// an increment and a delete-if-odd), recorded
+// CompareAndSet, GetMany, List, Save, SetMany, Clear, GetOrLoad, Touch and
+// Update (with an increment and a delete-if-odd), recorded
 // against every design from many goroutines at once, are checked with porcupine against a sequential
 // model of the store. Every operation must appear to take effect at one
 // instant between its call and its return, in an order that the model
@@ -177,7 +180,25 @@ type linInput struct {
 	rev    uint64 // CompareAndSet: the expected revision, 0 for create only
 	keys   []int  // GetMany, SetMany: distinct keys
 	values []int  // SetMany: the value of keys[i]
+	via    linVia // GetMany: the call that reads the keys
 	fail   bool   // GetOrLoad: its load, if it runs, fails (errLinLoad); else it returns value
+}
+
+// linVia is the call a linGetMany makes: GetMany of its keys, or a read of
+// every key at one instant — List, or a Save decoded — which the model
+// takes as a GetMany of them all. Multi-key histories run with walks of
+// one item a step (table.WalkStep), so List and Save read each key in a
+// step of its own, with other calls between.
+type linVia uint8
+
+const (
+	linViaGetMany linVia = iota
+	linViaList
+	linViaSave
+)
+
+func (v linVia) String() string {
+	return [...]string{"GetMany", "List", "Save"}[v]
 }
 
 // linRead is what a read saw of one key.
@@ -466,7 +487,7 @@ func linDescribeOperation(input, output any) string {
 			names[i] = linKeyNames[k]
 			seen[i] = fmt.Sprintf("%s: %v", linKeyNames[k], out.reads[i])
 		}
-		return fmt.Sprintf("GetMany(%s) → {%s}", strings.Join(names, ", "), strings.Join(seen, ", "))
+		return fmt.Sprintf("%v(%s) → {%s}", in.via, strings.Join(names, ", "), strings.Join(seen, ", "))
 	case linSetMany:
 		items := make([]string, len(in.keys))
 		for i, k := range in.keys {
@@ -620,6 +641,12 @@ func (c *linClient) next() linInput {
 			return linInput{kind: linSetMany, keys: keys, values: values}
 		case n < 27:
 			return linInput{kind: linClear}
+		case n < 35:
+			all := make([]int, c.p.keys)
+			for i := range all {
+				all[i] = i
+			}
+			return linInput{kind: linGetMany, keys: all, via: linVia(1 + c.rng.IntN(2))}
 		}
 		n = c.rng.IntN(100)
 	}
@@ -680,6 +707,23 @@ func (c *linClient) read(key int, item *store.Item[int], err error) (linRead, er
 	return linRead{found: true, value: item.Value, rev: item.Revision}, nil
 }
 
+// linSaved saves s and decodes the snapshot into the items it holds.
+func linSaved(s intStore) (map[string]*store.Item[int], error) {
+	var buf bytes.Buffer
+	if err := s.(kv.Snapshots).Save(&buf); err != nil {
+		return nil, err
+	}
+	_, records, err := snapshot.Decode[string, int](&buf, snapshot.Gob{})
+	if err != nil {
+		return nil, err
+	}
+	items := make(map[string]*store.Item[int], len(records))
+	for _, r := range records {
+		items[r.Key] = &r.Item
+	}
+	return items, nil
+}
+
 // do runs in against the store.
 func (c *linClient) do(in linInput) (linOutput, error) {
 	var out linOutput
@@ -719,7 +763,14 @@ func (c *linClient) do(in linInput) (linOutput, error) {
 			names[i] = linKeyNames[k]
 		}
 		var items map[string]*store.Item[int]
-		items, err = c.s.GetMany(names)
+		switch in.via {
+		case linViaGetMany:
+			items, err = c.s.GetMany(names)
+		case linViaList:
+			items, err = c.s.List()
+		case linViaSave:
+			items, err = linSaved(c.s)
+		}
 		if err == nil {
 			out.reads = make([]linRead, len(in.keys))
 			for i, k := range in.keys {
@@ -732,7 +783,7 @@ func (c *linClient) do(in linInput) (linOutput, error) {
 				}
 			}
 			if len(items) > len(in.keys) {
-				err = fmt.Errorf("GetMany(%v) returned %d items", names, len(items))
+				err = fmt.Errorf("%v(%v) returned %d items", in.via, names, len(items))
 			}
 		}
 	case linSetMany:
@@ -989,6 +1040,14 @@ func TestLinearizability(t *testing.T) {
 	forEachDesign(t, func(t *testing.T, d design) {
 		for _, p := range linRuns() {
 			t.Run(p.name, func(t *testing.T) {
+				if p.multiKey {
+					// List and Save walk one key a step: every other
+					// call may come between two of their steps. No store
+					// runs now, and no test of this package runs in
+					// parallel.
+					defer func(step int) { table.WalkStep = step }(table.WalkStep)
+					table.WalkStep = 1
+				}
 				var total linStats
 				var checking, slowest time.Duration
 				shortened, rerecorded := 0, 0
