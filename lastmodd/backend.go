@@ -10,9 +10,9 @@ import (
 )
 
 // backend is a store lastmodd can serve, with what its probes and metrics
-// need of it beyond lastmodhttp's method set. The embedded store is the
-// only one yet; one over etcd would count its request errors and
-// timeouts in collectors, and ask its cluster in ready.
+// need of it beyond lastmodhttp's method set: embedded, the in-process
+// store, and etcdBackend (etcd.go), which counts its cluster's requests,
+// errors and timeouts in collectors and asks its cluster in ready.
 type backend interface {
 	// http is what lastmodhttp serves; the handler finds the optional
 	// methods (Watch, WatchFrom, ModifiedSince) on the value itself.

@@ -23,12 +23,15 @@ type slogCore struct {
 	fields []zapcore.Field
 }
 
+// Enabled lets warnings and errors through.
 func (c *slogCore) Enabled(l zapcore.Level) bool { return l >= zapcore.WarnLevel }
 
+// With returns a core that adds fields to every record.
 func (c *slogCore) With(fields []zapcore.Field) zapcore.Core {
 	return &slogCore{log: c.log, fields: append(append([]zapcore.Field(nil), c.fields...), fields...)}
 }
 
+// Check adds c to ce for a record it writes.
 func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
 	if c.Enabled(e.Level) {
 		return ce.AddCore(e, c)
@@ -36,6 +39,7 @@ func (c *slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.Che
 	return ce
 }
 
+// Write logs e and its fields, sorted by name, as one slog record.
 func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	enc := zapcore.NewMapObjectEncoder()
 	for _, f := range c.fields {
@@ -56,4 +60,5 @@ func (c *slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	return nil
 }
 
+// Sync does nothing: slog handlers write at once.
 func (c *slogCore) Sync() error { return nil }

@@ -36,6 +36,8 @@ func serveFloor(addr string) error {
 	return http.Serve(ln, http.StripPrefix("/kv/", f))
 }
 
+// ServeHTTP answers GET (304 for a matching If-None-Match) and PUT (412
+// for an If-Match that does not match) of the key the path names.
 func (f *floor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Path
 	switch r.Method {
