@@ -118,6 +118,12 @@ var _ = Describe("lastmodd over etcd (-etcd)", func() {
 		status, _, _ = do(client, "PUT", a.url+"/kv/greeting", `{}`, "If-None-Match", "*")
 		Expect(status).To(Equal(412))
 
+		By("a replica under another -etcd-prefix serves another store")
+		other := startDaemon(bin, "-addr", "127.0.0.1:0", "-etcd", cluster.endpoints(), "-etcd-prefix", "elsewhere/")
+		status, _, _ = do(client, "GET", other.url+"/kv/greeting", "")
+		Expect(status).To(Equal(404))
+		Expect(other.stop()).To(Succeed())
+
 		By("a change stream resumed with Last-Event-ID on the other replica")
 		req, err := http.NewRequestWithContext(ctx, "GET", a.url+"/kv/", nil)
 		Expect(err).NotTo(HaveOccurred())
@@ -150,12 +156,15 @@ var _ = Describe("lastmodd over etcd (-etcd)", func() {
 		client := &http.Client{Timeout: 10 * time.Second}
 		defer client.CloseIdleConnections()
 
-		d := startDaemon(bin, append(tlsArgs, "-etcd-password-file", password)...)
+		logs := &logBuffer{}
+		d := startDaemonLogging(bin, logs, append(tlsArgs, "-etcd-password-file", password)...)
 		status, _, _ := do(client, "PUT", d.url+"/kv/secure", `"yes"`)
 		Expect(status).To(Equal(201))
 		status, _, body := do(client, "GET", d.url+"/readyz", "")
 		Expect(status).To(Equal(200), body)
 		Expect(d.stop()).To(Succeed())
+		Expect(logs.String()).To(ContainSubstring("config.etcd.user=root"))
+		Expect(logs.String()).NotTo(ContainSubstring("s3cret-pass"), "the password is never logged")
 
 		By("the password from the environment")
 		cmd := exec.Command(bin, tlsArgs...)
