@@ -356,8 +356,29 @@ var _ = Describe("lastmodd replicas over one etcd cluster, as processes", func()
 				}
 			})
 		}
-		runAll(workers...)
-		GinkgoWriter.Printf("%d operations recorded\n", len(history))
+		// A third of the way, the cluster's first member is killed, and
+		// half-way it is started again: calls may fail with their
+		// outcome unknown, and the history may span a new election.
+		recorded := func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return len(history)
+		}
+		faults := func() {
+			planned := 2 * len(r.clients) * perWorker
+			Eventually(recorded).WithTimeout(time.Minute).Should(BeNumerically(">=", planned/3))
+			r.cluster.kill(0)
+			Eventually(recorded).WithTimeout(time.Minute).Should(BeNumerically(">=", planned/2))
+			r.cluster.restart(0)
+		}
+		runAll(append(workers, faults)...)
+		unknown := 0
+		for _, op := range history {
+			if op.Output.(regOutput).unknown {
+				unknown++
+			}
+		}
+		GinkgoWriter.Printf("%d operations recorded, %d of unknown outcome\n", len(history), unknown)
 		Expect(porcupine.CheckOperationsTimeout(registerModel, history, 30*time.Second)).To(Equal(porcupine.Ok))
 
 		By("the model bites: one read made to see a value never written is found out")
