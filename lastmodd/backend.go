@@ -23,6 +23,10 @@ type backend interface {
 	stats() (store.Stats, error)
 	// collectors are the backend's own metrics.
 	collectors() []prometheus.Collector
+	// saves reports whether the backend can save snapshots (-snapshot),
+	// so that the metrics have snapshot figures only where they mean
+	// something.
+	saves() bool
 }
 
 // embedded is the in-process store, saved to a snapshot file when asked.
@@ -62,3 +66,5 @@ type changeMark struct {
 }
 
 func (embedded) collectors() []prometheus.Collector { return nil }
+
+func (embedded) saves() bool { return true }

@@ -91,7 +91,7 @@
 // nothing else of it), lastmodd_store_items, _watchers,
 // _mailbox_requests, _pending_notices, _waiting_callers, and the counters
 // lastmodd_store_{hits,misses,writes,deletes,expirations,evictions,loads,load_errors,restarts,dropped_notices}_total.
-// Snapshots: lastmodd_snapshots_total{result="written"|"failed"|"unchanged"},
+// Snapshots (not with -etcd, where nothing is saved): lastmodd_snapshots_total{result="written"|"failed"|"unchanged"},
 // lastmodd_snapshot_duration_seconds, lastmodd_snapshot_size_bytes and
 // lastmodd_snapshot_last_success_timestamp_seconds (when the last
 // snapshot written, or skipped as unchanged, began: every write

@@ -173,6 +173,9 @@ func (e *etcdBackend) stats() (store.Stats, error) { return e.s.Stats() }
 
 func (e *etcdBackend) collectors() []prometheus.Collector { return e.m.collectors() }
 
+// saves is false: the items live in the cluster, there is nothing to save.
+func (e *etcdBackend) saves() bool { return false }
+
 // close stops the store, then closes the client the store used.
 func (e *etcdBackend) close() error {
 	return errors.Join(e.s.Shutdown(), e.cli.Close())

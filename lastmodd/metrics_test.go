@@ -242,6 +242,7 @@ var _ = Describe("lastmodd's metrics", func() {
 		}
 		Expect(after).To(HaveKeyWithValue("lastmodd_store_up", 1.0))
 		Expect(after).To(HaveKeyWithValue("lastmodd_store_items", 3.0), "the store's Stats, from the cluster")
+		Expect(after).NotTo(HaveKey(HavePrefix("lastmodd_snapshot")), "no snapshot figures where nothing is saved")
 
 		By("the cluster gone: requests time out after -etcd-request-timeout")
 		cluster.kill(0)
