@@ -10,9 +10,9 @@ import (
 )
 
 // backend is a store lastmodd can serve, with what its probes and metrics
-// need of it beyond lastmodhttp's method set. The embedded store is the
-// only one yet; one over etcd would count its request errors and
-// timeouts in collectors, and ask its cluster in ready.
+// need of it beyond lastmodhttp's method set: embedded, the in-process
+// store, and etcdBackend (etcd.go), which counts its cluster's requests,
+// errors and timeouts in collectors and asks its cluster in ready.
 type backend interface {
 	// http is what lastmodhttp serves; the handler finds the optional
 	// methods (Watch, WatchFrom, ModifiedSince) on the value itself.
@@ -23,6 +23,10 @@ type backend interface {
 	stats() (store.Stats, error)
 	// collectors are the backend's own metrics.
 	collectors() []prometheus.Collector
+	// saves reports whether the backend can save snapshots (-snapshot),
+	// so that the metrics have snapshot figures only where they mean
+	// something.
+	saves() bool
 }
 
 // embedded is the in-process store, saved to a snapshot file when asked.
@@ -62,3 +66,5 @@ type changeMark struct {
 }
 
 func (embedded) collectors() []prometheus.Collector { return nil }
+
+func (embedded) saves() bool { return true }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/lastmodhttp"
@@ -38,6 +39,8 @@ type config struct {
 	tlsCert, tlsKey, tlsClientCA string
 	tokenFile                    string
 	insecure                     bool
+
+	etcd etcdConfig
 }
 
 // timeouts bound what one client can hold: the http.Server's timeouts, and
@@ -54,20 +57,21 @@ type timeouts struct {
 // without touching the file system or the network; errors name the flag.
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var (
-		c        config
-		eviction string
+		c         config
+		eviction  string
+		endpoints string
 	)
 	fs := flag.NewFlagSet("lastmodd", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "address to listen on (port 0: any free port); other than loopback only with -tls-cert or -token-file, or -insecure")
 	fs.DurationVar(&c.store.TTL, "ttl", 0, "time-to-live of written items (0: never expire)")
-	fs.IntVar(&c.store.MaxSize, "max-size", 0, "most items the store holds (0: unlimited)")
-	fs.StringVar(&eviction, "eviction", "reject", "what a full store does with a new key: reject or oldest")
-	fs.DurationVar(&c.store.CleanupInterval, "cleanup-interval", 0, "how often expired items are swept away (0: never)")
-	fs.BoolVar(&c.store.LockFreeReads, "lock-free-reads", false, "serve GETs from the lock-free read index")
-	fs.StringVar(&c.snapshot, "snapshot", "", "snapshot file loaded at start when it exists and saved at stop")
-	fs.DurationVar(&c.snapshotEvery, "snapshot-every", 0, "also save the snapshot this often while serving (0: only at stop); a crash loses at most this much of the latest writes")
-	fs.IntVar(&c.history, "history", 4096, "changes kept for change streams to resume from (Last-Event-ID)")
+	fs.IntVar(&c.store.MaxSize, "max-size", 0, "most items the store holds (0: unlimited); embedded store only")
+	fs.StringVar(&eviction, "eviction", "reject", "what a full store does with a new key: reject or oldest; embedded store only")
+	fs.DurationVar(&c.store.CleanupInterval, "cleanup-interval", 0, "how often expired items are swept away (0: never); embedded store only")
+	fs.BoolVar(&c.store.LockFreeReads, "lock-free-reads", false, "serve GETs from the lock-free read index; embedded store only")
+	fs.StringVar(&c.snapshot, "snapshot", "", "snapshot file loaded at start when it exists and saved at stop; embedded store only")
+	fs.DurationVar(&c.snapshotEvery, "snapshot-every", 0, "also save the snapshot this often while serving (0: only at stop); a crash loses at most this much of the latest writes; embedded store only")
+	fs.IntVar(&c.history, "history", 4096, "changes kept for change streams to resume from (Last-Event-ID); embedded store only")
 	fs.Int64Var(&c.maxBody, "max-body", lastmodhttp.DefaultMaxBodyBytes, "largest PUT body in bytes")
 	fs.IntVar(&c.maxKey, "max-key", lastmodhttp.DefaultMaxKeyBytes, "longest key in bytes")
 	fs.BoolVar(&c.requirePrecond, "require-precondition", false, "refuse PUT and DELETE without a precondition (428)")
@@ -87,6 +91,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.tlsClientCA, "tls-client-ca", "", "PEM CA certificates; a client must present a certificate one of them signed (needs -tls-cert)")
 	fs.StringVar(&c.tokenFile, "token-file", "", `file of bearer tokens, one "TOKEN ROLE" a line, ROLE read or write; every request but the probes then needs one`)
 	fs.BoolVar(&c.insecure, "insecure", false, "allow -addr or -debug-addr other than loopback without TLS or tokens")
+	fs.StringVar(&endpoints, "etcd", "", "serve a store kept in this etcd cluster instead of the embedded one: its endpoints, host:port or URLs, comma-separated; any number of lastmodd replicas may share it")
+	fs.StringVar(&c.etcd.prefix, "etcd-prefix", "lastmodd/", "with -etcd: the key prefix the items are kept under (replicas serving one store share it)")
+	fs.DurationVar(&c.etcd.dialTimeout, "etcd-dial-timeout", 5*time.Second, "with -etcd: how long connecting to a member, and authenticating at start, may take")
+	fs.DurationVar(&c.etcd.requestTimeout, "etcd-request-timeout", 5*time.Second, "with -etcd: how long one operation on the cluster may take before it fails")
+	fs.StringVar(&c.etcd.caCert, "etcd-cacert", "", "with -etcd: PEM CA certificates to verify the members' certificates with (TLS)")
+	fs.StringVar(&c.etcd.cert, "etcd-cert", "", "with -etcd: PEM client certificate to present to the members (TLS); needs -etcd-key")
+	fs.StringVar(&c.etcd.key, "etcd-key", "", "with -etcd: PEM private key of -etcd-cert")
+	fs.StringVar(&c.etcd.user, "etcd-user", "", "with -etcd: the etcd user to authenticate as; its password is read from -etcd-password-file or $"+etcdPasswordEnv)
+	fs.StringVar(&c.etcd.passwordFile, "etcd-password-file", "", "with -etcd-user: file holding the user's password (one line)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -100,6 +113,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		c.store.Eviction = store.EvictOldest
 	default:
 		return c, fmt.Errorf("-eviction %q: want reject or oldest", eviction)
+	}
+	if err := c.checkEtcd(fs, endpoints); err != nil {
+		return c, err
 	}
 	if c.maxBody <= 0 || c.maxKey <= 0 || c.shutdownTimeout <= 0 {
 		return c, errors.New("-max-body, -max-key and -shutdown-timeout must be positive")
@@ -145,6 +161,92 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return c, nil
 }
 
+// etcdOnly are the flags that mean nothing without -etcd.
+var etcdOnly = []string{"etcd-prefix", "etcd-dial-timeout", "etcd-request-timeout", "etcd-cacert", "etcd-cert", "etcd-key", "etcd-user", "etcd-password-file"}
+
+// checkEtcd parses -etcd's endpoints into c and refuses what the chosen
+// backend cannot honour, rather than serve something other than what was
+// asked: the etcd flags without -etcd, and with it the embedded store's
+// own flags, set to anything but what etcdstore does anyway.
+func (c *config) checkEtcd(fs *flag.FlagSet, endpoints string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if endpoints == "" {
+		if set["etcd"] {
+			return errors.New("-etcd is empty: give the cluster's endpoints, host:port,…")
+		}
+		for _, name := range etcdOnly {
+			if set[name] {
+				return fmt.Errorf("-%s needs -etcd: without it lastmodd serves the embedded store", name)
+			}
+		}
+		return nil
+	}
+	for _, ep := range strings.Split(endpoints, ",") {
+		ep = strings.TrimSpace(ep)
+		if ep == "" {
+			return fmt.Errorf("-etcd %q: an empty endpoint", endpoints)
+		}
+		if err := checkEndpoint(ep); err != nil {
+			return fmt.Errorf("-etcd %q: %w", endpoints, err)
+		}
+		c.etcd.endpoints = append(c.etcd.endpoints, ep)
+	}
+	refuse := func(flag, why string) error {
+		return fmt.Errorf("-%s cannot be served with -etcd: %s", flag, why)
+	}
+	switch {
+	case c.store.MaxSize != 0:
+		return refuse("max-size", "a store over etcd has no size limit (every write would have to update one shared counter)")
+	case c.store.Eviction != store.RejectWhenFull:
+		return refuse("eviction", "a store over etcd has no size limit, so nothing is ever evicted")
+	case c.store.CleanupInterval != 0:
+		return refuse("cleanup-interval", "the cluster removes expired items itself, by lease")
+	case c.store.LockFreeReads:
+		return refuse("lock-free-reads", "every read asks the cluster, so that every replica answers the same")
+	case set["snapshot"]:
+		return refuse("snapshot", "the items live in the cluster, which keeps them across crashes: there is nothing to save")
+	case set["snapshot-every"]:
+		return refuse("snapshot-every", "the items live in the cluster, which keeps them across crashes: there is nothing to save")
+	case set["history"]:
+		return refuse("history", "change streams resume from the cluster's own history, every revision it has not compacted")
+	}
+	switch {
+	case c.etcd.prefix == "":
+		return errors.New("-etcd-prefix must not be empty: the store would take in every key of the cluster")
+	case c.etcd.dialTimeout <= 0 || c.etcd.requestTimeout <= 0:
+		return errors.New("-etcd-dial-timeout and -etcd-request-timeout must be positive")
+	case (c.etcd.cert == "") != (c.etcd.key == ""):
+		return errors.New("-etcd-cert and -etcd-key go together: give both or neither")
+	case c.etcd.passwordFile != "" && c.etcd.user == "":
+		return errors.New("-etcd-password-file needs -etcd-user, the user it is the password of")
+	}
+	return nil
+}
+
+// checkEndpoint accepts host:port, or an http, https, unix or unixs URL,
+// as the etcd client does.
+func checkEndpoint(ep string) error {
+	if scheme, rest, ok := strings.Cut(ep, "://"); ok {
+		switch scheme {
+		case "http", "https":
+			ep = rest
+		case "unix", "unixs":
+			return nil
+		default:
+			return fmt.Errorf("endpoint %q: scheme %q: want http, https, unix or unixs", ep, scheme)
+		}
+	}
+	host, port, err := net.SplitHostPort(ep)
+	if err != nil {
+		return fmt.Errorf("endpoint %q: %w", ep, err)
+	}
+	if host == "" || port == "" {
+		return fmt.Errorf("endpoint %q: want host:port", ep)
+	}
+	return nil
+}
+
 // loopback reports whether addr's host can only be reached from this
 // machine. A name other than localhost could resolve anywhere, and an
 // empty host means every interface, so neither is loopback.
@@ -186,6 +288,10 @@ func checkSnapshotDir(path string) error {
 // files and counts tokens, never holds one.
 func (c config) logValue(tokens *tokens) slog.Value {
 	readers, writers := tokens.count()
+	backend := slog.String("backend", "embedded")
+	if len(c.etcd.endpoints) > 0 {
+		backend = slog.Any("etcd", c.etcd.logValue())
+	}
 	return slog.GroupValue(
 		slog.String("addr", c.addr),
 		slog.String("metrics_addr", c.metricsAddr),
@@ -214,5 +320,6 @@ func (c config) logValue(tokens *tokens) slog.Value {
 		slog.Duration("idle_timeout", c.timeouts.idle),
 		slog.Duration("stream_write_timeout", c.timeouts.streamWrite),
 		slog.Bool("access_log", c.accessLog),
+		backend,
 	)
 }

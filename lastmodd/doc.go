@@ -18,6 +18,10 @@
 //	         [-metrics-addr ADDR] [-debug-addr ADDR]
 //	         [-tls-cert FILE -tls-key FILE [-tls-client-ca FILE]]
 //	         [-token-file FILE] [-insecure]
+//	         [-etcd HOST:PORT,… [-etcd-prefix lastmodd/] [-etcd-dial-timeout 5s]
+//	          [-etcd-request-timeout 5s] [-etcd-cacert FILE]
+//	          [-etcd-cert FILE -etcd-key FILE]
+//	          [-etcd-user NAME [-etcd-password-file FILE]]]
 //
 // # Endpoints
 //
@@ -31,7 +35,9 @@
 //	            {"set": {…}}); DELETE with If-Match: * clears the store;
 //	            GET ?size and ?stats
 //	/healthz    200 "ok" while the process serves
-//	/readyz     200 "ready" while the store runs and answers; 503 once a
+//	/readyz     200 "ready" while the store runs and answers (with -etcd:
+//	            while the cluster answers a linearizable read within
+//	            2 s, or -etcd-request-timeout if shorter); 503 once a
 //	            stop has begun, or when the store does not answer
 //	/metrics    Prometheus's text exposition format, unless -metrics-addr
 //
@@ -43,6 +49,36 @@
 // last ("lastmodd: listening on http://127.0.0.1:8080"), the real port
 // when an address asks for port 0; "metrics on" and "debug on" name the
 // others.
+//
+// # Replicas over etcd
+//
+// By default lastmodd serves a store in its own process (package store).
+// With -etcd it serves one kept in an etcd cluster instead (module
+// etcdstore), under -etcd-prefix, so any number of lastmodd replicas
+// over one cluster serve the same items: an ETag is the cluster's
+// revision of the item, the same on every replica, so a conditional
+// request is exact whichever replica it reaches, and a change stream
+// resumes with Last-Event-ID on any replica, from the cluster's own
+// history (what it has not compacted). -etcd takes host:port endpoints,
+// or http:// and https:// URLs, comma-separated.
+//
+// -etcd-cacert verifies the members' certificates, -etcd-cert and
+// -etcd-key present a client certificate, and -etcd-user authenticates
+// as that user, its password read from -etcd-password-file or, failing
+// that, $LASTMODD_ETCD_PASSWORD (never from the command line, which ps
+// shows). With -etcd-user lastmodd authenticates at start and exits 1 if
+// that fails within -etcd-dial-timeout; without, it starts even while the
+// cluster is down, logs a warning, and /readyz answers 503 until the
+// cluster answers. Each operation on the cluster fails after
+// -etcd-request-timeout (500).
+//
+// lastmodd refuses at start, exiting 1, what it could not honour over
+// etcd rather than serve something else: -max-size other than 0 and
+// -eviction oldest (a store over etcd has no size limit), -cleanup-interval
+// (the cluster expires items by lease), -lock-free-reads, -snapshot and
+// -snapshot-every (the cluster keeps the items across crashes), and
+// -history (the cluster's history serves resumption); and the -etcd-…
+// flags without -etcd. -ttl is honoured.
 //
 // # Metrics
 //
@@ -57,11 +93,17 @@
 // _oldest_revision (the history a change stream resumes from lies
 // between the two), and the counters
 // lastmodd_store_{hits,misses,writes,deletes,expirations,evictions,loads,load_errors,restarts,dropped_notices}_total.
-// Snapshots: lastmodd_snapshots_total{result="written"|"failed"|"unchanged"},
+// Snapshots (not with -etcd, where nothing is saved): lastmodd_snapshots_total{result="written"|"failed"|"unchanged"},
 // lastmodd_snapshot_duration_seconds, lastmodd_snapshot_size_bytes and
 // lastmodd_snapshot_last_success_timestamp_seconds (when the last
 // snapshot written, or skipped as unchanged, began: every write
 // acknowledged before it is in the file). The Go runtime's go_* and the process's process_* figures too.
+// With -etcd: lastmodd_etcd_requests_total{method} (each attempt of the
+// etcd client, by gRPC method: KV/Range, KV/Txn, Watch/Watch, …),
+// lastmodd_etcd_request_errors_total{method,code} (by gRPC status code)
+// and lastmodd_etcd_request_timeouts_total{method}; the store's Stats
+// are then etcdstore's (items counted by the cluster, hits, misses,
+// writes and deletes of this replica).
 //
 // # Logs
 //

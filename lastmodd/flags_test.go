@@ -30,9 +30,14 @@ var _ = Describe("lastmodd's flags", func() {
 		Expect(err).NotTo(HaveOccurred())
 		readme, err := os.ReadFile(filepath.Join("..", "README.md"))
 		Expect(err).NotTo(HaveOccurred())
+		own, err := os.ReadFile("README.md")
+		Expect(err).NotTo(HaveOccurred())
 		for _, n := range names {
 			Expect(string(doc)).To(MatchRegexp(`-`+n[1]+`\b`), "doc.go describes -%s", n[1])
 			Expect(string(readme)).To(MatchRegexp(`-`+n[1]+`\b`), "README.md names -%s", n[1])
+			if strings.HasPrefix(n[1], "etcd") {
+				Expect(string(own)).To(MatchRegexp(`-`+n[1]+`\b`), "lastmodd/README.md describes -%s", n[1])
+			}
 		}
 	})
 

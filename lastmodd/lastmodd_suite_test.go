@@ -22,6 +22,6 @@ func TestLastmodd(t *testing.T) {
 	// the suite within this bound, named, instead of waiting for go test's
 	// global timeout; it is many times the suite's time under -race.
 	suite, reporter := GinkgoConfiguration()
-	suite.Timeout = min(suite.Timeout, 2*time.Minute)
+	suite.Timeout = min(suite.Timeout, 5*time.Minute)
 	RunSpecs(t, "lastmodd", suite, reporter)
 }

@@ -24,18 +24,20 @@ import (
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
-// bin is the lastmodd binary the process specs run, built once.
-var bin string
+// bin is the lastmodd binary the process specs run, built once, and
+// etcdBin the etcd member (internal/etcdmember) the etcd specs run as
+// processes, so that no etcd goroutine ever runs in the test binary.
+var bin, etcdBin string
 
 var _ = BeforeSuite(func(ctx SpecContext) {
 	dir, err := os.MkdirTemp("", "lastmodd-test")
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(os.RemoveAll, dir)
-	bin = filepath.Join(dir, "lastmodd")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, ".")
+	bin, etcdBin = filepath.Join(dir, "lastmodd"), filepath.Join(dir, "etcdmember")
+	build := exec.CommandContext(ctx, "go", "build", "-o", dir+string(filepath.Separator), ".", "./internal/etcdmember")
 	build.Stdout, build.Stderr = GinkgoWriter, GinkgoWriter
 	Expect(build.Run()).To(Succeed())
-}, NodeTimeout(2*time.Minute))
+}, NodeTimeout(4*time.Minute))
 
 // daemon is a lastmodd process under test.
 type daemon struct {
@@ -64,7 +66,18 @@ func startDaemon(bin string, args ...string) *daemon {
 // copied to logs as well as to the spec's output.
 func startDaemonLogging(bin string, logs io.Writer, args ...string) *daemon {
 	GinkgoHelper()
-	cmd := exec.Command(bin, args...)
+	return startCommandLogging(exec.Command(bin, args...), logs)
+}
+
+// startCommand is startDaemon for a command made ready to run, with an
+// environment of its own, say.
+func startCommand(cmd *exec.Cmd) *daemon {
+	GinkgoHelper()
+	return startCommandLogging(cmd, GinkgoWriter)
+}
+
+func startCommandLogging(cmd *exec.Cmd, logs io.Writer) *daemon {
+	GinkgoHelper()
 	if logs == GinkgoWriter {
 		cmd.Stderr = GinkgoWriter
 	} else {

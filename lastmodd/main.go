@@ -57,6 +57,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
+	var etcdCreds etcdCredentials
+	if len(c.etcd.endpoints) > 0 {
+		if etcdCreds, err = readEtcdCredentials(c.etcd, os.Getenv); err != nil {
+			return err
+		}
+	}
 
 	// Signals are caught from the start, so one that arrives as soon as
 	// the address is printed still stops lastmodd gracefully. One is
@@ -76,21 +82,41 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		log.Info("lastmodd stopped", "uptime", time.Since(began), "config", c.logValue(toks))
 	}()
 
-	s, err := store.New[string, json.RawMessage](c.store,
-		store.WithCodec[string, json.RawMessage](store.JSONCodec{}),
-		store.WithHistory[string, json.RawMessage](c.history))
-	if err != nil {
-		return err
+	var (
+		b    backend
+		snap *snapshotter
+	)
+	if len(c.etcd.endpoints) > 0 {
+		var e *etcdBackend
+		if e, err = openEtcd(c, etcdCreds, log); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, e.close()) }()
+		if readyErr := e.ready(); readyErr != nil {
+			log.Warn("the etcd cluster does not answer yet: /readyz answers 503 until it does", "err", readyErr)
+		}
+		b = e
+	} else {
+		var s *store.Store[string, json.RawMessage]
+		s, err = store.New[string, json.RawMessage](c.store,
+			store.WithCodec[string, json.RawMessage](store.JSONCodec{}),
+			store.WithHistory[string, json.RawMessage](c.history))
+		if err != nil {
+			return err
+		}
+		if err = s.Start(context.Background()); err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, s.Shutdown()) }()
+		emb := embedded{s: s}
+		b = emb
+		if c.snapshot != "" {
+			snap = &snapshotter{path: c.snapshot, s: s, log: log, changes: emb.changes}
+		}
 	}
-	if err := s.Start(context.Background()); err != nil {
-		return err
-	}
-	defer func() { err = errors.Join(err, s.Shutdown()) }()
-	b := embedded{s: s}
 	m := newMetrics(b)
-	var snap *snapshotter
-	if c.snapshot != "" {
-		snap = &snapshotter{path: c.snapshot, s: s, log: log, m: m, changes: b.changes}
+	if snap != nil {
+		snap.m = m
 		if err := snap.load(); err != nil {
 			return err
 		}

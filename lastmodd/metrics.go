@@ -29,7 +29,8 @@ type metrics struct {
 	snapshotLast    prometheus.Gauge
 }
 
-// newMetrics registers the HTTP and snapshot figures, the Go runtime's
+// newMetrics registers the HTTP figures, the snapshot figures of a
+// backend that saves snapshots, the Go runtime's
 // and the process's, the store's Stats read at each scrape, and whatever
 // the backend counts of its own.
 func newMetrics(b backend) *metrics {
@@ -79,9 +80,11 @@ func newMetrics(b backend) *metrics {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests, m.latency, m.inFlight, m.streams,
-		m.snapshots, m.snapshotSeconds, m.snapshotBytes, m.snapshotLast,
 		newStatsCollector(b.stats),
 	)
+	if b.saves() {
+		m.reg.MustRegister(m.snapshots, m.snapshotSeconds, m.snapshotBytes, m.snapshotLast)
+	}
 	m.reg.MustRegister(b.collectors()...)
 	return m
 }

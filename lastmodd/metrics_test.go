@@ -221,4 +221,39 @@ var _ = Describe("lastmodd's metrics", func() {
 		Expect(began).To(Equal(1), "a stream begins once")
 		Expect(rec.bytes).To(Equal(int64(6)))
 	})
+
+	It("exports, over etcd, the cluster's requests, errors and timeouts, moving with the traffic", func(SpecContext) {
+		cluster := startEtcd(1)
+		defer cluster.close()
+		d := startDaemon(bin, "-addr", "127.0.0.1:0", "-etcd", cluster.endpoints(), "-etcd-request-timeout", "1s")
+		defer func() { Expect(d.stop()).To(Succeed()) }()
+		client := &http.Client{Timeout: 10 * time.Second}
+		defer client.CloseIdleConnections()
+
+		before := scrape(client, d.url+"/metrics")
+		for _, key := range []string{"a", "b", "c"} {
+			status, _, _ := do(client, "PUT", d.url+"/kv/"+key, `1`, "If-None-Match", "*")
+			Expect(status).To(Equal(201))
+		}
+		after := scrape(client, d.url+"/metrics")
+		txn := `lastmodd_etcd_requests_total{method="KV/Txn"}`
+		Expect(after[txn]-before[txn]).To(BeNumerically(">=", 3), "a transaction per conditional write")
+		for name := range after {
+			Expect(name).NotTo(HavePrefix("lastmodd_etcd_request_errors_total"), "no error while the cluster answers")
+			Expect(name).NotTo(HavePrefix("lastmodd_etcd_request_timeouts_total"))
+		}
+		Expect(after).To(HaveKeyWithValue("lastmodd_store_up", 1.0))
+		Expect(after).To(HaveKeyWithValue("lastmodd_store_items", 3.0), "the store's Stats, from the cluster")
+		Expect(after).NotTo(HaveKey(HavePrefix("lastmodd_snapshot")), "no snapshot figures where nothing is saved")
+
+		By("the cluster gone: requests time out after -etcd-request-timeout")
+		cluster.kill(0)
+		status, _, _ := do(client, "GET", d.url+"/kv/a", "")
+		Expect(status).To(Equal(500))
+		down := scrape(client, d.url+"/metrics")
+		Expect(down[`lastmodd_etcd_request_timeouts_total{method="KV/Range"}`]).To(BeNumerically(">=", 1))
+		Expect(down[`lastmodd_etcd_request_errors_total{code="DeadlineExceeded",method="KV/Range"}`]).To(BeNumerically(">=", 1))
+		Expect(down).To(HaveKeyWithValue("lastmodd_store_up", 0.0), "Stats did not answer either")
+		Expect(down[`lastmodd_http_requests_total{code="500",method="GET",route="/kv/{key}"}`]).To(Equal(1.0))
+	}, SpecTimeout(time.Minute))
 })

@@ -82,4 +82,43 @@ var _ = Describe("lastmodd's probes", func() {
 		code, _ = probe()
 		Expect(code).To(Equal(503), "a stopped store is not ready")
 	})
+
+	It("answers /readyz 503 while the etcd cluster does not answer, and 200 again once it does; /healthz 200 throughout", func(SpecContext) {
+		cluster := startEtcd(1)
+		defer cluster.close()
+		args := []string{"-addr", "127.0.0.1:0", "-etcd", cluster.endpoints(), "-etcd-request-timeout", "1s", "-log-format", "json"}
+		d := startDaemon(bin, args...)
+		defer func() { Expect(d.stop()).To(Succeed()) }()
+		client := &http.Client{Timeout: 10 * time.Second}
+		defer client.CloseIdleConnections()
+		var body string
+		readyz := func(d *daemon) func() int {
+			return func() int {
+				var status int
+				status, _, body = do(client, "GET", d.url+"/readyz", "")
+				return status
+			}
+		}
+		Expect(readyz(d)()).To(Equal(200))
+
+		cluster.kill(0)
+		Eventually(readyz(d)).WithTimeout(10*time.Second).Should(Equal(503), "/readyz to turn 503 with the cluster gone")
+		Expect(body).To(HavePrefix("not ready: etcd does not answer: "))
+		status, _, _ := do(client, "GET", d.url+"/healthz", "")
+		Expect(status).To(Equal(200), "the process still serves")
+
+		By("a replica started while the cluster is down starts, unready, and says so")
+		logs := &logBuffer{}
+		late := startDaemonLogging(bin, logs, args...)
+		defer func() { Expect(late.stop()).To(Succeed()) }()
+		Expect(readyz(late)()).To(Equal(503))
+		Expect(logs.records("the etcd cluster does not answer yet: /readyz answers 503 until it does")).To(HaveLen(1))
+
+		cluster.restart(0)
+		for _, r := range []*daemon{d, late} {
+			Eventually(readyz(r)).WithTimeout(20*time.Second).Should(Equal(200), "/readyz back to 200 with the cluster back")
+		}
+		status, _, _ = do(client, "PUT", late.url+"/kv/back", `1`)
+		Expect(status).To(Equal(201))
+	}, SpecTimeout(time.Minute))
 })
