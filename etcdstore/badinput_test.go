@@ -138,6 +138,7 @@ var _ = Describe("an unreachable cluster", func() {
 		close(errs)
 		for err := range errs {
 			Expect(err).To(MatchError(etcdstore.ErrCluster))
+			Expect(err).To(MatchError(store.ErrUnavailable), "what code for any store can tell from a bug")
 			Expect(err).To(MatchError(context.DeadlineExceeded))
 		}
 		Expect(s.Shutdown()).To(Succeed())

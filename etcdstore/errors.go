@@ -19,7 +19,9 @@ var (
 	// the request (too many operations in one transaction, a request too
 	// large, no leader). A write that fails with ErrCluster may or may not
 	// have taken effect: the cluster may have applied it after the client
-	// stopped waiting.
+	// stopped waiting. Such an error matches store.ErrUnavailable too, so
+	// that code written for any store (lastmodhttp answers it with a 503)
+	// can tell it from a bug.
 	ErrCluster = errors.New("etcdstore: cluster request failed")
 	// ErrEncode is matched by the error of a write whose value the codec
 	// could not encode; the codec's own error is wrapped too. Nothing is

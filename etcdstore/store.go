@@ -226,10 +226,15 @@ func (s *Store[V]) userKey(k []byte) string {
 // clusterErr wraps an error of the cluster or the client library.
 func clusterErr(op, key string, err error) error {
 	if key == "" {
-		return fmt.Errorf("%w: %s: %w", ErrCluster, op, err)
+		return fmt.Errorf("%w: %s: %w", errCluster, op, err)
 	}
-	return fmt.Errorf("%w: %s %q: %w", ErrCluster, op, key, err)
+	return fmt.Errorf("%w: %s %q: %w", errCluster, op, key, err)
 }
+
+// errCluster is ErrCluster matching store.ErrUnavailable as well, so that
+// a caller (lastmodhttp, say) that knows nothing of etcd can tell a
+// cluster that cannot answer from a bug.
+var errCluster = fmt.Errorf("%w (%w)", ErrCluster, store.ErrUnavailable)
 
 // decodeLive returns the item of a stored value, nil when it has expired
 // at now (Unix nanoseconds).

@@ -70,7 +70,7 @@
 // that fails within -etcd-dial-timeout; without, it starts even while the
 // cluster is down, logs a warning, and /readyz answers 503 until the
 // cluster answers. Each operation on the cluster fails after
-// -etcd-request-timeout (500).
+// -etcd-request-timeout: 503, Lastmod-Error unavailable, Retry-After 1.
 //
 // lastmodd refuses at start, exiting 1, what it could not honour over
 // etcd rather than serve something else: -max-size other than 0 and

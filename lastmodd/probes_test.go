@@ -106,6 +106,10 @@ var _ = Describe("lastmodd's probes", func() {
 		Expect(body).To(HavePrefix("not ready: etcd does not answer: "))
 		status, _, _ := do(client, "GET", d.url+"/healthz", "")
 		Expect(status).To(Equal(200), "the process still serves")
+		status, header, _ := do(client, "PUT", d.url+"/kv/gone", `1`)
+		Expect(status).To(Equal(503), "a request past -etcd-request-timeout")
+		Expect(header.Get("Lastmod-Error")).To(Equal("unavailable"))
+		Expect(header.Get("Retry-After")).To(Equal("1"))
 
 		By("a replica started while the cluster is down starts, unready, and says so")
 		logs := &logBuffer{}

@@ -297,6 +297,8 @@ func errorOf(a answer) error {
 		return store.ErrStoreFull
 	case codeNotRunning:
 		return store.ErrNotRunning
+	case codeUnavailable:
+		return fmt.Errorf("%w: %s", store.ErrUnavailable, msg)
 	case codeInvalidKey:
 		return fmt.Errorf("%w: %s", store.ErrInvalidKey, msg)
 	case codeInvalidTTL:

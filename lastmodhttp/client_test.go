@@ -235,6 +235,23 @@ var _ = Describe("the Client", func() {
 			Expect(c.Set("k", 1)).To(Succeed(), "the rest works")
 		})
 
+		It("answers a backend that cannot answer for now with 503 unavailable, which the Client turns back into store.ErrUnavailable", func() {
+			down := fmt.Errorf("%w: no quorum", store.ErrUnavailable)
+			c := client(lastmodhttp.New[int](unavailableBackend{err: down}))
+			_, err := c.Get("k")
+			Expect(err).To(MatchError(store.ErrUnavailable))
+			Expect(err).To(MatchError(ContainSubstring("no quorum")))
+			Expect(c.Set("k", 1)).To(MatchError(store.ErrUnavailable))
+			Expect(c.Delete("k")).To(MatchError(store.ErrUnavailable))
+
+			srv := newServer(lastmodhttp.New[int](unavailableBackend{err: down}))
+			atTeardown(srv.close)
+			r := srv.do("GET", "/kv/k", "")
+			Expect(r.status).To(Equal(http.StatusServiceUnavailable))
+			Expect(r.header.Get("Lastmod-Error")).To(Equal("unavailable"))
+			Expect(r.header.Get("Retry-After")).To(Equal("1"), "a retry, or another replica, may do better")
+		})
+
 		It("tells the handler's answers from anything else's: a foreign status is a *StatusError", func() {
 			foreign := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				switch r.URL.Path {
@@ -690,3 +707,17 @@ func must[T any](v T, err error) T {
 	Expect(err).NotTo(HaveOccurred())
 	return v
 }
+
+// unavailableBackend is a Backend whose every call fails with err, as a
+// store over a cluster without a quorum does.
+type unavailableBackend struct{ err error }
+
+func (b unavailableBackend) Get(string) (*store.Item[int], error) { return nil, b.err }
+func (b unavailableBackend) Delete(string) error                  { return b.err }
+func (b unavailableBackend) List() (map[string]*store.Item[int], error) {
+	return nil, b.err
+}
+func (b unavailableBackend) CompareAndSet(string, int, uint64) (*store.Item[int], error) {
+	return nil, b.err
+}
+func (b unavailableBackend) CompareAndDelete(string, uint64) error { return b.err }

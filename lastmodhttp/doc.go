@@ -33,7 +33,9 @@
 // Lastmod-Last-Modified and Lastmod-Expires (RFC 3339; absent for an
 // item that never expires). Every error names itself in Lastmod-Error
 // (not-found, precondition-failed, store-full, not-running, busy,
-// invalid-key, invalid-ttl, bad-request, too-large, not-implemented, …),
+// unavailable — an error matching store.ErrUnavailable, 503 with
+// Retry-After —, invalid-key, invalid-ttl, bad-request, too-large,
+// not-implemented, …),
 // so a client tells the store's answers from a proxy's and two of one
 // status apart. What the Backend lacks is 501 with a body naming the
 // method it would need: a per-PUT TTL needs UpdateWithTTL (TTLWriter),

@@ -392,7 +392,8 @@ func setValidators[V any](w http.ResponseWriter, item *store.Item[V]) {
 }
 
 // storeError answers a store error: what the client caused is a 4xx, a
-// store that is not running 503, and only what neither explains 500.
+// store that is not running or cannot answer for now 503, and only what
+// none of these explains 500.
 func storeError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -403,6 +404,11 @@ func storeError(w http.ResponseWriter, err error) {
 		httpErrorCode(w, http.StatusBadRequest, codeInvalidTTL, "invalid time-to-live")
 	case errors.Is(err, store.ErrNotRunning):
 		httpError(w, http.StatusServiceUnavailable, "store not running")
+	case errors.Is(err, store.ErrUnavailable):
+		// A backend that cannot answer for now (a cluster without a
+		// quorum): another replica, or a retry, may do better.
+		w.Header().Set("Retry-After", "1")
+		httpErrorCode(w, http.StatusServiceUnavailable, codeUnavailable, err.Error())
 	case errors.Is(err, store.ErrStoreFull):
 		httpError(w, http.StatusInsufficientStorage, "store full")
 	default:

@@ -38,6 +38,7 @@ const (
 	codeInvalidKey           = "invalid-key"
 	codeInvalidTTL           = "invalid-ttl"
 	codeBusy                 = "busy"
+	codeUnavailable          = "unavailable"
 	codeNotImplemented       = "not-implemented"
 	codeBadRequest           = "bad-request"
 	codeTooLarge             = "too-large"

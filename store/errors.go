@@ -27,6 +27,13 @@ var (
 	// ErrStoreFull is returned when a new key does not fit under MaxSize
 	// with the RejectWhenFull policy. Updates of existing keys still work.
 	ErrStoreFull = errors.New("lastmodstore: store full")
+	// ErrUnavailable is matched by the error of a call that a store kept
+	// elsewhere could not answer for now: a cluster without a quorum, a
+	// request past its timeout (etcdstore's ErrCluster matches it, and so
+	// does lastmodhttp's Client for a server that answered 503 so). A
+	// write that fails with it may or may not have taken effect. The
+	// in-process designs never return it.
+	ErrUnavailable = errors.New("lastmodstore: store unavailable")
 	// ErrConflict is matched by the *ConflictError a conditional write
 	// (CompareAndSet, SetIfUnmodifiedSince) returns when it finds the item
 	// changed.
