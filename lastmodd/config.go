@@ -288,11 +288,7 @@ func checkSnapshotDir(path string) error {
 // files and counts tokens, never holds one.
 func (c config) logValue(tokens *tokens) slog.Value {
 	readers, writers := tokens.count()
-	backend := slog.String("backend", "embedded")
-	if len(c.etcd.endpoints) > 0 {
-		backend = slog.Any("etcd", c.etcd.logValue())
-	}
-	return slog.GroupValue(
+	attrs := []slog.Attr{
 		slog.String("addr", c.addr),
 		slog.String("metrics_addr", c.metricsAddr),
 		slog.String("debug_addr", c.debugAddr),
@@ -301,14 +297,7 @@ func (c config) logValue(tokens *tokens) slog.Value {
 		slog.Int("read_tokens", readers),
 		slog.Int("write_tokens", writers),
 		slog.Bool("insecure", c.insecure),
-		slog.String("snapshot", c.snapshot),
-		slog.Duration("snapshot_every", c.snapshotEvery),
 		slog.Duration("ttl", c.store.TTL),
-		slog.Int("max_size", c.store.MaxSize),
-		slog.String("eviction", c.store.Eviction.String()),
-		slog.Duration("cleanup_interval", c.store.CleanupInterval),
-		slog.Bool("lock_free_reads", c.store.LockFreeReads),
-		slog.Int("history", c.history),
 		slog.Int64("max_body", c.maxBody),
 		slog.Int("max_key", c.maxKey),
 		slog.Bool("require_precondition", c.requirePrecond),
@@ -320,6 +309,19 @@ func (c config) logValue(tokens *tokens) slog.Value {
 		slog.Duration("idle_timeout", c.timeouts.idle),
 		slog.Duration("stream_write_timeout", c.timeouts.streamWrite),
 		slog.Bool("access_log", c.accessLog),
-		backend,
-	)
+	}
+	if len(c.etcd.endpoints) > 0 {
+		// What only the embedded store has would mean nothing here.
+		return slog.GroupValue(append(attrs, slog.Any("etcd", c.etcd.logValue()))...)
+	}
+	return slog.GroupValue(append(attrs,
+		slog.String("backend", "embedded"),
+		slog.String("snapshot", c.snapshot),
+		slog.Duration("snapshot_every", c.snapshotEvery),
+		slog.Int("max_size", c.store.MaxSize),
+		slog.String("eviction", c.store.Eviction.String()),
+		slog.Duration("cleanup_interval", c.store.CleanupInterval),
+		slog.Bool("lock_free_reads", c.store.LockFreeReads),
+		slog.Int("history", c.history),
+	)...)
 }

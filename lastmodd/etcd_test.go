@@ -164,6 +164,7 @@ var _ = Describe("lastmodd over etcd (-etcd)", func() {
 		Expect(status).To(Equal(200), body)
 		Expect(d.stop()).To(Succeed())
 		Expect(logs.String()).To(ContainSubstring("config.etcd.user=root"))
+		Expect(logs.String()).NotTo(ContainSubstring("config.history="), "what only the embedded store has is not logged over etcd")
 		Expect(logs.String()).NotTo(ContainSubstring("s3cret-pass"), "the password is never logged")
 
 		By("the password from the environment")

@@ -26,7 +26,8 @@ var _ = Describe("lastmodd's log", func() {
 		Expect(lines[0]).To(MatchRegexp(`^time=\S+ level=INFO msg="lastmodd starting" config.addr=127\.0\.0\.1:0 `))
 		Expect(lines[0]).To(ContainSubstring("config.ttl=1m0s"))
 		Expect(lines[0]).To(ContainSubstring("config.max_size=7"))
-		Expect(lines[0]).To(HaveSuffix(" config.backend=embedded"))
+		Expect(lines[0]).To(ContainSubstring(" config.backend=embedded config.snapshot="))
+		Expect(lines[0]).To(HaveSuffix(" config.history=4096"))
 		Expect(lines[len(lines)-1]).To(MatchRegexp(`^time=\S+ level=INFO msg="lastmodd stopped" uptime=\S+ config.addr=127\.0\.0\.1:0 `))
 	})
 
