@@ -3,6 +3,7 @@ package lastmodstore_test
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"encoding/gob"
 	"errors"
@@ -10,12 +11,15 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing/iotest"
 	"time"
 	"weak"
@@ -691,6 +695,120 @@ func (snNamed) NewDecoder() store.Decoder { return store.GobCodec{}.NewDecoder()
 // actorSnapshotSpecs declares the specs of what only the actor design
 // has: watchers.
 func actorSnapshotSpecs() {
+	// The state at a revision is the state before the watch plus every
+	// change the watch heard up to that revision: a Save taken while
+	// writers run, in a walk of several steps, must hold exactly that —
+	// in the snapshot, and in a store that loads it.
+	It("saves, while writers run, exactly the store at the revision the snapshot names, and loads to it", func() {
+		type version struct {
+			value    int
+			revision uint64
+		}
+		s := btActorRunning(store.Config{}, store.WithWatchBuffer[string, int](1<<20))
+		const keys = 12_000 // three steps of a walk
+		fill := make(map[string]int, keys)
+		for i := range keys {
+			fill[fmt.Sprint("k", i)] = i
+		}
+		Expect(s.SetMany(fill)).To(Succeed())
+		initial := map[string]version{}
+		for k, item := range must(s.List()) {
+			initial[k] = version{item.Value, item.Revision}
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		watch := must(s.Watch(ctx))
+		var heard []btEvent // read once listening is closed
+		var latest atomic.Uint64
+		listening := make(chan struct{})
+		go func() {
+			defer close(listening)
+			for ev := range watch {
+				heard = append(heard, ev)
+				latest.Store(ev.Revision)
+			}
+		}()
+
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range 2 {
+			wg.Go(func() {
+				defer GinkgoRecover()
+				rng := rand.New(rand.NewPCG(uint64(w), 7))
+				for n := 0; ; n++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					k := fmt.Sprint("k", rng.IntN(keys+2000))
+					switch rng.IntN(4) {
+					case 0:
+						if err := s.Delete(k); err != nil {
+							Expect(err).To(MatchError(store.ErrNotFound))
+						}
+					case 1:
+						Expect(s.SetMany(map[string]int{k: -n, fmt.Sprint("k", rng.IntN(keys)): n})).To(Succeed())
+					default:
+						Expect(s.Set(k, n)).To(Succeed())
+					}
+				}
+			})
+		}
+		type taken struct {
+			header  snapshot.Header
+			records []snapshot.Record[string, int]
+			bytes   []byte
+		}
+		var snaps []taken
+		for range 3 {
+			before := latest.Load()
+			Eventually(latest.Load).Should(BeNumerically(">=", before+100), "the writers to be writing")
+			var buf bytes.Buffer
+			Expect(s.Save(&buf)).To(Succeed())
+			h, records, err := snapshot.Decode[string, int](bytes.NewReader(buf.Bytes()), snapshot.Gob{})
+			Expect(err).NotTo(HaveOccurred())
+			snaps = append(snaps, taken{h, records, buf.Bytes()})
+		}
+		close(stop)
+		waitFor(&wg, "the 2 writers to stop")
+		final := must(s.Stats()).Revision
+		Eventually(latest.Load).Should(Equal(final), "the watch to hear every change")
+		cancel()
+		Eventually(listening).Should(BeClosed())
+
+		for i, snap := range snaps {
+			want := maps.Clone(initial)
+			for _, ev := range heard {
+				if ev.Revision > snap.header.Revision {
+					break
+				}
+				switch ev.Kind {
+				case store.EventPut:
+					want[ev.Key] = version{ev.Item.Value, ev.Item.Revision}
+				case store.EventClear:
+					clear(want)
+				default:
+					delete(want, ev.Key)
+				}
+			}
+			got := map[string]version{}
+			for _, r := range snap.records {
+				got[r.Key] = version{r.Item.Value, r.Item.Revision}
+			}
+			Expect(snap.header.Revision).To(BeNumerically(">", heard[0].Revision), "snapshot %d was taken while the writers ran", i)
+			Expect(got).To(Equal(want), "snapshot %d holds the store at revision %d", i, snap.header.Revision)
+
+			into := btActorRunning(store.Config{})
+			Expect(into.Load(bytes.NewReader(snap.bytes))).To(Succeed())
+			loaded := map[string]version{}
+			for k, item := range must(into.List()) {
+				loaded[k] = version{item.Value, item.Revision}
+			}
+			Expect(loaded).To(Equal(want), "snapshot %d loads to the store at revision %d", i, snap.header.Revision)
+		}
+	})
+
 	It("shows a Load to watchers as a clear and a put per loaded item, oldest first", func() {
 		from := snFilled(actorDesign, store.Config{})
 		order := must(from.List())
