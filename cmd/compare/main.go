@@ -45,6 +45,21 @@
 //	vs mutex     the design's ops/s ÷ mutex ops/s, measured back to back:
 //	             above 1 the design is faster, below 1 it is slower.
 //
+// The scale section then measures what grows with the store: per design
+// and per item count of -scale, a store filled to half with SetMany
+// (10 000 items a call) goes through growth (SetMany of the other half,
+// 1000 new keys a call, so that every structure that doubles — the map,
+// the lock-free read index — doubles once), one forced runtime.GC(), a
+// Save to io.Discard, a List and a Clear, in turn, while a Get loop and a
+// Set loop over 1000 of its keys run on two goroutines of their own. For
+// each it gives the operation's time and the worst and 99.9th-percentile
+// latency of the Gets and of the Sets that began while it ran; per store,
+// the heap per item after the forced GC and that GC's stop-the-world
+// pauses. By default it measures 10^5 items, a few seconds; -full adds
+// 10^6; -scale 1e5,1e6,1e7 is the whole ladder (10^7 takes minutes and a
+// few GiB), and -scale-only skips the workloads. -scale-svg draws the
+// worst latencies against the items, log–log.
+//
 // One operation is one call: a GetMany of 64 keys counts once. The
 // "channel floor" table measures a bare echo actor with the same harness —
 // the best any design that answers over channels can do — and sets the
@@ -56,6 +71,7 @@
 //	go run ./cmd/compare [-duration 150ms] [-workloads read-only,conditional,...]
 //	    [-goroutines 1,8] [-keys 1e4,1e6] [-dist uniform,zipf,hot]
 //	    [-designs actor,mutex] [-json FILE] [-svg FILE] [-full] [-seed N]
+//	    [-scale 1e5,1e6,1e7] [-scale-only] [-scale-svg FILE]
 package main
 
 import (
@@ -73,7 +89,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 // program is the comparison of lastmodstore's own designs, with the
-// channel floor set against the actor design's Get.
+// channel floor set against the actor design's Get, and the scale section
+// at 10^5 items by default.
 func program() harness.Program {
 	return harness.Program{
 		Name:  "compare",
@@ -83,5 +100,6 @@ func program() harness.Program {
 		Designs:  harness.InProcess(),
 		Baseline: harness.Baseline,
 		Floor:    "actor",
+		Scale:    []int{100_000},
 	}
 }

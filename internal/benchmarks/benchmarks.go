@@ -5,12 +5,12 @@ package benchmarks
 
 import (
 	"context"
-	"runtime"
 	"slices"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/harness"
 	"github.com/lastmodstore/lastmodstore/internal/kv"
 	"github.com/lastmodstore/lastmodstore/store"
 )
@@ -281,17 +281,14 @@ func prefill(b *testing.B, s kv.Store[string, int], n int) {
 // (metric B/item). It measures once, whatever b.N.
 func MemoryPerItem(b *testing.B, open Opener) {
 	const n = 1_000_000
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
+	before := harness.LiveHeap()
 	s := Start(b, open, store.Config{})
 	prefill(b, s, n)
-	runtime.GC()
-	runtime.ReadMemStats(&after)
+	after := harness.LiveHeap()
 	if size, err := s.Size(); err != nil || size != n {
 		b.Fatalf("size %d, %v; want %d", size, err, n)
 	}
-	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/item")
+	b.ReportMetric(float64(after-before)/n, "B/item")
 }
 
 // GetDuringSweep times every Get of a live key while 1M expired items are

@@ -2,10 +2,10 @@ package benchmarks
 
 import (
 	"errors"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/lastmodstore/lastmodstore/internal/harness"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -20,44 +20,32 @@ const StallItems = 1_000_000
 // filled again, untimed, before each Clear.
 func GetDuringClear(b *testing.B, open Opener) {
 	s := Start(b, open, store.Config{})
-	var clearing atomic.Bool
-	var worst atomic.Int64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			during := clearing.Load()
-			t0 := time.Now()
-			if _, err := s.Get(Keys[i%1000]); err != nil && !errors.Is(err, store.ErrNotFound) {
-				b.Error(err)
-				return
-			}
-			if d := int64(time.Since(t0)); during && d > worst.Load() {
-				worst.Store(d)
-			}
+	p := harness.StartProbe(func(i int) error {
+		if _, err := s.Get(Keys[i%1000]); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-	}()
-	defer func() { close(stop); <-done }()
-	var took time.Duration
+		return nil
+	})
+	defer func() { _ = p.Stop() }() // after a Fatal
+	var took, worst time.Duration
 	b.ResetTimer()
 	for range b.N {
 		b.StopTimer()
 		prefill(b, s, StallItems)
 		b.StartTimer()
-		clearing.Store(true)
+		p.Begin()
 		t0 := time.Now()
-		if err := s.Clear(); err != nil {
+		err := s.Clear()
+		took += time.Since(t0)
+		worst = max(worst, p.End().Worst())
+		if err != nil {
 			b.Fatal(err)
 		}
-		took += time.Since(t0)
-		clearing.Store(false)
 	}
 	b.StopTimer()
+	if err := p.Stop(); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportMetric(float64(took)/float64(b.N), "clear-ns")
-	b.ReportMetric(float64(worst.Load()), "max-get-ns")
+	b.ReportMetric(float64(worst), "max-get-ns")
 }

@@ -3,6 +3,7 @@ package harness
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // ErrMissing is what a Cache's Get returns for a key it does not hold.
@@ -55,6 +56,18 @@ type Incrementer interface {
 	Increment(key string) error
 }
 
+// Walker is a Cache whose whole content can be saved, listed and
+// cleared, for the scale section: the operations whose cost grows with the
+// store, and which should not hold up the callers beside them.
+type Walker interface {
+	// Save writes every item to w.
+	Save(w io.Writer) error
+	// List copies every item, and returns how many it copied.
+	List() (int, error)
+	// Clear removes every item.
+	Clear() error
+}
+
 // Capability is a set of the optional interfaces a design's Cache
 // implements, declared with the design so that the tables know, before
 // anything runs, which workloads it takes part in.
@@ -67,6 +80,8 @@ const (
 	Revisions
 	// Increments says the Cache is an Incrementer.
 	Increments
+	// Walks says the Cache is a Walker and a Batcher.
+	Walks
 )
 
 // Design is a named way to build the cache the workloads run on: an entry
@@ -103,6 +118,7 @@ func (d Design) open() (Cache, error) {
 	_, batches := c.(Batcher)
 	_, revisions := c.(Versioned)
 	_, increments := c.(Incrementer)
+	_, walks := c.(Walker)
 	switch {
 	case d.Offers&Batches != 0 && !batches:
 		err = errors.New("it offers Batches, but its Cache is no Batcher")
@@ -110,6 +126,8 @@ func (d Design) open() (Cache, error) {
 		err = errors.New("it offers Revisions, but its Cache is not Versioned")
 	case d.Offers&Increments != 0 && !increments:
 		err = errors.New("it offers Increments, but its Cache is no Incrementer")
+	case d.Offers&Walks != 0 && (!walks || !batches):
+		err = errors.New("it offers Walks, but its Cache is no Walker and Batcher")
 	}
 	if err != nil {
 		return nil, errors.Join(err, c.Close())

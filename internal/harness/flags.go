@@ -26,6 +26,11 @@ type config struct {
 	jsonPath string
 	svgPath  string
 	seed     uint64
+	// scale are the item counts of the scale section, nil for none; with
+	// scaleOnly the matrix and the channel floor are not measured.
+	scale     []int
+	scaleOnly bool
+	scaleSVG  string
 }
 
 // UsageError is a bad command line. Run has printed it, with the usage,
@@ -64,6 +69,10 @@ func parseFlags(p Program, args []string, stderr io.Writer) (config, error) {
 		svgPath    = fs.String("svg", "", "draw the throughput chart as SVG to `FILE`")
 		full       = fs.Bool("full", false, "the whole matrix: keys 1e4,1e6 and every distribution for every workload\n(about three times as long); -keys and -dist still narrow it")
 		seed       = fs.Uint64("seed", 1, "seed of the key streams")
+		scale      = fs.String("scale", keysLabels(p.Scale), "comma `list` of item counts for the scale section (Save, List, Clear, growth and GC\n"+
+			"beside a Get and a Set loop, per design); empty for none; -full adds 1e6. 1e7 takes minutes and a few GiB")
+		scaleOnly = fs.Bool("scale-only", false, "measure the scale section only: no workloads, no channel floor")
+		scaleSVG  = fs.String("scale-svg", "", "draw the scale section's worst Get and Set latencies against items as SVG to `FILE`")
 	)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: %s [flags]\n\n%s\n\n", p.Name, strings.TrimSpace(p.About))
@@ -94,12 +103,19 @@ func parseFlags(p Program, args []string, stderr io.Writer) (config, error) {
 	if *full && !explicit["dist"] {
 		*dists = strings.Join(distNames, ",")
 	}
+	if *full && !explicit["scale"] && len(p.Scale) > 0 {
+		*scale += ",1e6"
+	}
 	if !explicit["workloads"] && p.Workloads != nil {
 		*workloads = strings.Join(p.Workloads, ",")
 	}
 
-	cfg := config{duration: *duration, jsonPath: *jsonPath, svgPath: *svgPath, seed: *seed}
+	cfg := config{duration: *duration, jsonPath: *jsonPath, svgPath: *svgPath, seed: *seed,
+		scaleOnly: *scaleOnly, scaleSVG: *scaleSVG}
 	var err error
+	if cfg.scale, err = parseList("scale", *scale, countParser(minScale, maxScale)); err != nil {
+		return bad(err)
+	}
 	if cfg.workloads, err = parseList("workloads", *workloads, workloadByName); err != nil {
 		return bad(err)
 	}
@@ -121,6 +137,20 @@ func parseFlags(p Program, args []string, stderr io.Writer) (config, error) {
 	if len(cfg.goroutines) == 0 || len(cfg.keys) == 0 || len(cfg.designs) == 0 {
 		return bad(errors.New("-goroutines, -keys and -designs need at least one value"))
 	}
+	if len(cfg.scale) > 0 && !slices.ContainsFunc(cfg.designs, func(d Design) bool { return d.Offers&Walks != 0 }) {
+		if explicit["scale"] {
+			return bad(fmt.Errorf("-scale: no design of %s offers Save, List and Clear", strings.Join(designNames(cfg.designs), ", ")))
+		}
+		cfg.scale = nil
+	}
+	switch {
+	case cfg.scaleOnly && len(cfg.scale) == 0:
+		return bad(errors.New("-scale-only with no -scale item counts measures nothing"))
+	case cfg.scaleSVG != "" && len(cfg.scale) == 0:
+		return bad(errors.New("-scale-svg with no -scale item counts has nothing to draw"))
+	case cfg.scaleOnly && cfg.svgPath != "":
+		return bad(errors.New("-svg draws the workloads' throughput, which -scale-only does not measure"))
+	}
 	// A workload no chosen design offers would be a table of dashes: one
 	// asked for is a mistake to point out, one of the defaults is dropped.
 	var runnable []workload
@@ -131,7 +161,7 @@ func parseFlags(p Program, args []string, stderr io.Writer) (config, error) {
 			return bad(fmt.Errorf("-workloads: no design of %s offers %s", strings.Join(designNames(cfg.designs), ", "), w.name))
 		}
 	}
-	if cfg.workloads = runnable; len(cfg.workloads) == 0 {
+	if cfg.workloads = runnable; len(cfg.workloads) == 0 && !cfg.scaleOnly {
 		return bad(errors.New("no design chosen offers any workload"))
 	}
 	// With GOMAXPROCS 1 the default counts repeat 1, and 10000 and 1e4 are
@@ -140,6 +170,11 @@ func parseFlags(p Program, args []string, stderr io.Writer) (config, error) {
 	cfg.goroutines = slices.Compact(cfg.goroutines)
 	slices.Sort(cfg.keys)
 	cfg.keys = slices.Compact(cfg.keys)
+	slices.Sort(cfg.scale)
+	cfg.scale = slices.Compact(cfg.scale)
+	if cfg.scaleOnly {
+		cfg.workloads = nil
+	}
 	// The tables list the designs in the registry's order, whatever the
 	// order on the command line.
 	slices.SortStableFunc(cfg.designs, func(a, b Design) int {
@@ -199,6 +234,15 @@ func countParser(lo, hi int) func(string) (int, error) {
 		}
 		return int(f), nil
 	}
+}
+
+// keysLabels joins counts written as keysLabel writes them: 1e5,1e6.
+func keysLabels(ns []int) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = keysLabel(n)
+	}
+	return strings.Join(s, ",")
 }
 
 func joinInts(ns ...int) string {

@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"io"
 
 	"github.com/lastmodstore/lastmodstore/mutexstore"
 	"github.com/lastmodstore/lastmodstore/store"
@@ -18,11 +19,11 @@ const Baseline = "mutex"
 func InProcess() []Design {
 	return []Design{
 		{Name: "actor", About: "package store: one goroutine owns the map, every call is a channel round trip",
-			Colour: "#3b6fb6", Offers: Batches | Revisions | Increments, Open: openActor(store.Config{})},
+			Colour: "#3b6fb6", Offers: Batches | Revisions | Increments | Walks, Open: openActor(store.Config{})},
 		{Name: "actor-lockfree", About: "package store, Config.LockFreeReads: Get reads an index only the owner writes",
-			Colour: "#2a9d8f", Offers: Batches | Revisions | Increments, Open: openActor(store.Config{LockFreeReads: true})},
+			Colour: "#2a9d8f", Offers: Batches | Revisions | Increments | Walks, Open: openActor(store.Config{LockFreeReads: true})},
 		{Name: Baseline, About: "package mutexstore: the same table behind a sync.RWMutex",
-			Colour: "#e0883a", Offers: Batches | Revisions | Increments, Open: openMutex},
+			Colour: "#e0883a", Offers: Batches | Revisions | Increments | Walks, Open: openMutex},
 	}
 }
 
@@ -73,6 +74,14 @@ func (c actorCache) GetMany(keys []string) error {
 }
 
 func (c actorCache) SetMany(items map[string]int) error { return c.s.SetMany(items) }
+
+func (c actorCache) Save(w io.Writer) error { return c.s.Save(w) }
+func (c actorCache) Clear() error           { return c.s.Clear() }
+
+func (c actorCache) List() (int, error) {
+	items, err := c.s.List()
+	return len(items), err
+}
 
 func (c actorCache) GetRevision(key string) (int, uint64, error) {
 	it, err := c.s.Get(key)
@@ -126,6 +135,14 @@ func (c mutexCache) GetMany(keys []string) error {
 }
 
 func (c mutexCache) SetMany(items map[string]int) error { return c.s.SetMany(items) }
+
+func (c mutexCache) Save(w io.Writer) error { return c.s.Save(w) }
+func (c mutexCache) Clear() error           { return c.s.Clear() }
+
+func (c mutexCache) List() (int, error) {
+	items, err := c.s.List()
+	return len(items), err
+}
 
 func (c mutexCache) GetRevision(key string) (int, uint64, error) {
 	it, err := c.s.Get(key)

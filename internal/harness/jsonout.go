@@ -18,6 +18,8 @@ type jsonReport struct {
 	Designs     []jsonDesign `json:"designs"`
 	Results     []result     `json:"results"`
 	Ratios      []jsonRatio  `json:"ratios"`
+	// Scale is the scale section, by item count, then design.
+	Scale []scaleResult `json:"scale"`
 }
 
 // jsonDesign is a measured design and the measured workloads it did not
@@ -49,6 +51,13 @@ func writeJSON(w io.Writer, rep report) error {
 		Baseline:    rep.baseline,
 		Results:     rep.results,
 		Ratios:      []jsonRatio{},
+		Scale:       rep.scale,
+	}
+	if out.Scale == nil {
+		out.Scale = []scaleResult{}
+	}
+	if out.Results == nil {
+		out.Results = []result{}
 	}
 	for _, d := range rep.designs {
 		jd := jsonDesign{Name: d.Name, About: d.About, Unsupported: []string{}}

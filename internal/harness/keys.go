@@ -39,10 +39,13 @@ type keyset struct {
 func keyNames(n int) []string {
 	names := make([]string, n)
 	for i := range names {
-		names[i] = "key:" + strconv.Itoa(i)
+		names[i] = keyName(i)
 	}
 	return names
 }
+
+// keyName returns the i-th key of keyNames.
+func keyName(i int) string { return "key:" + strconv.Itoa(i) }
 
 // newKeyset draws a stream from names by dist. The generator is seeded
 // with seed and dist, so the same flags give the same streams.

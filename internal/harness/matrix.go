@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // The workload and design of the channel floor's results.
@@ -191,17 +192,28 @@ func openFilled(d Design, names []string) (Cache, error) {
 		}
 		return c, nil
 	}
-	batch := make(map[string]int, min(prefillChunk, len(names)))
-	for i, name := range names {
-		batch[name] = i
-		if len(batch) == prefillChunk || i == len(names)-1 {
-			if err := b.SetMany(batch); err != nil {
-				return c, err
+	_, err = fill(b, 0, len(names), prefillChunk, func(i int) string { return names[i] })
+	return c, err
+}
+
+// fill writes the items name(i) = i for i from from up to to into b, in
+// SetMany calls of chunk items, and returns the time spent in the calls.
+func fill(b Batcher, from, to, chunk int, name func(int) string) (time.Duration, error) {
+	var took time.Duration
+	batch := make(map[string]int, min(chunk, to-from))
+	for i := from; i < to; i++ {
+		batch[name(i)] = i
+		if len(batch) == chunk || i == to-1 {
+			t0 := time.Now()
+			err := b.SetMany(batch)
+			took += time.Since(t0)
+			if err != nil {
+				return took, err
 			}
 			clear(batch)
 		}
 	}
-	return c, nil
+	return took, nil
 }
 
 func newResult(workload, dist string, keys, g int, design string, m measurement) result {

@@ -34,6 +34,10 @@ type Program struct {
 	// bare echo actor measured before the workloads; empty measures no
 	// floor.
 	Floor string
+	// Scale is the item counts of the scale section when -scale is not
+	// given; nil measures none by default. -full adds 1e6 to a non-nil
+	// Scale.
+	Scale []int
 }
 
 // check reports what in p cannot work: no name, a registry with a nameless
@@ -71,7 +75,8 @@ func Main(p Program) {
 }
 
 // Run runs p with the command-line arguments args: it measures the matrix
-// they select and writes a table per workload to stdout, progress and
+// they select, then the scale section's item counts, and writes a table
+// per workload and per item count to stdout, progress and
 // usage to stderr, and the JSON and SVG files asked for. It returns nil
 // for -h, a *UsageError for a bad command line, and otherwise the first
 // error of a design, a measurement or a file.
@@ -94,7 +99,15 @@ func Run(p Program, args []string, stdout, stderr io.Writer) error {
 		title: p.Title, machine: thisMachine(), duration: cfg.duration, seed: cfg.seed,
 		designs: cfg.designs, baseline: p.Baseline, workloads: cfg.workloads, floor: p.Floor,
 	}
-	if rep.results, err = runMatrix(p, cfg, stderr); err != nil {
+	if cfg.scaleOnly {
+		rep.floor = ""
+	}
+	if !cfg.scaleOnly {
+		if rep.results, err = runMatrix(p, cfg, stderr); err != nil {
+			return err
+		}
+	}
+	if rep.scale, err = runScale(cfg, stderr); err != nil {
 		return err
 	}
 	if err := writeTables(stdout, rep); err != nil {
@@ -107,6 +120,11 @@ func Run(p Program, args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.svgPath != "" {
 		if err := writeFile(cfg.svgPath, rep, writeSVG); err != nil {
+			return err
+		}
+	}
+	if cfg.scaleSVG != "" {
+		if err := writeFile(cfg.scaleSVG, rep, writeScaleSVG); err != nil {
 			return err
 		}
 	}

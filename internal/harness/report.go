@@ -22,6 +22,7 @@ type report struct {
 	workloads []workload // measured, in the order of the tables
 	floor     string     // the design set against the channel floor; "" for none
 	results   []result
+	scale     []scaleResult // the scale section, by item count, then design
 }
 
 // cellKey names a cell of the matrix.
@@ -101,9 +102,9 @@ func (rep report) of(workload string) []result {
 // the workload's operations.
 const dash = "—"
 
-// writeTables writes the header, a table per workload, the channel floor
-// and, when the baseline and another design ran, the summary of the
-// ratios.
+// writeTables writes the header, a table per workload, the channel floor,
+// when the baseline and another design ran the summary of the ratios, and
+// a table per item count of the scale section.
 func writeTables(w io.Writer, rep report) error {
 	var b strings.Builder
 	ratios := rep.ratios()
@@ -117,12 +118,17 @@ func writeTables(w io.Writer, rep report) error {
 		fmt.Fprintf(&b, "%-10s%-*s  %s\n", label, width, d.Name, d.About)
 		label = ""
 	}
-	fmt.Fprintf(&b, `machine   %s
-run       %v per cell and design, after a %v warm-up; seed %d
+	fmt.Fprintf(&b, "machine   %s\n", rep.machine)
+	if len(rep.results) == 0 { // the scale section only
+		writeScale(&b, rep)
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	fmt.Fprintf(&b, `run       %v per cell and design, after a %v warm-up; seed %d
 columns   ops/s: all goroutines together; ns/op = wall time ÷ ops = 1/throughput, not latency
           p50, p99: latency of one call (1 in %d timed); allocs/op: heap allocations per op
           cpu-ns/op: CPU time (user+sys) of the whole process per op, any goroutine a design runs included
-`, rep.machine, rep.duration, warmup(rep.duration), rep.seed, sampleEvery)
+`, rep.duration, warmup(rep.duration), rep.seed, sampleEvery)
 	if len(rep.compared()) > 0 {
 		fmt.Fprintf(&b, "          vs %[1]s: the design's ops/s ÷ %[1]s ops/s in the same cell, measured back to back; below 1 it is slower\n", rep.baseline)
 	}
@@ -137,6 +143,7 @@ columns   ops/s: all goroutines together; ns/op = wall time ÷ ops = 1/throughpu
 	if len(ratios) > 0 {
 		writeSummary(&b, rep, ratios)
 	}
+	writeScale(&b, rep)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

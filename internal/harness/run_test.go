@@ -91,6 +91,11 @@ func TestRunRejectsBadCommandLines(t *testing.T) {
 		{"unknown design", []string{"-designs", "actor,lockfree"}},
 		{"no design", []string{"-designs", ""}},
 		{"a workload no chosen design offers", []string{"-designs", "plain", "-workloads", "read-only,conditional"}},
+		{"a store too small to scale", []string{"-scale", "10"}},
+		{"scale-only without item counts", []string{"-scale-only"}},
+		{"a scale chart without item counts", []string{"-scale-svg", "scale.svg"}},
+		{"a throughput chart of the scale section only", []string{"-scale-only", "-scale", "1e3", "-svg", "out.svg"}},
+		{"scale with no design that walks", []string{"-designs", "plain", "-scale", "1e3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +151,7 @@ func TestRunHelpIsNoError(t *testing.T) {
 }
 
 func TestOpenChecksWhatADesignOffers(t *testing.T) {
-	for _, offers := range []Capability{Batches, Revisions, Increments} {
+	for _, offers := range []Capability{Batches, Revisions, Increments, Walks} {
 		d := Design{Name: "boastful", Offers: offers, Open: openPlain}
 		if c, err := d.open(); err == nil {
 			t.Errorf("a plain cache that offers %b opened: %v", offers, c)
@@ -269,5 +274,20 @@ func xmlRoot(t *testing.T, data []byte) string {
 		if el, ok := tok.(xml.StartElement); ok && root == "" {
 			root = el.Name.Local
 		}
+	}
+}
+
+func TestRunScaleSkipsTheDesignsThatDoNotWalk(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := Run(testProgram(), []string{"-scale-only", "-scale", "1000", "-designs", "actor,plain"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("Run: %v\nstderr:\n%s", err, stderr.String())
+	}
+	_, table, _ := strings.Cut(stdout.String(), "\nscale — 1e3 items\n")
+	if !strings.Contains(table, "\n  actor ") || strings.Contains(table, "plain") {
+		t.Errorf("the scale table has no rows of actor, or some of plain:\n%s", stdout.String())
+	}
+	if got := strings.Count(stderr.String(), "[scale 1e3] actor "); got != len(scaleOps) {
+		t.Errorf("%d progress lines of actor, want %d:\n%s", got, len(scaleOps), stderr.String())
 	}
 }

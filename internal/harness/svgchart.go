@@ -81,18 +81,7 @@ func writeSVG(w io.Writer, rep report) error {
 		legend = append(legend, series{"channel floor: an echo actor", floorColour})
 	}
 	var head strings.Builder
-	y := 81.5
-	x := float64(margin)
-	for _, s := range legend {
-		w := 17 + float64(utf8.RuneCountInString(s.name))*charW
-		if x > margin && x+w > float64(width-margin) {
-			x, y = margin, y+legendH
-		}
-		fmt.Fprintf(&head, `<rect x="%.0f" y="%.1f" width="12" height="12" rx="2" fill="%s"/>`+"\n", x, y-10.5, s.colour)
-		text(&head, x+17, y, `font-size="12" fill="#333"`, s.name)
-		x += w + 22
-	}
-	y += legendH
+	y := drawLegend(&head, legend, width, legendTop)
 	if len(rep.compared()) > 0 {
 		fmt.Fprintf(&head, `<text x="%d" y="%.1f" font-size="12" fill="#333">The numbers are ops/s ÷ %s ops/s in the same cell: `+
 			`<tspan fill="%s" font-weight="600">green</tspan>, faster than %[3]s; `+
@@ -102,12 +91,7 @@ func writeSVG(w io.Writer, rep report) error {
 	height := headH + rows*(panelH+gap) + margin - gap
 
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" `+
-		`font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif">
-<rect width="100%%" height="100%%" fill="#ffffff"/>
-`, width, height, width, height)
-	text(&b, margin, 36, `font-size="20" font-weight="600" fill="#222"`, rep.title+", throughput per workload")
-	text(&b, margin, 57, `font-size="12" fill="#555"`, fmt.Sprintf(
+	openSVG(&b, width, height, rep.title+", throughput per workload", fmt.Sprintf(
 		"%s · %v per cell · ops/s of all goroutines together, log scale · g = goroutines", rep.machine, rep.duration))
 	b.WriteString(head.String())
 	for i, p := range c.panels {
@@ -118,6 +102,38 @@ func writeSVG(w io.Writer, rep report) error {
 	return err
 }
 
+// legendTop is the baseline of a chart's first line of legend, under its
+// title and subtitle.
+const legendTop = 81.5
+
+// openSVG writes the svg element, width × height, its white ground, and
+// the chart's title with the line under it.
+func openSVG(b *strings.Builder, width, height int, title, subtitle string) {
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" `+
+		`font-family="system-ui, -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif">
+<rect width="100%%" height="100%%" fill="#ffffff"/>
+`, width, height, width, height)
+	text(b, margin, 36, `font-size="20" font-weight="600" fill="#222"`, title)
+	text(b, margin, 57, `font-size="12" fill="#555"`, subtitle)
+}
+
+// drawLegend writes a swatch and a name per series, in lines from the
+// baseline y down, wrapped within width; it returns the baseline of the
+// line after the last.
+func drawLegend(b *strings.Builder, legend []series, width int, y float64) float64 {
+	x := float64(margin)
+	for _, s := range legend {
+		w := 17 + float64(utf8.RuneCountInString(s.name))*charW
+		if x > margin && x+w > float64(width-margin) {
+			x, y = margin, y+legendH
+		}
+		fmt.Fprintf(b, `<rect x="%.0f" y="%.1f" width="12" height="12" rx="2" fill="%s"/>`+"\n", x, y-10.5, s.colour)
+		text(b, x+17, y, `font-size="12" fill="#333"`, s.name)
+		x += w + 22
+	}
+	return y + legendH
+}
+
 // newChart lays out the panels of rep.
 func newChart(rep report) chart {
 	c := chart{cells: rep.byCell(), baseline: rep.baseline}
@@ -126,10 +142,7 @@ func newChart(rep report) chart {
 		lo, hi = min(lo, r.OpsPerSec), max(hi, r.OpsPerSec)
 		c.multiKeys = c.multiKeys || r.Keys != rep.results[0].Keys
 	}
-	c.scale = logScale{lo: math.Floor(math.Log10(lo)), hi: math.Ceil(math.Log10(hi))}
-	if c.scale.hi <= c.scale.lo { // one value, a power of ten
-		c.scale.hi = c.scale.lo + 1
-	}
+	c.scale = logScaleOf(lo, hi)
 	for _, cell := range rep.ratios() {
 		c.upright = c.upright || len(cell) > 1
 	}
@@ -266,11 +279,25 @@ func (c chart) label(b *strings.Builder, p panel, cell map[string]result, cx, bx
 type logScale struct{ lo, hi float64 } // log10 of the bottom and the top
 
 // height returns how high v reaches in a plot plotH high.
-func (s logScale) height(v float64) float64 {
+func (s logScale) height(v float64) float64 { return s.at(v, plotH) }
+
+// at returns how far v lies along an axis length long: 0 at the bottom
+// power of ten (and for v ≤ 0), length at the top.
+func (s logScale) at(v, length float64) float64 {
 	if v <= 0 {
 		return 0
 	}
-	return max(0, (math.Log10(v)-s.lo)/(s.hi-s.lo)*plotH)
+	return max(0, (math.Log10(v)-s.lo)/(s.hi-s.lo)*length)
+}
+
+// logScaleOf returns the scale from the power of ten at or below lo to
+// the one at or above hi, at least a decade.
+func logScaleOf(lo, hi float64) logScale {
+	s := logScale{lo: math.Floor(math.Log10(lo)), hi: math.Ceil(math.Log10(hi))}
+	if s.hi <= s.lo { // one value, a power of ten
+		s.hi = s.lo + 1
+	}
+	return s
 }
 
 // text writes s at (x, y) with attrs.
