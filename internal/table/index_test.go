@@ -425,6 +425,42 @@ var _ = Describe("readIndex", func() {
 		checkIndex(ix, want)
 	})
 
+	It("rebuilds at once, sized for its keys, a table that reaches 5/8 used with no rebuild under way", func() {
+		// Growing from half full, a rebuild is published long before 5/8;
+		// a table gets there only when one was given up (see putNext),
+		// which each put here plays by dropping next. 35 keys homed in
+		// groups 0-4 fill them; 7 of group 0's deleted leave 28 live and
+		// 35 used, the most allowed (5/8 of 56). A new key homed in group
+		// 6 takes an empty slot: the 36th used, so the table is rebuilt
+		// first, for 29 keys, which need 16 groups.
+		want := map[string]*entry[string, uint64]{}
+		var keys []string
+		for g := range uint64(5) {
+			keys = append(keys, keysHomedIn(ix, g, groupSlots)...)
+		}
+		put := func(k string, rev uint64) {
+			want[k] = newIndexEntry(k, rev)
+			ix.put(want[k])
+			ix.next = nil // given up
+		}
+		old := ix.cur.Load()
+		for i, k := range keys {
+			put(k, uint64(i+1))
+		}
+		Expect(ix.cur.Load()).To(BeIdenticalTo(old), "35 used slots of 56: the most allowed, and no rebuild")
+		for _, k := range keys[:groupSlots] {
+			Expect(ix.del(k)).To(BeTrue())
+			delete(want, k)
+		}
+		Expect(ix.used).To(Equal(35))
+		Expect(ix.live).To(Equal(28))
+		put(keysHomedIn(ix, 6, 1)[0], 100)
+		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "rebuilt before the 36th used slot")
+		Expect(len(ix.cur.Load().groups)).To(Equal(16), "for 29 keys")
+		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
+		checkIndex(ix, want)
+	})
+
 	It("drops the tombstones by rebuilding at the same size once half of the slots are used", func() {
 		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
 		// tombstones there. 7 live keys homed in groups 3-7, at most 7
