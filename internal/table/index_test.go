@@ -461,6 +461,29 @@ var _ = Describe("readIndex", func() {
 		checkIndex(ix, want)
 	})
 
+	It("moves four groups a write: a rebuild of 32 groups is published by the eighth write after it begins", func() {
+		i := 0
+		put := func() {
+			k := "grow-" + strconv.Itoa(i)
+			i++
+			ix.put(newIndexEntry(k, uint64(i)))
+		}
+		for len(ix.cur.Load().groups) < 32 || ix.next != nil {
+			put()
+		}
+		for ix.next == nil {
+			put()
+		}
+		Expect(len(ix.cur.Load().groups)).To(Equal(32))
+		writes := 0
+		for ix.next != nil {
+			put()
+			writes++
+		}
+		Expect(writes).To(Equal(32/rebuildStep), "one write per four groups")
+		Expect(len(ix.cur.Load().groups)).To(Equal(64))
+	})
+
 	It("drops the tombstones by rebuilding at the same size once half of the slots are used", func() {
 		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
 		// tombstones there. 7 live keys homed in groups 3-7, at most 7
