@@ -1,6 +1,7 @@
 package table
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -92,7 +93,7 @@ func (w *Walk[K, V]) Finish() (missed []messages.Entry[K, V], revision uint64, l
 	}
 	w.t, w.next, w.ended = nil, nil, true
 	slices.SortFunc(w.missed, func(a, b messages.Entry[K, V]) int {
-		return compareRevisions(a.Item.Revision, b.Item.Revision)
+		return cmp.Compare(a.Item.Revision, b.Item.Revision)
 	})
 	missed, w.missed = w.missed, nil
 	return missed, w.revision, w.last
@@ -118,16 +119,6 @@ func (t *Table[K, V]) AbandonWalks() {
 	t.walks = nil
 }
 
-func compareRevisions(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // Merge merges what a walk's steps read and what Finish returned, both in
 // modification order, into one list in modification order. It merges in
 // place, from the back, when read has room for missed, as it has when it
@@ -139,10 +130,7 @@ func Merge[K comparable, V any](read, missed []messages.Entry[K, V]) []messages.
 		return read
 	}
 	n := len(read) + len(missed)
-	if cap(read) < n {
-		read = slices.Grow(read, len(missed))
-	}
-	out := read[:n]
+	out := slices.Grow(read, len(missed))[:n] // in place when read has room
 	i, j := len(read)-1, len(missed)-1
 	for k := n - 1; j >= 0; k-- {
 		if i >= 0 && read[i].Item.Revision > missed[j].Item.Revision {
