@@ -41,7 +41,10 @@ type walkUnderWay struct {
 // finish ends the walk and checks it against the snapshot of its start.
 func (u *walkUnderWay) finish(tab *Table[string, int], revision uint64, last time.Time) {
 	GinkgoHelper()
-	for more := true; more; {
+	for steps, more := 0, true; more; steps++ {
+		// A walk that never says it is done fails here, not at the
+		// suite's timeout: it has fewer entries than the table holds.
+		Expect(steps).To(BeNumerically("<=", len(tab.items)+len(u.want)), "the walk to end")
 		u.read, more = u.walk.Step(7, u.read)
 	}
 	missed, rev, l := u.walk.Finish()
@@ -103,6 +106,7 @@ var _ = Describe("a walk", func() {
 		var read []messages.Entry[string, int]
 		steps := 0
 		for more := true; more; steps++ {
+			Expect(steps).To(BeNumerically("<", 3), "40 entries in three steps of 16, then done")
 			before := len(read)
 			read, more = w.Step(16, read)
 			Expect(len(read) - before).To(BeNumerically("<=", 16))
