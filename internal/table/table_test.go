@@ -266,6 +266,20 @@ var _ = Describe("table", func() {
 			Eventually(func() bool { _, stale, _ := tab.Read("a"); return stale }).Should(BeTrue(), "a's millisecond to pass for Read")
 		})
 
+		It("with the real clock, stamps writes with the wall clock's time, though it reads it only once a millisecond", func() {
+			tab = New[string, int](Config{})
+			for range 1000 {
+				before := time.Now()
+				item, _ := tab.Set("a", 1, 0)
+				after := time.Now()
+				// The monotonic clock and the wall clock may differ by
+				// their slew since the last full look: microseconds.
+				Expect(item.LastModified).To(BeTemporally(">=", before.Add(-resync)))
+				Expect(item.LastModified).To(BeTemporally("<=", after.Add(resync)))
+				Expect(item.LastModified.Location()).To(Equal(before.Location()))
+			}
+		})
+
 		It("with the real clock, hears of a wall clock that stepped, so that Read tells the time as the table does", func() {
 			tab = New[string, int](Config{ReadIndex: true})
 			// As if the table were made an hour ago, and the wall clock
