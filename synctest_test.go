@@ -10,6 +10,7 @@ import (
 
 	"github.com/onsi/gomega"
 
+	"github.com/lastmodstore/lastmodstore/internal/table"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -109,6 +110,33 @@ func TestConfigTTLIsTheDefault(t *testing.T) {
 		g.Expect(item.Value).To(gomega.Equal(2))
 		g.Expect(item.ExpiresAt.IsZero()).To(gomega.BeTrue())
 		g.Expect(s.Size()).To(gomega.Equal(1))
+	})
+}
+
+// TestSizeRemovesExpiredInSteps checks that a Size that finds more
+// expired items than one step removes (table.SizeStep, lowered to 2)
+// still removes them all and counts exactly the live ones.
+func TestSizeRemovesExpiredInSteps(t *testing.T) {
+	defer func(step int) { table.SizeStep = step }(table.SizeStep)
+	table.SizeStep = 2
+	inBubblePerDesign(t, func(t *testing.T, d design) {
+		g := gomega.NewWithT(t)
+		s := startInBubble[string, int](t, d, store.Config{}) // CleanupInterval 0: no sweep
+		for i := range 7 {
+			g.Expect(s.SetWithTTL(fmt.Sprint("brief", i), i, time.Minute)).To(gomega.Succeed())
+		}
+		for i := range 3 {
+			g.Expect(s.Set(fmt.Sprint("kept", i), i)).To(gomega.Succeed())
+		}
+		g.Expect(s.Size()).To(gomega.Equal(10))
+		// Time stands still in the bubble, so the writes were stamped a
+		// nanosecond apart: a second more is past every ExpiresAt.
+		time.Sleep(time.Minute + time.Second)
+		g.Expect(s.Size()).To(gomega.Equal(3), "seven expired, removed two a step")
+		st, err := s.Stats()
+		g.Expect(err).NotTo(gomega.HaveOccurred())
+		g.Expect(st.Expirations).To(gomega.Equal(uint64(7)))
+		g.Expect(st.Items).To(gomega.Equal(3))
 	})
 }
 

@@ -27,7 +27,9 @@ func (h *history[K, V]) add(ev messages.Event[K, V]) {
 	default:
 		h.floor = h.ring[h.start].Revision
 		h.ring[h.start] = ev
-		h.start = (h.start + 1) % h.max
+		if h.start++; h.start == h.max { // not %: a division on every write
+			h.start = 0
+		}
 	}
 }
 

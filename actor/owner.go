@@ -287,7 +287,8 @@ func (o *Owner[K, V]) handle(req *messages.Request[K, V]) messages.Reply[K, V] {
 		}
 		return messages.Reply[K, V]{Status: messages.StatusNotFound}
 	case messages.OpSize:
-		return messages.Reply[K, V]{N: t.Size()}
+		n, more := t.Size(table.SizeStep)
+		return messages.Reply[K, V]{N: n, More: more}
 	case messages.OpClear:
 		old := t.Clear()
 		if req.Args != nil {

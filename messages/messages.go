@@ -46,7 +46,7 @@ const (
 	OpGet                     Op = iota + 1 // look up Key
 	OpSet                                   // write Key = Value, expiring after TTL when TTL > 0
 	OpDelete                                // remove Key
-	OpSize                                  // count the live items
+	OpSize                                  // count the live items, or, with More, remove some of the expired ones and ask again
 	OpClear                                 // remove every item
 	OpSweep                                 // remove at most Args.Limit expired items
 	OpStop                                  // stop after every request sent before; has no Reply
@@ -173,7 +173,8 @@ type Reply[K comparable, V any] struct {
 	// N is a count: the live items for OpSize, the items removed for OpSweep.
 	N int
 	// More reports that an OpSweep stopped at Args.Limit with expired items
-	// left, that an OpWalkStep left entries to read, or that an
+	// left, that an OpSize removed as many expired items as one step may
+	// and must be asked again, that an OpWalkStep left entries to read, or that an
 	// OpModifiedSince found more than Args.Limit items and answered none.
 	More bool
 	// Failure is why an OpUpdate's function failed (StatusUpdatePanicked):

@@ -478,11 +478,15 @@ func (s *Store[K, V]) Delete(key K) error {
 }
 
 // Size returns the number of live items; see store.Store.Size. It takes
-// the write lock: expired items it finds are removed.
+// the write lock: expired items it finds are removed, a few thousand per
+// hold of the lock.
 func (s *Store[K, V]) Size() (int, error) {
-	n := 0
-	err := s.write(func() { n = s.table.Size() })
-	return n, err
+	for {
+		n, more := 0, false
+		if err := s.write(func() { n, more = s.table.Size(table.SizeStep) }); err != nil || !more {
+			return n, err
+		}
+	}
 }
 
 // List returns a copy of every live item; see store.Store.List. It reads

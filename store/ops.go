@@ -146,10 +146,17 @@ func (s *Store[K, V]) Delete(key K) error {
 }
 
 // Size returns the number of live items; expired items are never counted.
-// It returns ErrNotRunning when the store is not running.
+// It removes the expired items no sweep has removed yet, a few thousand
+// per owner step, between which the owner serves other calls; the count
+// is the store's at the last step. It returns ErrNotRunning when the store
+// is not running.
 func (s *Store[K, V]) Size() (int, error) {
-	rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSize})
-	return rep.N, err
+	for {
+		rep, err := s.call(&messages.Request[K, V]{Op: messages.OpSize})
+		if err != nil || !rep.More {
+			return rep.N, err
+		}
+	}
 }
 
 // List returns a copy of every live item, keyed by key; expired items are

@@ -355,7 +355,7 @@ var _ = Describe("loading a content", func() {
 		tab = newTab(Config{ReadIndex: true})
 		tab.Set("a", 1, time.Minute)
 		mustInstall(nil, 0, time.Time{})
-		Expect(tab.Size()).To(BeZero())
+		Expect(tab.Size(-1)).To(BeZero())
 		read, _, _ := tab.Read("a")
 		Expect(read).To(BeNil())
 		item, _ := tab.Set("b", 1, 0)

@@ -88,7 +88,7 @@ var _ = Describe("table", func() {
 		second, _ := tab.Set("a", 2, 0)
 		Expect(first.Value).To(Equal(1))
 		Expect(second.Value).To(Equal(2))
-		Expect(tab.Size()).To(Equal(1))
+		Expect(tab.Size(-1)).To(Equal(1))
 	})
 
 	It("keeps LastModified strictly increasing when the clock stands still", func() {
@@ -123,17 +123,17 @@ var _ = Describe("table", func() {
 			tab.Set("short", 1, time.Second)
 			tab.Set("long", 2, time.Hour)
 			tab.Set("never", 3, 0)
-			Expect(tab.Size()).To(Equal(3))
+			Expect(tab.Size(-1)).To(Equal(3))
 
 			clock.advance(time.Second)
 			_, ok := tab.Get("short")
 			Expect(ok).To(BeFalse())
-			Expect(tab.Size()).To(Equal(2))
+			Expect(tab.Size(-1)).To(Equal(2))
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 
 			clock.advance(time.Hour)
 			Expect(tab.List()).To(HaveLen(1))
-			Expect(tab.Size()).To(Equal(1))
+			Expect(tab.Size(-1)).To(Equal(1))
 		})
 
 		It("peeks and lists without removing or counting anything", func() {
@@ -190,7 +190,7 @@ var _ = Describe("table", func() {
 			tab.Set("short", 3, time.Second)
 			checkIndexes(tab)
 			clock.advance(time.Second + time.Millisecond)
-			Expect(tab.Size()).To(Equal(2))
+			Expect(tab.Size(-1)).To(Equal(2))
 			_, ok := tab.Set("new", 4, 0)
 			Expect(ok).To(BeTrue(), "the expired item made room")
 			Expect(tab.Delete("new")).To(BeTrue())
@@ -213,7 +213,7 @@ var _ = Describe("table", func() {
 			Expect(n).To(Equal(1))
 			Expect(tab.items).NotTo(HaveKey("sooner"))
 			clock.advance(time.Second + time.Millisecond)
-			Expect(tab.Size()).To(Equal(1))
+			Expect(tab.Size(-1)).To(Equal(1))
 			Expect(tab.items).To(HaveKey("latest"))
 		})
 
@@ -239,7 +239,28 @@ var _ = Describe("table", func() {
 			tab.Set("b", 2, time.Second)
 			tab.Set("c", 3, 0)
 			clock.advance(2 * time.Second)
-			Expect(tab.Size()).To(Equal(1))
+			Expect(tab.Size(-1)).To(Equal(1))
+		})
+
+		It("counts in bounded steps, removing at most limit expired items each", func() {
+			for i := range 5 {
+				tab.Set(string(rune('a'+i)), i, time.Second)
+			}
+			tab.Set("kept", 5, 0)
+			clock.advance(2 * time.Second) // past the writes' stamps, a nanosecond apart
+			n, more := tab.Size(2)
+			Expect(more).To(BeTrue(), "three expired left")
+			Expect(n).To(BeZero())
+			Expect(tab.items).To(HaveLen(4))
+			_, more = tab.Size(2)
+			Expect(more).To(BeTrue(), "one expired left")
+			n, more = tab.Size(2)
+			Expect(more).To(BeFalse(), "the last expired one removed, then a live one found")
+			Expect(n).To(Equal(1))
+			Expect(tab.Stats().Expirations).To(Equal(uint64(5)))
+			n, more = tab.Size(0)
+			Expect(more).To(BeFalse(), "nothing expired: a limit of 0 still counts")
+			Expect(n).To(Equal(1))
 		})
 
 		It("sweeps in bounded steps, earliest expiry first", func() {
@@ -408,7 +429,7 @@ var _ = Describe("table", func() {
 			Expect(ok).To(BeFalse())
 			_, ok = tab.Set("a", 10, 0)
 			Expect(ok).To(BeTrue())
-			Expect(tab.Size()).To(Equal(2))
+			Expect(tab.Size(-1)).To(Equal(2))
 		})
 
 		It("evicts the least recently modified item", func() {
@@ -475,7 +496,7 @@ var _ = Describe("table", func() {
 		tab.Set("a", 1, time.Minute)
 		Expect(tab.Delete("a")).To(BeTrue())
 		Expect(tab.Delete("a")).To(BeFalse())
-		Expect(tab.Size()).To(BeZero())
+		Expect(tab.Size(-1)).To(BeZero())
 	})
 
 	It("lists live items in modification order", func() {
@@ -494,7 +515,7 @@ var _ = Describe("table", func() {
 		tab.Set("b", 2, 0)
 		e := tab.items["a"]
 		old := tab.Clear()
-		Expect(tab.Size()).To(BeZero())
+		Expect(tab.Size(-1)).To(BeZero())
 		Expect(tab.expiry).To(BeEmpty())
 		Expect(old.Len()).To(Equal(2), "what the table held")
 		Expect(e.next).NotTo(BeNil(), "still linked: unlinking is Discard's, off the owner")
