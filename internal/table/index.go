@@ -8,10 +8,15 @@ import (
 )
 
 // readIndex maps keys to the table's entries for readers on any goroutine
-// while exactly one goroutine, the writer (the store's owner), changes it.
-// It is what lets a Get skip the owner: a reader only loads — the
-// published table, a group's control word, a slot — and never writes
-// shared memory, waits, retries or allocates.
+// while exactly one goroutine, the writer (the store's owner, or a holder
+// of the mutex design's write lock), changes it. It is what lets a Get
+// skip the owner: a reader only loads — the published table, a group's
+// control word, a slot — and never writes shared memory, waits, retries
+// or allocates. It is also the table's own map, in every design: the
+// writer looks a key up once (get) and then replaces its entry in place
+// (replace), where a Go map took a second probe for the assignment, and
+// one map costs less than a Go map and an index beside it (BenchmarkTableSet,
+// BenchmarkMemoryPerItem).
 //
 // It is an open-addressing hash table in the style of Swiss tables: slots
 // come in groups of seven that share one cache line with a control word,
@@ -325,10 +330,54 @@ func setCtrl(ctrl uint64, j int, c uint64) uint64 {
 	return ctrl&^(0xff<<(8*j)) | c<<(8*j)
 }
 
+// replace puts e, a fresh entry for old's key, in the slot of old, which
+// the index holds, and sets e.hash. Writer only. It costs no hash and no
+// comparison of keys: a probe of old's chain for the slot holding old,
+// whose group the lookup that found old has just brought into the cache.
+func (ix *readIndex[K, V]) replace(old, e *entry[K, V]) {
+	e.hash = old.hash
+	if ix.next != nil {
+		ix.step(rebuildStep)
+	}
+	t := ix.cur.Load()
+	grp, j := slotOf(t, old)
+	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e)) // the instant the key changes
+	if ix.next != nil && t.indexOf(grp) < ix.moved {
+		// Moved already, so in next too (a group not moved yet is moved
+		// as it is when its turn comes).
+		grp, j := slotOf(ix.next, old)
+		grp.slots[j] = unsafe.Pointer(e)
+	}
+}
+
+// slotOf returns the group and slot of t that hold e, which t must hold.
+// Writer only: plain loads.
+func slotOf[K comparable, V any](t *indexTable[K, V], e *entry[K, V]) (*indexGroup[K, V], int) {
+	tag := tagOf(e.hash)
+	for g, n := e.hash, uint64(0); n <= t.mask; g, n = g+1, n+1 {
+		gr := &t.groups[g&t.mask]
+		for m := matchTag(gr.ctrl, tag); m != 0; m &= m - 1 {
+			if j := bits.TrailingZeros64(m) >> 3; gr.slots[j] == unsafe.Pointer(e) {
+				return gr, j
+			}
+		}
+	}
+	panic("table: an entry missing from its index") // a bug: fail, never spin
+}
+
+// remove removes e, which the index holds, by its hash: see del.
+func (ix *readIndex[K, V]) remove(e *entry[K, V]) {
+	ix.delHash(e.key, e.hash)
+}
+
 // del removes key and reports whether it was there. Writer only. It leaves
 // a tombstone, and shrinks the table once 1/8 or less of it is live.
 func (ix *readIndex[K, V]) del(key K) bool {
-	h := ix.hash(key)
+	return ix.delHash(key, ix.hash(key))
+}
+
+// delHash is del of key, whose hash is h.
+func (ix *readIndex[K, V]) delHash(key K, h uint64) bool {
 	if ix.next != nil {
 		ix.step(rebuildStep)
 	}

@@ -27,16 +27,16 @@ var (
 // counter that wrapped around would make revisions go backwards.
 const maxRevision = 1 << 63
 
-// Content is a whole content of a table: its map, modification order,
-// expiry index, read index and counters. Prepare builds one off the
+// Content is a whole content of a table: its modification order, expiry
+// index, index (for a content Prepare built) and counters. Prepare builds one off the
 // table's user; Install puts it in place in one step and hands back the
 // one it replaced, for Discard. A Content is used once.
 type Content[K comparable, V any] struct {
 	table    *Table[K, V] // the table it was prepared for
-	items    map[K]*entry[K, V]
+	n        int          // the items it holds
 	order    orderList[K, V]
 	expiry   expiryHeap[K, V]
-	index    *indexTable[K, V] // nil when the table has no read index
+	index    *indexTable[K, V] // nil in a content detached from its table
 	revision uint64
 	last     time.Time
 	spent    bool // installed, or handed back by Install
@@ -44,7 +44,7 @@ type Content[K comparable, V any] struct {
 }
 
 // Len returns the number of items in c.
-func (c *Content[K, V]) Len() int { return len(c.items) }
+func (c *Content[K, V]) Len() int { return c.n }
 
 // Snapshot returns what a snapshot of the table holds, all of one instant:
 // the live items in modification order, as List returns them but each
@@ -55,7 +55,7 @@ func (c *Content[K, V]) Len() int { return len(c.items) }
 // what a walk reads.
 func (t *Table[K, V]) Snapshot() (entries []messages.Entry[K, V], revision uint64, last time.Time) {
 	now := t.now()
-	entries = make([]messages.Entry[K, V], 0, len(t.items))
+	entries = make([]messages.Entry[K, V], 0, t.index.len())
 	for e := t.order.front(); e != nil; e = t.order.after(e) {
 		if expired(e, now) {
 			continue
@@ -123,7 +123,6 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq[messages.Entry[K, V]], rev
 	}
 	c := &Content[K, V]{
 		table:    t,
-		items:    make(map[K]*entry[K, V], live-skip),
 		revision: revision,
 		last:     last.Round(0),
 	}
@@ -137,13 +136,10 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq[messages.Entry[K, V]], rev
 			skip--
 			continue
 		}
-		if _, dup := c.items[key]; dup {
-			return nil, fmt.Errorf("%w: key %v occurs twice", ErrInconsistent, key)
-		}
 		e := &entry[K, V]{item: *item, key: key, heapIndex: notInHeap}
 		e.item.LastModified = e.item.LastModified.Round(0)
 		e.item.ExpiresAt = e.item.ExpiresAt.Round(0)
-		c.items[key] = e
+		c.n++
 		c.order.pushBack(e)
 		if !e.item.ExpiresAt.IsZero() {
 			ttl := r.TTL
@@ -160,8 +156,9 @@ func (t *Table[K, V]) Prepare(n int, records iter.Seq[messages.Entry[K, V]], rev
 	for i := len(c.expiry)/2 - 1; i >= 0; i-- {
 		c.expiry.down(i)
 	}
-	if t.index != nil {
-		c.index = t.index.build(&c.order, len(c.items))
+	var dup *entry[K, V]
+	if c.index, dup = t.index.build(&c.order, c.n); dup != nil {
+		return nil, fmt.Errorf("%w: key %v occurs twice", ErrInconsistent, dup.key)
 	}
 	return c, nil
 }
@@ -191,24 +188,22 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 		panic("table: Install of a content not prepared for this table, or used before")
 	}
 	old := t.detach()
-	t.items, t.expiry = c.items, c.expiry
+	t.expiry = c.expiry
 	t.order.moveFrom(&c.order)
-	if t.index != nil {
-		t.index.install(c.index, len(c.items))
-	}
+	t.index.install(c.index, c.n)
 	// The load is a change of its own: a Clear and a write of each item,
 	// each with its revision, so that watchers and the history see the
 	// loaded items after everything before, though the items keep the
 	// revisions they were saved with.
 	base := max(t.revision, c.revision)
-	t.revision = base + 1 + uint64(len(t.items))
+	t.revision = base + 1 + uint64(c.n)
 	if c.last.After(t.last) {
 		t.last = c.last
-		if t.index != nil {
+		if t.shared {
 			t.lastNano.Store(c.last.UnixNano())
 		}
 	}
-	c.items, c.expiry, c.index, c.spent = nil, nil, nil, true
+	c.expiry, c.index, c.spent = nil, nil, true
 	if t.observe != nil {
 		// The EventClear is told whatever announce says: it costs O(1),
 		// and an observer keeping loads under way must hear that every
@@ -225,10 +220,10 @@ func (t *Table[K, V]) Install(c *Content[K, V], announce bool) *Content[K, V] {
 
 // detach moves t's content into a Content of its own, in O(1), for
 // Install and Clear to hand back: t is left with an empty order list and
-// still points at the old items and expiry heap, which the caller
+// still points at the old index and expiry heap, which the caller
 // replaces.
 func (t *Table[K, V]) detach() *Content[K, V] {
-	old := &Content[K, V]{table: t, items: t.items, expiry: t.expiry, spent: true}
+	old := &Content[K, V]{table: t, n: t.index.len(), expiry: t.expiry, spent: true}
 	old.order.init()
 	old.order.moveFrom(&t.order)
 	t.detachWalks(old)
@@ -251,7 +246,7 @@ func (c *Content[K, V]) Discard() {
 		e.heapIndex = notInHeap
 	}
 	clear(c.expiry)
-	c.items, c.expiry = nil, nil
+	c.expiry = nil
 }
 
 // moveFrom moves every entry of from, in order, to l, which must be
@@ -268,11 +263,12 @@ func (l *orderList[K, V]) moveFrom(from *orderList[K, V]) {
 }
 
 // build returns a new table of the index holding the n entries of order,
-// not yet published, and sets each entry's hash. It may run on any
-// goroutine: it reads only the seed, and writes only the new table and
-// entries no reader has seen yet, with plain stores that publishing the
-// table (install) orders before any reader's load.
-func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) *indexTable[K, V] {
+// not yet published, and sets each entry's hash; or, when two entries
+// have one key, the second of them. It may run on any goroutine: it
+// reads only the seed, and writes only the new table and entries no
+// reader has seen yet, with plain stores that publishing the table
+// (install) orders before any reader's load.
+func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) (_ *indexTable[K, V], dup *entry[K, V]) {
 	groups := minIndexGroups
 	for 2*n > groupSlots*groups {
 		groups *= 2
@@ -282,6 +278,11 @@ func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) *indexTable[K, V
 		e.hash = ix.hash(e.key)
 		for g := e.hash; ; g++ {
 			gr := &t.groups[g&t.mask]
+			for m := matchTag(gr.ctrl, tagOf(e.hash)); m != 0; m &= m - 1 {
+				if o := (*entry[K, V])(gr.slots[bits.TrailingZeros64(m)>>3]); o != nil && o.hash == e.hash && o.key == e.key {
+					return nil, e
+				}
+			}
 			if hasEmpty(gr.ctrl) {
 				k := bits.TrailingZeros64(^gr.ctrl&msbs) >> 3 // slots fill in order
 				gr.slots[k] = unsafe.Pointer(e)
@@ -290,7 +291,7 @@ func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) *indexTable[K, V
 			}
 		}
 	}
-	return t
+	return t, nil
 }
 
 // install publishes t, made by build with n keys, in place of the index's

@@ -340,7 +340,7 @@ var _ = Describe("loading a content", func() {
 	It("hands back the replaced content, whose entries Discard unlinks", func() {
 		tab.Set("a", 1, time.Minute)
 		tab.Set("b", 2, 0)
-		e := tab.items["a"]
+		e := tab.itemsMap()["a"]
 		old := mustInstall(recordsOf(start.Add(-time.Hour), 1, 0, "c"), 1, start.Add(-time.Hour))
 		Expect(old.Len()).To(Equal(2))
 		Expect(e.next).NotTo(BeNil(), "Install leaves them linked: unlinking is O(n)")

@@ -17,9 +17,9 @@ type entry[K comparable, V any] struct {
 	key        K
 	prev, next *entry[K, V] // modification order
 	heapIndex  int          // place in the expiry heap, or notInHeap
-	// hash is key's hash in the read index, set by readIndex.put before
-	// it publishes the entry and never changed after, so a rebuild need
-	// not hash the key again.
+	// hash is key's hash in the index, set before the index publishes
+	// the entry and never changed after, so a rebuild, a replacement or a
+	// removal need not hash the key again.
 	hash uint64
 }
 
@@ -33,8 +33,10 @@ type Config struct {
 	// Clock tells the time; nil means time.Now. Tests set it to step the
 	// clock back or stand it still.
 	Clock func() time.Time
-	// ReadIndex makes the table publish every change into a read index
-	// as it makes it, so that Read may look keys up from any goroutine.
+	// ReadIndex makes Read available: it lets any goroutine look keys
+	// up in the table's index while its user changes the table, which
+	// makes a change to several keys in one step (a SetMany, a write
+	// that evicts) a batch Read can tell it overlapped.
 	ReadIndex bool
 	// TouchOnGet makes every Get and GetMany hit Touch the item.
 	TouchOnGet bool
@@ -47,7 +49,11 @@ type Config struct {
 // Methods that only read (Peek, List, ModifiedSince, Stats) may run
 // concurrently with each other.
 type Table[K comparable, V any] struct {
-	items  map[K]*entry[K, V]
+	// index maps keys to entries. It is the table's only map: built to
+	// be read from any goroutine while one writes, it serves the table's
+	// user as well, with one probe where a Go map took two (a lookup,
+	// then the assignment), and a replacement in place.
+	index  *readIndex[K, V]
 	order  orderList[K, V]
 	expiry expiryHeap[K, V]
 
@@ -65,11 +71,11 @@ type Table[K comparable, V any] struct {
 	// observe, when set, hears of every change as it happens.
 	observe func(messages.Event[K, V])
 
-	// index, when set (Config.ReadIndex), holds every entry of items for
-	// Read; lastNano is last in Unix nanoseconds, for Read's clock. The
-	// table's user writes both as it changes the table; Read, on any
-	// goroutine, only loads them.
-	index    *readIndex[K, V]
+	// shared is Config.ReadIndex: Read may be called. lastNano is last in
+	// Unix nanoseconds, for Read's clock; the table's user writes it as
+	// it changes the table, when shared; Read, on any goroutine, only
+	// loads it.
+	shared   bool
 	lastNano atomic.Int64
 	// With the real clock, the table and Read tell the time from the
 	// monotonic clock alone (time.Since, about half the cost of
@@ -99,7 +105,8 @@ type Table[K comparable, V any] struct {
 // New returns an empty table.
 func New[K comparable, V any](cfg Config) *Table[K, V] {
 	t := &Table[K, V]{
-		items:       make(map[K]*entry[K, V]),
+		index:       newReadIndex[K, V](),
+		shared:      cfg.ReadIndex,
 		clock:       cfg.Clock,
 		maxSize:     cfg.MaxSize,
 		evictOldest: cfg.EvictOldest,
@@ -107,9 +114,6 @@ func New[K comparable, V any](cfg Config) *Table[K, V] {
 	}
 	if t.clock == nil {
 		t.clock = time.Now
-	}
-	if cfg.ReadIndex {
-		t.index = newReadIndex[K, V]()
 	}
 	if cfg.Clock == nil {
 		t.base = time.Now()
@@ -161,7 +165,7 @@ func (t *Table[K, V]) stamp(now time.Time) time.Time {
 		now = t.last.Add(time.Nanosecond)
 	}
 	t.last = now
-	if t.index != nil {
+	if t.shared {
 		t.lastNano.Store(now.UnixNano())
 	}
 	return now
@@ -175,7 +179,7 @@ func expired[K comparable, V any](e *entry[K, V], now time.Time) bool {
 // found here is removed, so it is never returned whether or not a sweep has
 // run. now is read only for an entry that can expire.
 func (t *Table[K, V]) live(key K) *entry[K, V] {
-	e := t.items[key]
+	e := t.index.get(key)
 	if e != nil && !e.item.ExpiresAt.IsZero() && expired(e, t.now()) {
 		t.remove(e, messages.EventExpire)
 		return nil
@@ -187,7 +191,7 @@ func (t *Table[K, V]) live(key K) *entry[K, V] {
 // expired item. Unlike Get it only reads: it neither removes an expired
 // item (Find does) nor counts a hit or miss.
 func (t *Table[K, V]) Peek(key K) (item *messages.Item[V], stale bool) {
-	e := t.items[key]
+	e := t.index.get(key)
 	if e == nil {
 		return nil, false
 	}
@@ -290,15 +294,12 @@ func (t *Table[K, V]) touch(old *entry[K, V]) *entry[K, V] {
 	if ttl <= 0 || !exp.After(old.item.ExpiresAt) {
 		return old // the clock stood still: nothing to slide
 	}
-	e := &entry[K, V]{item: old.item, key: old.key, hash: old.hash}
+	e := &entry[K, V]{item: old.item, key: old.key}
 	e.item.ExpiresAt = exp
 	t.replacing(old, e)
 	t.order.replace(old, e)
 	t.expiry.replace(old, e)
-	t.items[e.key] = e
-	if t.index != nil {
-		t.index.put(e)
-	}
+	t.index.replace(old, e)
 	return e
 }
 
@@ -349,7 +350,7 @@ func (t *Table[K, V]) CompareAndSet(key K, value V, ttl time.Duration, revision 
 // with a read index to keep consistent: the evictions and the write that
 // needs the room are then one batch for Read.
 func (t *Table[K, V]) mayEvict(n int) bool {
-	return t.index != nil && t.evictOldest && t.maxSize > 0 && len(t.items)+n > t.maxSize
+	return t.shared && t.evictOldest && t.maxSize > 0 && t.index.len()+n > t.maxSize
 }
 
 // beginBatch and endBatch bracket a change to several keys; see batches.
@@ -403,7 +404,7 @@ func (t *Table[K, V]) DeleteIfUnmodifiedSince(key K, since time.Time) (item *mes
 // SetMany writes keys[i] = values[i] for every i, or nothing when the new
 // keys do not all fit. keys must be distinct.
 func (t *Table[K, V]) SetMany(keys []K, values []V, ttl time.Duration) (ok bool) {
-	if t.index != nil && len(keys) > 1 || t.mayEvict(len(keys)) {
+	if t.shared && len(keys) > 1 || t.mayEvict(len(keys)) {
 		t.beginBatch()
 		defer t.endBatch()
 	}
@@ -444,7 +445,7 @@ func (t *Table[K, V]) roomFor(n int) bool {
 	if t.maxSize == 0 {
 		return true
 	}
-	need := len(t.items) + n - t.maxSize
+	need := t.index.len() + n - t.maxSize
 	if need <= 0 {
 		return true
 	}
@@ -484,9 +485,10 @@ func (t *Table[K, V]) write(key K, value V, ttl time.Duration, old *entry[K, V])
 		e.item.ExpiresAt = e.item.LastModified.Add(ttl)
 		t.expiry.push(e, ttl)
 	}
-	t.items[key] = e
-	if t.index != nil {
-		t.index.put(e) // replaces old's entry in place, if there was one
+	if old != nil {
+		t.index.replace(old, e)
+	} else {
+		t.index.put(e)
 	}
 	t.order.pushBack(e)
 	t.stats.Writes++
@@ -516,7 +518,7 @@ func (t *Table[K, V]) Size(limit int) (n int, more bool) {
 	if _, more := t.expireDue(t.now(), limit); more {
 		return 0, true
 	}
-	return len(t.items), false
+	return t.index.len(), false
 }
 
 // SizeStep is the most expired items one step of Size removes in both
@@ -529,7 +531,7 @@ var SizeStep = 4096
 // List is the tests' reference for what a walk reads.
 func (t *Table[K, V]) List() []messages.Entry[K, V] {
 	now := t.now()
-	out := make([]messages.Entry[K, V], 0, len(t.items))
+	out := make([]messages.Entry[K, V], 0, t.index.len())
 	for e := t.order.front(); e != nil; e = t.order.after(e) {
 		if !expired(e, now) {
 			out = append(out, messages.Entry[K, V]{Key: e.key, Item: &e.item})
@@ -568,10 +570,7 @@ func (t *Table[K, V]) ModifiedSince(since time.Time, limit int) (entries []messa
 func (t *Table[K, V]) Clear() *Content[K, V] {
 	old := t.detach()
 	t.expiry = nil
-	t.items = make(map[K]*entry[K, V]) // a fresh map gives the memory back
-	if t.index != nil {
-		t.index.clear()
-	}
+	t.index.clear() // a fresh table gives the memory back
 	t.revision++
 	if t.observe != nil {
 		t.observe(messages.Event[K, V]{Kind: messages.EventClear, Revision: t.revision})
@@ -630,10 +629,7 @@ func (t *Table[K, V]) remove(e *entry[K, V], why messages.EventKind) {
 	case messages.EventEvict:
 		t.stats.Evictions++
 	}
-	delete(t.items, e.key)
-	if t.index != nil {
-		t.index.del(e.key)
-	}
+	t.index.remove(e)
 	t.unindex(e)
 	t.revision++
 	if t.observe != nil {
@@ -654,7 +650,7 @@ func (t *Table[K, V]) unindex(e *entry[K, V]) {
 // (expired ones not yet removed included), and Revision. It only reads.
 func (t *Table[K, V]) Stats() messages.Stats {
 	st := t.stats
-	st.Items = len(t.items)
+	st.Items = t.index.len()
 	st.Revision = t.revision
 	return st
 }

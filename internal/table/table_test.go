@@ -17,14 +17,37 @@ type fakeClock struct{ t time.Time }
 func (c *fakeClock) now() time.Time          { return c.t }
 func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 
-// checkIndexes asserts the invariants that tie the map and both indexes
-// together.
+// itemsMap returns the entries the table's index holds, by key, as its
+// published table has them; with a rebuild under way, next must hold
+// the same ones (checkIndexes checks it).
+func (t *Table[K, V]) itemsMap() map[K]*entry[K, V] {
+	return indexEntries(t.index.cur.Load())
+}
+
+func indexEntries[K comparable, V any](it *indexTable[K, V]) map[K]*entry[K, V] {
+	m := map[K]*entry[K, V]{}
+	for g := range it.groups {
+		for j := range groupSlots {
+			if p := it.groups[g].slots[j]; p != nil {
+				e := (*entry[K, V])(p)
+				Expect(m).NotTo(HaveKey(e.key), "a key in two slots of the index")
+				m[e.key] = e
+			}
+		}
+	}
+	return m
+}
+
+// checkIndexes asserts the invariants that tie the index, the order and
+// the expiry heap together.
 func checkIndexes[K comparable, V any](t *Table[K, V]) {
 	GinkgoHelper()
 	n, expiring := 0, 0
 	var prev *entry[K, V]
+	items := t.itemsMap()
 	for e := t.order.front(); e != nil; e = t.order.after(e) {
-		Expect(t.items[e.key]).To(BeIdenticalTo(e), "every listed entry is the mapped one")
+		Expect(items[e.key]).To(BeIdenticalTo(e), "every listed entry is the indexed one")
+		Expect(t.index.get(e.key)).To(BeIdenticalTo(e), "the index finds every listed entry")
 		if prev != nil {
 			Expect(e.item.LastModified.After(prev.item.LastModified)).To(BeTrue(), "order is by LastModified")
 			Expect(e.item.Revision).To(BeNumerically(">", prev.item.Revision))
@@ -39,14 +62,20 @@ func checkIndexes[K comparable, V any](t *Table[K, V]) {
 		prev = e
 		n++
 	}
-	Expect(n).To(Equal(len(t.items)))
-	Expect(len(t.expiry)).To(Equal(expiring))
-	if t.index != nil {
-		Expect(t.index.len()).To(Equal(len(t.items)), "the read index holds every entry")
-		for k, e := range t.items {
-			Expect(t.index.get(k)).To(BeIdenticalTo(e), "the read index has the mapped entry")
+	Expect(n).To(Equal(len(items)))
+	Expect(t.index.len()).To(Equal(n), "the index counts every entry")
+	if t.index.next != nil {
+		next := indexEntries(t.index.next)
+		for g := range t.index.moved {
+			for j := range groupSlots {
+				if p := t.index.cur.Load().groups[g].slots[j]; p != nil {
+					e := (*entry[K, V])(p)
+					Expect(next[e.key]).To(BeIdenticalTo(e), "a moved group's entry is in the rebuild's table too")
+				}
+			}
 		}
 	}
+	Expect(len(t.expiry)).To(Equal(expiring))
 	for i := 1; i < len(t.expiry); i++ {
 		Expect(t.expiry.less(i, (i-1)/2)).To(BeFalse(), "heap order at %d", i)
 	}
@@ -150,12 +179,12 @@ var _ = Describe("table", func() {
 			Expect(item).To(BeNil())
 			Expect(stale).To(BeFalse())
 			Expect(tab.List()).To(HaveLen(1))
-			Expect(tab.items).To(HaveLen(2), "the expired item is still held")
+			Expect(tab.itemsMap()).To(HaveLen(2), "the expired item is still held")
 			Expect(tab.stats.Hits + tab.stats.Misses + tab.stats.Expirations).To(BeZero())
 
 			Expect(tab.Find("b")).NotTo(BeNil())
 			Expect(tab.Find("a")).To(BeNil(), "Find removes the expired item it finds")
-			Expect(tab.items).To(HaveLen(1))
+			Expect(tab.itemsMap()).To(HaveLen(1))
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 		})
 
@@ -211,10 +240,10 @@ var _ = Describe("table", func() {
 			clock.advance(time.Second + time.Millisecond)
 			n, _ := tab.Sweep(-1, 0)
 			Expect(n).To(Equal(1))
-			Expect(tab.items).NotTo(HaveKey("sooner"))
+			Expect(tab.itemsMap()).NotTo(HaveKey("sooner"))
 			clock.advance(time.Second + time.Millisecond)
 			Expect(tab.Size(-1)).To(Equal(1))
-			Expect(tab.items).To(HaveKey("latest"))
+			Expect(tab.itemsMap()).To(HaveKey("latest"))
 		})
 
 		It("sweeps exactly its limit across batches, nothing at a limit of 0, and everything due within a budget", func() {
@@ -251,7 +280,7 @@ var _ = Describe("table", func() {
 			n, more := tab.Size(2)
 			Expect(more).To(BeTrue(), "three expired left")
 			Expect(n).To(BeZero())
-			Expect(tab.items).To(HaveLen(4))
+			Expect(tab.itemsMap()).To(HaveLen(4))
 			_, more = tab.Size(2)
 			Expect(more).To(BeTrue(), "one expired left")
 			n, more = tab.Size(2)
@@ -271,12 +300,12 @@ var _ = Describe("table", func() {
 			n, more := tab.Sweep(3, 0)
 			Expect(n).To(Equal(3))
 			Expect(more).To(BeTrue())
-			Expect(tab.items).NotTo(HaveKey("j"))
-			Expect(tab.items).To(HaveKey("g"))
+			Expect(tab.itemsMap()).NotTo(HaveKey("j"))
+			Expect(tab.itemsMap()).To(HaveKey("g"))
 			n, more = tab.Sweep(3, 0)
 			Expect(n).To(Equal(2))
 			Expect(more).To(BeFalse())
-			Expect(tab.items).To(HaveLen(5))
+			Expect(tab.itemsMap()).To(HaveLen(5))
 		})
 	})
 
@@ -439,8 +468,8 @@ var _ = Describe("table", func() {
 			tab.Set("a", 3, 0) // a is now newer than b
 			_, ok := tab.Set("c", 4, 0)
 			Expect(ok).To(BeTrue())
-			Expect(tab.items).To(HaveKey("a"))
-			Expect(tab.items).NotTo(HaveKey("b"))
+			Expect(tab.itemsMap()).To(HaveKey("a"))
+			Expect(tab.itemsMap()).NotTo(HaveKey("b"))
 			Expect(tab.stats.Evictions).To(Equal(uint64(1)))
 		})
 
@@ -453,7 +482,7 @@ var _ = Describe("table", func() {
 			_, ok := tab.Set("d", 4, 0)
 			Expect(ok).To(BeTrue())
 			Expect(tab.stats.Expirations).To(Equal(uint64(1)), "one slot was needed")
-			Expect(tab.items).To(HaveLen(3), "b, expired, waits for a sweep")
+			Expect(tab.itemsMap()).To(HaveLen(3), "b, expired, waits for a sweep")
 		})
 
 		It("makes room from expired items before rejecting or evicting", func() {
@@ -464,7 +493,7 @@ var _ = Describe("table", func() {
 				clock.advance(2 * time.Second)
 				_, ok := tab.Set("new", 3, 0)
 				Expect(ok).To(BeTrue())
-				Expect(tab.items).To(HaveKey("old"))
+				Expect(tab.itemsMap()).To(HaveKey("old"))
 				Expect(tab.stats.Evictions).To(BeZero())
 				Expect(tab.stats.Expirations).To(Equal(uint64(1)))
 			}
@@ -513,7 +542,7 @@ var _ = Describe("table", func() {
 	It("clears everything in one step and hands back the old entries, which Discard unlinks", func() {
 		tab.Set("a", 1, time.Minute)
 		tab.Set("b", 2, 0)
-		e := tab.items["a"]
+		e := tab.itemsMap()["a"]
 		old := tab.Clear()
 		Expect(tab.Size(-1)).To(BeZero())
 		Expect(tab.expiry).To(BeEmpty())
@@ -618,8 +647,8 @@ var _ = Describe("table", func() {
 
 		It("writes a batch with a revision per item", func() {
 			Expect(tab.SetMany([]string{"a", "b"}, []int{1, 2}, 0)).To(BeTrue())
-			Expect(tab.items["a"].item.Revision).To(Equal(uint64(1)))
-			Expect(tab.items["b"].item.Revision).To(Equal(uint64(2)))
+			Expect(tab.itemsMap()["a"].item.Revision).To(Equal(uint64(1)))
+			Expect(tab.itemsMap()["b"].item.Revision).To(Equal(uint64(2)))
 		})
 
 		It("writes nothing when the new keys do not fit", func() {
@@ -627,8 +656,8 @@ var _ = Describe("table", func() {
 			tab.Set("a", 1, 0)
 			tab.Set("b", 1, 0)
 			Expect(tab.SetMany([]string{"a", "c", "d"}, []int{9, 9, 9}, 0)).To(BeFalse())
-			Expect(tab.items).To(HaveLen(2))
-			Expect(tab.items["a"].item.Value).To(Equal(1))
+			Expect(tab.itemsMap()).To(HaveLen(2))
+			Expect(tab.itemsMap()["a"].item.Value).To(Equal(1))
 			Expect(tab.revision).To(Equal(uint64(2)))
 		})
 
@@ -647,10 +676,10 @@ var _ = Describe("table", func() {
 				tab.Set(k, 1, 0)
 			}
 			Expect(tab.SetMany([]string{"e", "a", "f"}, []int{2, 2, 2}, 0)).To(BeTrue())
-			Expect(tab.items).To(HaveLen(4))
-			Expect(tab.items).To(HaveKey("a"))
-			Expect(tab.items).NotTo(HaveKey("b"))
-			Expect(tab.items).NotTo(HaveKey("c"))
+			Expect(tab.itemsMap()).To(HaveLen(4))
+			Expect(tab.itemsMap()).To(HaveKey("a"))
+			Expect(tab.itemsMap()).NotTo(HaveKey("b"))
+			Expect(tab.itemsMap()).NotTo(HaveKey("c"))
 			Expect(tab.stats.Evictions).To(Equal(uint64(2)))
 		})
 
@@ -658,7 +687,7 @@ var _ = Describe("table", func() {
 			for _, evict := range []bool{false, true} {
 				tab = newTab(Config{MaxSize: 2, EvictOldest: evict})
 				Expect(tab.SetMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeFalse())
-				Expect(tab.items).To(BeEmpty())
+				Expect(tab.itemsMap()).To(BeEmpty())
 			}
 		})
 
@@ -666,12 +695,12 @@ var _ = Describe("table", func() {
 			for _, evict := range []bool{false, true} {
 				tab = newTab(Config{MaxSize: 3, EvictOldest: evict, ReadIndex: true})
 				Expect(tab.SetMany([]string{"a", "b", "c"}, []int{1, 2, 3}, 0)).To(BeTrue(), "EvictOldest %v", evict)
-				Expect(tab.items).To(HaveLen(3))
+				Expect(tab.itemsMap()).To(HaveLen(3))
 				tab.Clear()
 				tab.Set("x", 0, 0)
 				Expect(tab.SetMany([]string{"a", "b"}, []int{1, 2}, 0)).To(BeTrue(), "EvictOldest %v", evict)
 				Expect(tab.Stats().Evictions).To(BeZero(), "nothing needed to go")
-				Expect(tab.items).To(HaveKey("x"))
+				Expect(tab.itemsMap()).To(HaveKey("x"))
 				checkIndexes(tab)
 			}
 		})
@@ -687,7 +716,7 @@ var _ = Describe("table", func() {
 				tab.Set(k, i, ttl)
 				clock.advance(time.Millisecond)
 			}
-			since := tab.items["a"].item.LastModified
+			since := tab.itemsMap()["a"].item.LastModified
 			clock.advance(time.Second)
 			got, ok := tab.ModifiedSince(since, -1)
 			Expect(ok).To(BeTrue())
@@ -762,7 +791,7 @@ var _ = Describe("table", func() {
 			case 5:
 				clock.advance(time.Duration(rng.IntN(700)) * time.Millisecond)
 			}
-			Expect(len(tab.items)).To(BeNumerically("<=", 50))
+			Expect(len(tab.itemsMap())).To(BeNumerically("<=", 50))
 		}
 		checkIndexes(tab)
 	})

@@ -59,7 +59,7 @@ func (t *Table[K, V]) StartWalk(since time.Time) *Walk[K, V] {
 		last:     t.last,
 		at:       t.now(),
 		since:    since,
-		n:        len(t.items),
+		n:        t.index.len(),
 	}
 	t.walks = append(t.walks, w)
 	return w

@@ -44,7 +44,7 @@ func (u *walkUnderWay) finish(tab *Table[string, int], revision uint64, last tim
 	for steps, more := 0, true; more; steps++ {
 		// A walk that never says it is done fails here, not at the
 		// suite's timeout: it has fewer entries than the table holds.
-		Expect(steps).To(BeNumerically("<=", len(tab.items)+len(u.want)), "the walk to end")
+		Expect(steps).To(BeNumerically("<=", len(tab.itemsMap())+len(u.want)), "the walk to end")
 		u.read, more = u.walk.Step(7, u.read)
 	}
 	missed, rev, l := u.walk.Finish()
