@@ -484,6 +484,59 @@ var _ = Describe("readIndex", func() {
 		Expect(len(ix.cur.Load().groups)).To(Equal(64))
 	})
 
+	It("replaces an entry in place during a rebuild, in the table it fills too once its group has moved", func() {
+		i := 0
+		put := func() {
+			k := "grow-" + strconv.Itoa(i)
+			i++
+			ix.put(newIndexEntry(k, uint64(i)))
+		}
+		for len(ix.cur.Load().groups) < 32 || ix.next != nil {
+			put()
+		}
+		for ix.next == nil {
+			put()
+		}
+		put() // a write after the one that began it moves the first groups
+		Expect(ix.moved).To(BeNumerically(">", 0))
+		cur := ix.cur.Load()
+		var moved, waiting *entry[string, uint64]
+		for g := range cur.groups {
+			for j := range groupSlots {
+				e := (*entry[string, uint64])(cur.groups[g].slots[j])
+				switch {
+				case e == nil:
+				case g < ix.moved && moved == nil:
+					moved = e
+				case g >= ix.moved+rebuildStep && waiting == nil:
+					waiting = e // not moved by the replace's own step either
+				}
+			}
+		}
+		Expect(moved).NotTo(BeNil())
+		Expect(waiting).NotTo(BeNil())
+		want := map[string]*entry[string, uint64]{}
+		for _, old := range []*entry[string, uint64]{moved, waiting} {
+			want[old.key] = newIndexEntry(old.key, 1000)
+			ix.replace(old, want[old.key])
+			Expect(ix.get(old.key)).To(BeIdenticalTo(want[old.key]), "replaced in cur")
+		}
+		for ix.next != nil {
+			put()
+		}
+		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(cur), "published")
+		for k, e := range want {
+			Expect(ix.get(k)).To(BeIdenticalTo(e), "%s replaced in the published table", k)
+		}
+	})
+
+	It("panics, never spins, when told to replace an entry it does not hold", func() {
+		ix.put(newIndexEntry("a", 1))
+		stranger := newIndexEntry("a", 2)
+		stranger.hash = ix.hash("a")
+		Expect(func() { ix.replace(stranger, newIndexEntry("a", 3)) }).To(PanicWith(ContainSubstring("missing")))
+	})
+
 	It("drops the tombstones by rebuilding at the same size once half of the slots are used", func() {
 		// 21 keys homed in group 0 fill groups 0-2; deleted, they leave 21
 		// tombstones there. 7 live keys homed in groups 3-7, at most 7
@@ -535,11 +588,20 @@ var _ = Describe("readIndex", func() {
 			t, before := ix.cur.Load(), slices.Clone(ix.cur.Load().groups)
 			switch op := rng.IntN(100); {
 			case op < 55:
-				want[k] = newIndexEntry(k, uint64(i+1))
-				ix.put(want[k])
+				e := newIndexEntry(k, uint64(i+1))
+				if old := want[k]; old != nil && op < 30 {
+					ix.replace(old, e) // as the table writes a key it found
+				} else {
+					ix.put(e)
+				}
+				want[k] = e
 			case op < 99:
-				_, ok := want[k]
-				Expect(ix.del(k)).To(Equal(ok))
+				old, ok := want[k]
+				if ok && op >= 80 {
+					ix.remove(old) // as the table removes an entry it holds
+				} else {
+					Expect(ix.del(k)).To(Equal(ok))
+				}
 				delete(want, k)
 			default:
 				ix.clear()
