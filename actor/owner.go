@@ -30,8 +30,8 @@ type Config struct {
 	MaxPending int
 	// Lagging is the error a watch ends with when its watcher falls behind.
 	Lagging error
-	// ReadIndex makes the owner publish every change into a read index as
-	// it makes it, so that Read may look keys up from any goroutine.
+	// ReadIndex lets Read look keys up, from any goroutine, in the index
+	// the owner publishes every change into as it makes it.
 	ReadIndex bool
 	// TouchOnGet makes every OpGet and OpGetMany hit slide the item's
 	// expiry, as OpTouch does.

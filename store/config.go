@@ -27,9 +27,10 @@ type Config struct {
 	// 72 bytes with an int value, more with a larger value type.
 	MailboxSize int
 	// LockFreeReads makes Get skip the owner: the owner, still the only
-	// goroutine that ever changes the store, also publishes every change
-	// into a read index before it replies, and Get probes that index with
-	// atomic loads alone — no message, no lock, no compare-and-swap. A Get
+	// goroutine that ever changes the store, publishes every change into
+	// its index (the store's map, in every design) before it replies, and
+	// Get probes that index with atomic loads alone — no message, no
+	// lock, no compare-and-swap. A Get
 	// sees every write that returned before it began. Everything else,
 	// GetMany included (an atomic read of several keys), stays a message.
 	// The mutex design ignores it: its reads already share a read lock.
