@@ -75,18 +75,51 @@ type readIndex[K comparable, V any] struct {
 	next     *indexTable[K, V]
 	nextUsed int
 	moved    int
+	// spare, once 3/8 of cur's slots are used, is the table of twice its
+	// size that the growth from half will need, being allocated a segment
+	// every spareEvery puts (puts counts them), long before it is: the
+	// 1/8 of the slots between 3/8 and half takes more puts than that
+	// needs. begin takes it if it has the size it wants, and allocates the
+	// segments still missing then. Writer only.
+	spare *indexTable[K, V]
+	puts  int
 }
 
 // indexTable is one generation of the index. Its size never changes; a
 // resize makes a new indexTable.
+//
+// Its groups lie in segments of at most segmentGroups (256 KiB) rather
+// than in one array, so that a large table is never one allocation: an
+// allocation of hundreds of megabytes made while the collector marks a
+// large heap charges its maker an assist proportional to its size, which
+// stalled the owner for 0.1–1.8 s at ten million items. The table a
+// growth will need is allocated a segment at a time ahead of it (see
+// spare), at no write's great cost.
 type indexTable[K comparable, V any] struct {
-	// mask is len(groups)-1, len(groups) being a power of two.
+	// mask is the number of groups less one, a power of two less one.
 	mask uint64
-	// groups is written by the writer only: with plain stores before the
-	// table is published, with atomic stores while it is cur, never after.
-	// Readers load it atomically.
-	groups []indexGroup[K, V]
+	// segments hold the groups, group g in segments[g>>segmentShift] at
+	// g&segmentMask. Their groups are written by the writer only: with
+	// plain stores before the table is published, with atomic stores
+	// while it is cur, never after. Readers load them atomically.
+	segments [][]indexGroup[K, V]
 }
+
+// segmentShift sets the size of a table's segments: 4096 groups.
+const (
+	segmentShift  = 12
+	segmentGroups = 1 << segmentShift
+	segmentMask   = segmentGroups - 1
+)
+
+// group returns group g&mask of t.
+func (t *indexTable[K, V]) group(g uint64) *indexGroup[K, V] {
+	g &= t.mask
+	return &t.segments[g>>segmentShift][g&segmentMask]
+}
+
+// groupCount returns the number of groups of t.
+func (t *indexTable[K, V]) groupCount() int { return int(t.mask) + 1 }
 
 // groupSlots is the number of slots in a group: seven pointers and the
 // control word fill one 64-byte cache line.
@@ -171,8 +204,54 @@ func newReadIndex[K comparable, V any]() *readIndex[K, V] {
 	return ix
 }
 
+// newIndexTable returns an empty table of groups groups, a power of two,
+// its segments allocated.
 func newIndexTable[K comparable, V any](groups int) *indexTable[K, V] {
-	return &indexTable[K, V]{mask: uint64(groups - 1), groups: make([]indexGroup[K, V], groups)}
+	t := unallocated[K, V](groups)
+	t.allocate(len(t.segments))
+	return t
+}
+
+// unallocated returns a table of groups groups, a power of two, with no
+// segment allocated yet.
+func unallocated[K comparable, V any](groups int) *indexTable[K, V] {
+	return &indexTable[K, V]{mask: uint64(groups - 1), segments: make([][]indexGroup[K, V], (groups+segmentMask)/segmentGroups)}
+}
+
+// allocate allocates up to n of t's segments not yet allocated, in order,
+// and reports whether every segment is allocated.
+func (t *indexTable[K, V]) allocate(n int) bool {
+	size := min(t.groupCount(), segmentGroups)
+	for i := range t.segments {
+		if t.segments[i] == nil {
+			if n == 0 {
+				return false
+			}
+			t.segments[i] = make([]indexGroup[K, V], size)
+			n--
+		}
+	}
+	return true
+}
+
+// spareEvery is how many puts apart the spare table's segments are
+// allocated: a growing table of G groups has 7G/8 new keys to come
+// between 3/8 and half used, and its spare G/2048 segments to allocate.
+const spareEvery = 1024
+
+// prepare allocates the next segment of the spare table every spareEvery
+// puts, beginning it once 3/8 of cur's slots are used; a table of one
+// segment grows without one. Writer only.
+func (ix *readIndex[K, V]) prepare(t *indexTable[K, V]) {
+	if ix.spare == nil {
+		if ix.next != nil || 2*t.groupCount() <= segmentGroups || 8*ix.used <= 3*groupSlots*t.groupCount() {
+			return
+		}
+		ix.spare, ix.puts = unallocated[K, V](2*t.groupCount()), 0
+	}
+	if ix.puts++; ix.puts%spareEvery == 0 {
+		ix.spare.allocate(1)
+	}
 }
 
 // hash returns key's hash. maphash.Comparable calls the hash function Go's
@@ -199,7 +278,7 @@ func (ix *readIndex[K, V]) get(key K) *entry[K, V] {
 	// The bound is for a reader of a table the writer keeps changing: it
 	// never walks more than once round the table.
 	for g, n := h, uint64(0); n <= t.mask; g, n = g+1, n+1 {
-		grp := &t.groups[g&t.mask]
+		grp := t.group(g)
 		ctrl := atomic.LoadUint64(&grp.ctrl)
 		if e := probe(grp, ctrl, tag, h, key); e != nil {
 			return e
@@ -232,27 +311,28 @@ func (ix *readIndex[K, V]) len() int { return ix.live }
 
 // find returns the group and slot of key, whose hash is h, with found
 // true; or, with found false, the first free (empty or deleted) slot on
-// key's chain, where an insert goes. Writer only: plain loads.
-func (ix *readIndex[K, V]) find(t *indexTable[K, V], key K, h uint64) (grp *indexGroup[K, V], slot int, found bool) {
+// key's chain, where an insert goes; and the group's index in t. Writer
+// only: plain loads.
+func (ix *readIndex[K, V]) find(t *indexTable[K, V], key K, h uint64) (grp *indexGroup[K, V], slot int, found bool, gi int) {
 	tag := tagOf(h)
 	for g := h; ; g++ {
-		gr := &t.groups[g&t.mask]
+		gr := t.group(g)
 		for m := matchTag(gr.ctrl, tag); m != 0; m &= m - 1 {
 			j := bits.TrailingZeros64(m) >> 3
 			if e := (*entry[K, V])(gr.slots[j]); e != nil && e.hash == h && e.key == key {
-				return gr, j, true
+				return gr, j, true, int(g & t.mask)
 			}
 		}
 		if grp == nil {
 			for j := range groupSlots {
 				if c := gr.ctrl >> (8 * j) & 0xff; c == ctrlEmpty || c == ctrlDeleted {
-					grp, slot = gr, j
+					grp, slot, gi = gr, j, int(g&t.mask)
 					break
 				}
 			}
 		}
 		if hasEmpty(gr.ctrl) {
-			return grp, slot, false
+			return grp, slot, false, gi
 		}
 	}
 }
@@ -279,10 +359,10 @@ func (ix *readIndex[K, V]) put(e *entry[K, V]) {
 func (ix *readIndex[K, V]) putCur(e *entry[K, V]) int {
 	h := e.hash
 	t := ix.cur.Load()
-	grp, j, found := ix.find(t, e.key, h)
+	grp, j, found, gi := ix.find(t, e.key, h)
 	if found {
 		atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e)) // in place: the key does not move
-		return t.indexOf(grp)
+		return gi
 	}
 	if grp.ctrl>>(8*j)&0xff == ctrlEmpty {
 		// A new key taking an empty slot: keep 3/8 of the slots free so
@@ -290,10 +370,10 @@ func (ix *readIndex[K, V]) putCur(e *entry[K, V]) int {
 		// a rebuild is published long before that; only a table full of
 		// tombstones, with a shrink under way or none, gets here, and is
 		// rebuilt at once.
-		if maxUsedDen*(ix.used+1) > maxUsedNum*groupSlots*len(t.groups) {
+		if maxUsedDen*(ix.used+1) > maxUsedNum*groupSlots*t.groupCount() {
 			ix.rebuild(ix.live + 1)
 			t = ix.cur.Load()
-			grp, j, _ = ix.find(t, e.key, h)
+			grp, j, _, gi = ix.find(t, e.key, h)
 		}
 		ix.used++
 	}
@@ -309,15 +389,12 @@ func (ix *readIndex[K, V]) putCur(e *entry[K, V]) int {
 		testHookPublish()
 	}
 	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e))
-	if ix.next == nil && growDen*ix.used > growNum*groupSlots*len(t.groups) {
+	if ix.next == nil && growDen*ix.used > growNum*groupSlots*t.groupCount() {
 		ix.begin(ix.live)
+	} else {
+		ix.prepare(t)
 	}
-	return t.indexOf(grp)
-}
-
-// indexOf returns the index of grp, one of t's groups.
-func (t *indexTable[K, V]) indexOf(grp *indexGroup[K, V]) int {
-	return int((uintptr(unsafe.Pointer(grp)) - uintptr(unsafe.Pointer(&t.groups[0]))) / unsafe.Sizeof(*grp))
+	return gi
 }
 
 // testHookPublish, set only by tests, runs in put between the two stores
@@ -340,25 +417,25 @@ func (ix *readIndex[K, V]) replace(old, e *entry[K, V]) {
 		ix.step(rebuildStep)
 	}
 	t := ix.cur.Load()
-	grp, j := slotOf(t, old)
+	grp, j, gi := slotOf(t, old)
 	atomic.StorePointer(&grp.slots[j], unsafe.Pointer(e)) // the instant the key changes
-	if ix.next != nil && t.indexOf(grp) < ix.moved {
+	if ix.next != nil && gi < ix.moved {
 		// Moved already, so in next too (a group not moved yet is moved
 		// as it is when its turn comes).
-		grp, j := slotOf(ix.next, old)
+		grp, j, _ := slotOf(ix.next, old)
 		grp.slots[j] = unsafe.Pointer(e)
 	}
 }
 
-// slotOf returns the group and slot of t that hold e, which t must hold.
-// Writer only: plain loads.
-func slotOf[K comparable, V any](t *indexTable[K, V], e *entry[K, V]) (*indexGroup[K, V], int) {
+// slotOf returns the group, slot and group index of t that hold e, which
+// t must hold. Writer only: plain loads.
+func slotOf[K comparable, V any](t *indexTable[K, V], e *entry[K, V]) (*indexGroup[K, V], int, int) {
 	tag := tagOf(e.hash)
 	for g, n := e.hash, uint64(0); n <= t.mask; g, n = g+1, n+1 {
-		gr := &t.groups[g&t.mask]
+		gr := t.group(g)
 		for m := matchTag(gr.ctrl, tag); m != 0; m &= m - 1 {
 			if j := bits.TrailingZeros64(m) >> 3; gr.slots[j] == unsafe.Pointer(e) {
-				return gr, j
+				return gr, j, int(g & t.mask)
 			}
 		}
 	}
@@ -382,14 +459,14 @@ func (ix *readIndex[K, V]) delHash(key K, h uint64) bool {
 		ix.step(rebuildStep)
 	}
 	t := ix.cur.Load()
-	grp, j, found := ix.find(t, key, h)
+	grp, j, found, gi := ix.find(t, key, h)
 	if !found {
 		return false
 	}
-	if ix.next != nil && t.indexOf(grp) < ix.moved {
+	if ix.next != nil && gi < ix.moved {
 		// Moved already: gone from next too. (In a group not moved yet,
 		// the tombstone below is what step finds.)
-		if grp, j, found := ix.find(ix.next, key, h); found {
+		if grp, j, found, _ := ix.find(ix.next, key, h); found {
 			grp.slots[j], grp.ctrl = nil, setCtrl(grp.ctrl, j, ctrlDeleted)
 		}
 	}
@@ -401,7 +478,7 @@ func (ix *readIndex[K, V]) delHash(key K, h uint64) bool {
 	}
 	atomic.StoreUint64(&grp.ctrl, setCtrl(grp.ctrl, j, ctrlDeleted))
 	ix.live--
-	if ix.next == nil && len(t.groups) > minIndexGroups && 8*ix.live <= groupSlots*len(t.groups) {
+	if ix.next == nil && t.groupCount() > minIndexGroups && 8*ix.live <= groupSlots*t.groupCount() {
 		ix.begin(ix.live)
 	}
 	return true
@@ -411,7 +488,7 @@ func (ix *readIndex[K, V]) delHash(key K, h uint64) bool {
 // left to readers still walking it, and then to the collector. Writer only.
 func (ix *readIndex[K, V]) clear() {
 	ix.cur.Store(newIndexTable[K, V](minIndexGroups))
-	ix.live, ix.used, ix.next = 0, 0, nil
+	ix.live, ix.used, ix.next, ix.spare = 0, 0, nil, nil
 }
 
 // begin starts a rebuild into a table sized so that n keys use at most
@@ -422,14 +499,19 @@ func (ix *readIndex[K, V]) begin(n int) {
 	for 2*n > groupSlots*groups {
 		groups *= 2
 	}
-	ix.next, ix.nextUsed, ix.moved = newIndexTable[K, V](groups), 0, 0
+	next := ix.spare
+	if next == nil || next.groupCount() != groups {
+		next = unallocated[K, V](groups)
+	}
+	next.allocate(len(next.segments)) // those spare still lacks: none, in a growth
+	ix.next, ix.nextUsed, ix.moved, ix.spare = next, 0, 0, nil
 }
 
 // rebuild publishes a table holding the present keys and no tombstones,
 // sized for n keys as begin sizes it, at once. Writer only.
 func (ix *readIndex[K, V]) rebuild(n int) {
 	ix.begin(n)
-	ix.step(len(ix.cur.Load().groups))
+	ix.step(ix.cur.Load().groupCount())
 }
 
 // step moves up to k more of cur's groups into next, the rebuild under
@@ -441,8 +523,8 @@ func (ix *readIndex[K, V]) rebuild(n int) {
 // in next), about 90 ns.
 func (ix *readIndex[K, V]) step(k int) {
 	cur := ix.cur.Load()
-	for ; k > 0 && ix.moved < len(cur.groups); k-- {
-		o := &cur.groups[ix.moved]
+	for ; k > 0 && ix.moved < cur.groupCount(); k-- {
+		o := cur.group(uint64(ix.moved))
 		ix.moved++
 		for j := range groupSlots {
 			if o.ctrl>>(8*j)&ctrlFull == 0 {
@@ -453,7 +535,7 @@ func (ix *readIndex[K, V]) step(k int) {
 			}
 		}
 	}
-	if ix.moved == len(cur.groups) {
+	if ix.moved == cur.groupCount() {
 		// Plain stores filled next: the atomic store that publishes it
 		// orders them before any reader's load.
 		ix.cur.Store(ix.next)
@@ -469,7 +551,7 @@ func (ix *readIndex[K, V]) step(k int) {
 // whole, goes on; the next write that needs one begins another. Writer
 // only.
 func (ix *readIndex[K, V]) putNext(e *entry[K, V]) {
-	if grp, j, found := ix.find(ix.next, e.key, e.hash); found {
+	if grp, j, found, _ := ix.find(ix.next, e.key, e.hash); found {
 		grp.slots[j] = unsafe.Pointer(e)
 		return
 	}
@@ -481,14 +563,14 @@ func (ix *readIndex[K, V]) putNext(e *entry[K, V]) {
 func (ix *readIndex[K, V]) insertNext(e *entry[K, V]) {
 	t := ix.next
 	for g := e.hash; ; g++ {
-		gr := &t.groups[g&t.mask]
+		gr := t.group(g)
 		free := ^gr.ctrl & msbs // empty or deleted: the full bit clear
 		if free == 0 {
 			continue
 		}
 		j := bits.TrailingZeros64(free) >> 3
 		if gr.ctrl>>(8*j)&0xff == ctrlEmpty {
-			if maxUsedDen*(ix.nextUsed+1) > maxUsedNum*groupSlots*len(t.groups) {
+			if maxUsedDen*(ix.nextUsed+1) > maxUsedNum*groupSlots*t.groupCount() {
 				ix.next = nil
 				return
 			}

@@ -34,11 +34,11 @@ func newIndexEntry[K comparable](key K, rev uint64) *entry[K, uint64] {
 func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uint64]) {
 	GinkgoHelper()
 	t := ix.cur.Load()
-	Expect(len(t.groups)&(len(t.groups)-1)).To(BeZero(), "a power of two")
-	Expect(t.mask).To(BeEquivalentTo(len(t.groups) - 1))
+	Expect(t.groupCount()&(t.groupCount()-1)).To(BeZero(), "a power of two")
+	Expect(t.mask).To(BeEquivalentTo(t.groupCount() - 1))
 	live, used := 0, 0
-	for i := range t.groups {
-		g := &t.groups[i]
+	for i := range t.groupCount() {
+		g := t.group(uint64(i))
 		Expect(g.ctrl>>56).To(BeZero(), "byte 7 is unused")
 		for j := range groupSlots {
 			c, e := g.ctrl>>(8*j)&0xff, (*entry[K, uint64])(g.slots[j])
@@ -53,7 +53,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 				Expect(e.hash).To(Equal(ix.hash(e.key)), "an entry has its key's hash")
 				Expect(c).To(Equal(tagOf(e.hash)), "a full slot's byte is its key's tag")
 				for h := e.hash; h&t.mask != uint64(i); h++ {
-					Expect(hasEmpty(t.groups[h&t.mask].ctrl)).To(BeFalse(), "no empty slot in the groups before a key's own")
+					Expect(hasEmpty(t.group(uint64(h&t.mask)).ctrl)).To(BeFalse(), "no empty slot in the groups before a key's own")
 				}
 				live++
 				used++
@@ -65,7 +65,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 	Expect(ix.live).To(Equal(live))
 	Expect(ix.used).To(Equal(used))
 	Expect(ix.len()).To(Equal(len(want)))
-	Expect(maxUsedDen*used).To(BeNumerically("<=", maxUsedNum*groupSlots*len(t.groups)), "3/8 of the slots stay free")
+	Expect(maxUsedDen*used).To(BeNumerically("<=", maxUsedNum*groupSlots*t.groupCount()), "3/8 of the slots stay free")
 	for k, e := range want {
 		Expect(ix.get(k)).To(BeIdenticalTo(e), "key %v", k)
 	}
@@ -95,7 +95,7 @@ var _ = Describe("publication order", func() {
 		ix := newReadIndex[string, uint64]()
 		x, y := sameTagKeys(ix)
 		h := ix.hash(x)
-		grp := &ix.cur.Load().groups[h&ix.cur.Load().mask]
+		grp := ix.cur.Load().group(uint64(h&ix.cur.Load().mask))
 		words := []uint64{grp.ctrl} // every control word grp has had
 		var publishing string
 		instants := 0
@@ -211,7 +211,7 @@ var _ = Describe("readIndex", func() {
 	It("replaces the entry of a key in place with the new one", func() {
 		first, second := newIndexEntry("a", 1), newIndexEntry("a", 2)
 		ix.put(first)
-		grp, j, found := ix.find(ix.cur.Load(), "a", ix.hash("a"))
+		grp, j, found, _ := ix.find(ix.cur.Load(), "a", ix.hash("a"))
 		Expect(found).To(BeTrue())
 		Expect(grp.slots[j]).To(Equal(unsafe.Pointer(first)))
 		ix.put(second)
@@ -242,7 +242,7 @@ var _ = Describe("readIndex", func() {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "no grow yet")
+		Expect(ix.cur.Load().groupCount()).To(Equal(minIndexGroups), "no grow yet")
 		checkIndex(ix, want)
 		absent := keys[2*groupSlots+1]
 		Expect(ix.get(absent)).To(BeNil(), "a miss walks the full groups")
@@ -255,8 +255,8 @@ var _ = Describe("readIndex", func() {
 		want[absent] = newIndexEntry(absent, 100)
 		ix.put(want[absent])
 		Expect(ix.used).To(Equal(2*groupSlots+1), "a tombstone in the home group was reused")
-		grp, _, _ := ix.find(ix.cur.Load(), absent, ix.hash(absent))
-		Expect(grp).To(BeIdenticalTo(&ix.cur.Load().groups[ix.hash(absent)&ix.cur.Load().mask]))
+		grp, _, _, _ := ix.find(ix.cur.Load(), absent, ix.hash(absent))
+		Expect(grp).To(BeIdenticalTo(ix.cur.Load().group(uint64(ix.hash(absent)&ix.cur.Load().mask))))
 		checkIndex(ix, want)
 	})
 
@@ -270,7 +270,7 @@ var _ = Describe("readIndex", func() {
 		old := ix.cur.Load()
 		ix.clear()
 		checkIndex(ix, nil)
-		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
+		Expect(ix.cur.Load().groupCount()).To(Equal(minIndexGroups))
 		Expect(ix.get("1")).To(BeNil())
 		reader := &readIndex[string, uint64]{seed: ix.seed}
 		reader.cur.Store(old)
@@ -300,7 +300,7 @@ var _ = Describe("readIndex", func() {
 			want[e.key] = e
 		}
 		checkIndex(ix, want)
-		Expect(len(ix.cur.Load().groups)).To(Equal(4096), "10000 keys need more than 5/8 of 7·2048 slots")
+		Expect(ix.cur.Load().groupCount()).To(Equal(4096), "10000 keys need more than 5/8 of 7·2048 slots")
 		Expect(len(grows)).To(Equal(9), "doubling from 8 to 4096 groups")
 		// A reader that loaded an old table just before a grow still gets
 		// the answer for the moment of the grow.
@@ -330,11 +330,11 @@ var _ = Describe("readIndex", func() {
 				ix.put(present[k])
 				// Sized as it begins, for the keys then present.
 				if t := ix.next; t != nil && t != underWay {
-					Expect(2*ix.live).To(BeNumerically("<=", groupSlots*len(t.groups)),
-						"a rebuild with %d keys, %d groups", ix.live, len(t.groups))
-					if len(t.groups) > minIndexGroups {
-						Expect(2*ix.live).To(BeNumerically(">", groupSlots*len(t.groups)/2),
-							"a rebuild with %d keys, %d groups, where half as many would do", ix.live, len(t.groups))
+					Expect(2*ix.live).To(BeNumerically("<=", groupSlots*t.groupCount()),
+						"a rebuild with %d keys, %d groups", ix.live, t.groupCount())
+					if t.groupCount() > minIndexGroups {
+						Expect(2*ix.live).To(BeNumerically(">", groupSlots*t.groupCount()/2),
+							"a rebuild with %d keys, %d groups, where half as many would do", ix.live, t.groupCount())
 					}
 				}
 			}
@@ -360,22 +360,22 @@ var _ = Describe("readIndex", func() {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		peak := len(ix.cur.Load().groups)
+		peak := ix.cur.Load().groupCount()
 		for i := range 4990 {
 			k := strconv.Itoa(i)
 			Expect(ix.del(k)).To(BeTrue())
 			delete(want, k)
-			if groups := len(ix.cur.Load().groups); groups > minIndexGroups && ix.next == nil {
+			if groups := ix.cur.Load().groupCount(); groups > minIndexGroups && ix.next == nil {
 				Expect(8*ix.live).To(BeNumerically(">", groupSlots*groups), "a shrink begun once 1/8 or less is live")
 			}
 		}
 		checkIndex(ix, want)
-		Expect(len(ix.cur.Load().groups)).To(BeNumerically("<", peak/100))
+		Expect(ix.cur.Load().groupCount()).To(BeNumerically("<", peak/100))
 		for k := range want {
 			Expect(ix.del(k)).To(BeTrue())
 		}
 		checkIndex(ix, nil)
-		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups))
+		Expect(ix.cur.Load().groupCount()).To(Equal(minIndexGroups))
 	})
 
 	It("gives up a shrink that more keys come into than its table holds, and goes on with the whole table", func() {
@@ -385,13 +385,13 @@ var _ = Describe("readIndex", func() {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		big := len(ix.cur.Load().groups)
+		big := ix.cur.Load().groupCount()
 		for i := 0; ix.next == nil; i++ {
 			k := strconv.Itoa(i)
 			Expect(ix.del(k)).To(BeTrue())
 			delete(want, k)
 		}
-		small := len(ix.next.groups)
+		small := ix.next.groupCount()
 		Expect(small).To(BeNumerically("<", big), "a shrink under way")
 		// More new keys than 5/8 of the small table holds come while it
 		// moves four of the big table's groups a write.
@@ -400,7 +400,7 @@ var _ = Describe("readIndex", func() {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 			if ix.next != nil {
-				Expect(maxUsedDen*ix.nextUsed).To(BeNumerically("<=", maxUsedNum*groupSlots*len(ix.next.groups)), "the rebuild's table keeps 3/8 free too")
+				Expect(maxUsedDen*ix.nextUsed).To(BeNumerically("<=", maxUsedNum*groupSlots*ix.next.groupCount()), "the rebuild's table keeps 3/8 free too")
 			}
 		}
 		checkIndex(ix, want)
@@ -413,7 +413,7 @@ var _ = Describe("readIndex", func() {
 			want[k] = newIndexEntry(k, uint64(i+1))
 			ix.put(want[k])
 		}
-		size := groupSlots * len(ix.cur.Load().groups)
+		size := groupSlots * ix.cur.Load().groupCount()
 		for i := range 20000 {
 			k := "churn-" + strconv.Itoa(i) // every key new: each leaves a tombstone
 			ix.put(newIndexEntry(k, uint64(i+1)))
@@ -421,7 +421,7 @@ var _ = Describe("readIndex", func() {
 				Fail(fmt.Sprintf("after %d keys: used %d of %d", i, ix.used, size))
 			}
 		}
-		Expect(groupSlots*len(ix.cur.Load().groups)).To(Equal(size), "the same size")
+		Expect(groupSlots*ix.cur.Load().groupCount()).To(Equal(size), "the same size")
 		checkIndex(ix, want)
 	})
 
@@ -456,9 +456,75 @@ var _ = Describe("readIndex", func() {
 		Expect(ix.live).To(Equal(28))
 		put(keysHomedIn(ix, 6, 1)[0], 100)
 		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "rebuilt before the 36th used slot")
-		Expect(len(ix.cur.Load().groups)).To(Equal(16), "for 29 keys")
+		Expect(ix.cur.Load().groupCount()).To(Equal(16), "for 29 keys")
 		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
 		checkIndex(ix, want)
+	})
+
+	It("allocates the table a growth needs a segment at a time, from 3/8 used, and grows into it at half", func() {
+		want := map[string]*entry[string, uint64]{}
+		i := 0
+		put := func() {
+			k := "spare-" + strconv.Itoa(i)
+			i++
+			want[k] = newIndexEntry(k, uint64(i))
+			ix.put(want[k])
+		}
+		for ix.cur.Load().groupCount() < 2*segmentGroups || ix.next != nil {
+			put()
+		}
+		groups := ix.cur.Load().groupCount()
+		Expect(ix.spare).To(BeNil(), "%d keys in %d groups: under 3/8", ix.live, groups)
+		for 8*ix.used <= 3*groupSlots*groups {
+			Expect(ix.spare).To(BeNil(), "not before 3/8 used")
+			put()
+		}
+		put()
+		spare := ix.spare
+		Expect(spare).NotTo(BeNil(), "begun past 3/8")
+		Expect(spare.groupCount()).To(Equal(2 * groups))
+		Expect(spare.segments).To(HaveLen(4))
+		allocated := func() int {
+			n := 0
+			for _, seg := range spare.segments {
+				if seg != nil {
+					Expect(seg).To(HaveLen(segmentGroups))
+					n++
+				}
+			}
+			return n
+		}
+		Expect(allocated()).To(BeZero(), "nothing allocated at once")
+		for range spareEvery {
+			put()
+		}
+		Expect(allocated()).To(Equal(1), "a segment every %d puts", spareEvery)
+		for ix.next == nil {
+			put()
+		}
+		Expect(ix.next).To(BeIdenticalTo(spare), "the growth takes the spare table")
+		Expect(allocated()).To(Equal(4), "whole by then")
+		Expect(ix.spare).To(BeNil())
+		for ix.next != nil {
+			put()
+		}
+		Expect(ix.cur.Load()).To(BeIdenticalTo(spare), "published")
+		checkIndex(ix, want)
+	})
+
+	It("grows into a fresh table when the spare has the wrong size", func() {
+		for i := 0; ix.spare == nil; i++ {
+			ix.put(newIndexEntry("k"+strconv.Itoa(i), 1))
+		}
+		wrong := unallocated[string, uint64](4 * ix.cur.Load().groupCount())
+		ix.spare = wrong // as if for a table twice the size of this one
+		ix.begin(ix.live)
+		Expect(ix.next).NotTo(BeIdenticalTo(wrong))
+		Expect(ix.next.groupCount()).To(Equal(ix.cur.Load().groupCount()), "sized for the keys there are")
+		Expect(ix.spare).To(BeNil())
+		for _, seg := range ix.next.segments {
+			Expect(seg).NotTo(BeNil(), "every segment allocated")
+		}
 	})
 
 	It("moves four groups a write: a rebuild of 32 groups is published by the eighth write after it begins", func() {
@@ -468,20 +534,20 @@ var _ = Describe("readIndex", func() {
 			i++
 			ix.put(newIndexEntry(k, uint64(i)))
 		}
-		for len(ix.cur.Load().groups) < 32 || ix.next != nil {
+		for ix.cur.Load().groupCount() < 32 || ix.next != nil {
 			put()
 		}
 		for ix.next == nil {
 			put()
 		}
-		Expect(len(ix.cur.Load().groups)).To(Equal(32))
+		Expect(ix.cur.Load().groupCount()).To(Equal(32))
 		writes := 0
 		for ix.next != nil {
 			put()
 			writes++
 		}
 		Expect(writes).To(Equal(32/rebuildStep), "one write per four groups")
-		Expect(len(ix.cur.Load().groups)).To(Equal(64))
+		Expect(ix.cur.Load().groupCount()).To(Equal(64))
 	})
 
 	It("replaces an entry in place during a rebuild, in the table it fills too once its group has moved", func() {
@@ -491,7 +557,7 @@ var _ = Describe("readIndex", func() {
 			i++
 			ix.put(newIndexEntry(k, uint64(i)))
 		}
-		for len(ix.cur.Load().groups) < 32 || ix.next != nil {
+		for ix.cur.Load().groupCount() < 32 || ix.next != nil {
 			put()
 		}
 		for ix.next == nil {
@@ -501,9 +567,9 @@ var _ = Describe("readIndex", func() {
 		Expect(ix.moved).To(BeNumerically(">", 0))
 		cur := ix.cur.Load()
 		var moved, waiting *entry[string, uint64]
-		for g := range cur.groups {
+		for g := range cur.groupCount() {
 			for j := range groupSlots {
-				e := (*entry[string, uint64])(cur.groups[g].slots[j])
+				e := (*entry[string, uint64])(cur.group(uint64(g)).slots[j])
 				switch {
 				case e == nil:
 				case g < ix.moved && moved == nil:
@@ -575,7 +641,7 @@ var _ = Describe("readIndex", func() {
 		}
 		Expect(ix.next).To(BeNil(), "the third put past half moved the last four groups")
 		Expect(ix.cur.Load()).NotTo(BeIdenticalTo(old), "published")
-		Expect(len(ix.cur.Load().groups)).To(Equal(minIndexGroups), "at the same size")
+		Expect(ix.cur.Load().groupCount()).To(Equal(minIndexGroups), "at the same size")
 		Expect(ix.used).To(Equal(ix.live), "with no tombstones")
 		checkIndex(ix, want)
 	})
@@ -585,7 +651,7 @@ var _ = Describe("readIndex", func() {
 		want := map[string]*entry[string, uint64]{}
 		for i := range 20000 {
 			k := strconv.Itoa(rng.IntN(300))
-			t, before := ix.cur.Load(), slices.Clone(ix.cur.Load().groups)
+			t, before := ix.cur.Load(), ix.cur.Load().flat()
 			switch op := rng.IntN(100); {
 			case op < 55:
 				e := newIndexEntry(k, uint64(i+1))
@@ -673,12 +739,12 @@ var _ = Describe("readIndex", func() {
 func expectNoMoves[K comparable](t *indexTable[K, uint64], before []indexGroup[K, uint64], replaced bool, want map[K]*entry[K, uint64]) {
 	GinkgoHelper()
 	if replaced {
-		Expect(t.groups).To(Equal(before), "a replaced table is never written")
+		Expect(t.flat()).To(Equal(before), "a replaced table is never written")
 		return
 	}
 	// Plain comparisons: this runs on every slot after every step.
 	for i, b := range before {
-		a := &t.groups[i]
+		a := t.group(uint64(i))
 		for j := range groupSlots {
 			if b.ctrl>>(8*j)&0xff != ctrlEmpty && a.ctrl>>(8*j)&0xff == ctrlEmpty {
 				Fail(fmt.Sprintf("slot %d.%d went back to empty", i, j))
@@ -883,4 +949,13 @@ func stressIndex(ix *readIndex[string, uint64], withClear bool) {
 	for f := range failures {
 		Fail(f)
 	}
+}
+
+// flat returns a copy of t's groups, in order.
+func (t *indexTable[K, V]) flat() []indexGroup[K, V] {
+	out := make([]indexGroup[K, V], 0, t.groupCount())
+	for g := range t.groupCount() {
+		out = append(out, *t.group(uint64(g)))
+	}
+	return out
 }

@@ -277,7 +277,7 @@ func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) (_ *indexTable[K
 	for e := order.front(); e != nil; e = order.after(e) {
 		e.hash = ix.hash(e.key)
 		for g := e.hash; ; g++ {
-			gr := &t.groups[g&t.mask]
+			gr := t.group(g)
 			for m := matchTag(gr.ctrl, tagOf(e.hash)); m != 0; m &= m - 1 {
 				if o := (*entry[K, V])(gr.slots[bits.TrailingZeros64(m)>>3]); o != nil && o.hash == e.hash && o.key == e.key {
 					return nil, e
@@ -299,5 +299,5 @@ func (ix *readIndex[K, V]) build(order *orderList[K, V], n int) (_ *indexTable[K
 // content before the swap.
 func (ix *readIndex[K, V]) install(t *indexTable[K, V], n int) {
 	ix.cur.Store(t)
-	ix.live, ix.used, ix.next = n, n, nil
+	ix.live, ix.used, ix.next, ix.spare = n, n, nil, nil
 }

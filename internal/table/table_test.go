@@ -26,9 +26,9 @@ func (t *Table[K, V]) itemsMap() map[K]*entry[K, V] {
 
 func indexEntries[K comparable, V any](it *indexTable[K, V]) map[K]*entry[K, V] {
 	m := map[K]*entry[K, V]{}
-	for g := range it.groups {
+	for g := range it.groupCount() {
 		for j := range groupSlots {
-			if p := it.groups[g].slots[j]; p != nil {
+			if p := it.group(uint64(g)).slots[j]; p != nil {
 				e := (*entry[K, V])(p)
 				Expect(m).NotTo(HaveKey(e.key), "a key in two slots of the index")
 				m[e.key] = e
@@ -68,7 +68,7 @@ func checkIndexes[K comparable, V any](t *Table[K, V]) {
 		next := indexEntries(t.index.next)
 		for g := range t.index.moved {
 			for j := range groupSlots {
-				if p := t.index.cur.Load().groups[g].slots[j]; p != nil {
+				if p := t.index.cur.Load().group(uint64(g)).slots[j]; p != nil {
 					e := (*entry[K, V])(p)
 					Expect(next[e.key]).To(BeIdenticalTo(e), "a moved group's entry is in the rebuild's table too")
 				}
