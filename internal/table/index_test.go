@@ -53,7 +53,7 @@ func checkIndex[K comparable](ix *readIndex[K, uint64], want map[K]*entry[K, uin
 				Expect(e.hash).To(Equal(ix.hash(e.key)), "an entry has its key's hash")
 				Expect(c).To(Equal(tagOf(e.hash)), "a full slot's byte is its key's tag")
 				for h := e.hash; h&t.mask != uint64(i); h++ {
-					Expect(hasEmpty(t.group(uint64(h&t.mask)).ctrl)).To(BeFalse(), "no empty slot in the groups before a key's own")
+					Expect(hasEmpty(t.group(h).ctrl)).To(BeFalse(), "no empty slot in the groups before a key's own")
 				}
 				live++
 				used++
