@@ -145,7 +145,11 @@ func waitFor(wg *sync.WaitGroup) {
 	GinkgoHelper()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
-	Eventually(done).Should(BeClosed(), "every goroutine of the WaitGroup to return")
+	// A minute, not the suites' usual ten seconds: the group is a whole
+	// workload (thousands of calls, over HTTP or to etcd for some
+	// stores), which under -race on two loaded cores took over ten
+	// seconds in CI-like runs while nothing was wrong.
+	Eventually(done).WithTimeout(time.Minute).Should(BeClosed(), "every goroutine of the WaitGroup to return")
 }
 
 // awaitShutdown returns what s.Shutdown returns, failing the spec if it
