@@ -15,7 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/lastmodstore/lastmodstore/etcdstore"
-	"github.com/lastmodstore/lastmodstore/etcdstore/internal/ports"
+	"github.com/lastmodstore/lastmodstore/internal/ports"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 

@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 
-	"github.com/lastmodstore/lastmodstore/etcdstore/internal/ports"
+	"github.com/lastmodstore/lastmodstore/internal/ports"
 )
 
 // cluster is an embedded etcd cluster on 127.0.0.1, its members in one

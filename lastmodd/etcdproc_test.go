@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +13,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/lastmodstore/lastmodstore/internal/ports"
 )
 
 // etcdCluster is a cluster of etcd members on 127.0.0.1, each a process
@@ -41,7 +41,8 @@ type etcdMember struct {
 func startEtcd(n int, extra ...string) *etcdCluster {
 	GinkgoHelper()
 	c := &etcdCluster{dir: GinkgoT().TempDir(), extra: extra}
-	ports := freePorts(2 * n)
+	free, err := ports.Free(2 * n)
+	Expect(err).NotTo(HaveOccurred(), "free ports for %d etcd members", n)
 	scheme := "http"
 	for _, f := range extra {
 		if f == "-tls-cert" {
@@ -52,8 +53,8 @@ func startEtcd(n int, extra ...string) *etcdCluster {
 	for i := range n {
 		m := &etcdMember{
 			name:   "m" + strconv.Itoa(i),
-			peer:   "127.0.0.1:" + strconv.Itoa(ports[2*i]),
-			client: "127.0.0.1:" + strconv.Itoa(ports[2*i+1]),
+			peer:   "127.0.0.1:" + strconv.Itoa(free[2*i]),
+			client: "127.0.0.1:" + strconv.Itoa(free[2*i+1]),
 			scheme: scheme,
 		}
 		m.dir = filepath.Join(c.dir, m.name)
@@ -162,38 +163,4 @@ func (c *etcdCluster) endpoints() string {
 		eps = append(eps, m.scheme+"://"+m.client)
 	}
 	return strings.Join(eps, ",")
-}
-
-// freePorts returns n distinct ports that were free on 127.0.0.1 a
-// moment ago, drawn below the ephemeral range: an etcd member needs its
-// peers' ports before they start, and a port from the ephemeral range
-// could be taken meanwhile as the source port of some connection.
-func freePorts(n int) []int {
-	GinkgoHelper()
-	lo, hi := 10000, 32767
-	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
-		if f := strings.Fields(string(b)); len(f) > 0 {
-			if start, err := strconv.Atoi(f[0]); err == nil && start-1-lo >= 1000 {
-				hi = start - 1
-			}
-		}
-	}
-	var ports []int
-	var held []net.Listener
-	defer func() {
-		for _, l := range held {
-			_ = l.Close()
-		}
-	}()
-	for tries := 0; len(ports) < n; tries++ {
-		Expect(tries).To(BeNumerically("<", 100*n), "free ports in %d-%d", lo, hi)
-		p := lo + rand.IntN(hi-lo)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		held = append(held, l)
-		ports = append(ports, p)
-	}
-	return ports
 }

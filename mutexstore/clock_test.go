@@ -2,32 +2,16 @@ package mutexstore_test
 
 import (
 	"context"
-	"sync/atomic"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 	"go.uber.org/goleak"
 
+	"github.com/lastmodstore/lastmodstore/internal/testclock"
 	"github.com/lastmodstore/lastmodstore/mutexstore"
 	"github.com/lastmodstore/lastmodstore/store"
 )
-
-// aheadOnceClock stands at its start but reads an hour later once, at the
-// first look after ahead is set: a Get's look under the read lock and the
-// next look under the write lock then disagree, as a wall clock that steps
-// back between them makes them.
-type aheadOnceClock struct {
-	at    time.Time
-	ahead atomic.Bool
-}
-
-func (c *aheadOnceClock) now() time.Time {
-	if c.ahead.Swap(false) {
-		return c.at.Add(time.Hour)
-	}
-	return c.at
-}
 
 // An item a read-locked look finds expired is judged again under the write
 // lock, which removes it if it agrees: not found must hold for every call
@@ -35,20 +19,22 @@ func (c *aheadOnceClock) now() time.Time {
 var _ = Describe("a Get that finds an item expired", func() {
 	var (
 		leaks goleak.Option
-		clock *aheadOnceClock
+		clock *testclock.AheadOnce
 		s     *mutexstore.Store[string, int]
 	)
 	BeforeEach(func() {
 		leaks = goleak.IgnoreCurrent()
-		clock = &aheadOnceClock{at: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+		clock = &testclock.AheadOnce{At: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
 		var err error
 		// No sweep may take the one look ahead: the cleaners wait an hour.
-		s, err = mutexstore.New(store.Config{CleanupInterval: time.Hour}, mutexstore.WithClock[string, int](clock.now))
+		s, err = mutexstore.New(store.Config{CleanupInterval: time.Hour}, mutexstore.WithClock[string, int](clock.Now))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(s.Start(context.Background())).To(Succeed())
 		Expect(s.SetWithTTL("k", 1, time.Minute)).To(Succeed())
 		Expect(s.Set("plain", 2)).To(Succeed())
-		clock.ahead.Store(true)
+		// The look under the read lock finds k expired, the next look,
+		// under the write lock, live.
+		clock.Ahead.Store(true)
 	})
 	AfterEach(func() {
 		Expect(s.Shutdown()).To(Succeed())
@@ -59,7 +45,7 @@ var _ = Describe("a Get that finds an item expired", func() {
 		item, err := s.Get("k")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(item.Value).To(Equal(1))
-		Expect(clock.ahead.Load()).To(BeFalse(), "the Get looked at the clock")
+		Expect(clock.Ahead.Load()).To(BeFalse(), "the Get looked at the clock")
 		st, err := s.Stats()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.Hits).To(Equal(uint64(1)))
@@ -73,6 +59,6 @@ var _ = Describe("a Get that finds an item expired", func() {
 		Expect(items).To(HaveLen(2))
 		Expect(items["k"].Value).To(Equal(1))
 		Expect(items["plain"].Value).To(Equal(2))
-		Expect(clock.ahead.Load()).To(BeFalse(), "the GetMany looked at the clock")
+		Expect(clock.Ahead.Load()).To(BeFalse(), "the GetMany looked at the clock")
 	})
 })

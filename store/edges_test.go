@@ -11,13 +11,13 @@ import (
 	"fmt"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 	"weak"
 
 	"github.com/onsi/gomega"
 
+	"github.com/lastmodstore/lastmodstore/internal/testclock"
 	"github.com/lastmodstore/lastmodstore/store"
 )
 
@@ -185,41 +185,26 @@ func TestLockFreeGetOfAnExpiredItem(t *testing.T) {
 	}
 }
 
-// aheadOnceClock is a clock that stands at its start but reads an hour
-// later once, at the first look after ahead is set: the reader's look and
-// the owner's next look at the clock then disagree, as a wall clock that
-// steps back between them makes them.
-type aheadOnceClock struct {
-	at    time.Time
-	ahead atomic.Bool
-}
-
-func (c *aheadOnceClock) now() time.Time {
-	if c.ahead.Swap(false) {
-		return c.at.Add(time.Hour)
-	}
-	return c.at
-}
-
 // With lock-free reads, a Get whose look at the clock finds an item
 // expired leaves the verdict to the owner, by the owner's clock: when that
 // finds it live, Get returns it, counted once as a hit. Answering not found
 // from the reader's clock alone could contradict an owner's step (a Touch,
 // an Update) that read the time before it.
 func TestLockFreeGetLetsTheOwnerJudgeExpiry(t *testing.T) {
-	clock := &aheadOnceClock{at: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
+	clock := &testclock.AheadOnce{At: time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)}
 	// No sweep may take the one look ahead: the cleaners wait an hour.
 	s := startStore(t, store.Config{LockFreeReads: true, CleanupInterval: time.Hour},
-		store.WithClock[string, int](clock.now))
+		store.WithClock[string, int](clock.Now))
 	if err := s.SetWithTTL("k", 1, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	clock.ahead.Store(true)
+	// The reader's look finds k expired, the owner's next look live.
+	clock.Ahead.Store(true)
 	item, err := s.Get("k")
 	if err != nil || item == nil || item.Value != 1 {
 		t.Fatalf("Get(k) = %v, %v; want the item the owner finds live", item, err)
 	}
-	if clock.ahead.Load() {
+	if clock.Ahead.Load() {
 		t.Fatal("the Get never looked at the clock: the test did not reach the case it is for")
 	}
 	st, err := s.Stats()

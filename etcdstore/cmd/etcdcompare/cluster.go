@@ -11,7 +11,7 @@ import (
 	"go.etcd.io/etcd/server/v3/embed"
 	"go.uber.org/zap"
 
-	"github.com/lastmodstore/lastmodstore/etcdstore/internal/ports"
+	"github.com/lastmodstore/lastmodstore/internal/ports"
 )
 
 // readyIn bounds the wait for a member to join its cluster: a first

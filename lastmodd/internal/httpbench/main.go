@@ -27,7 +27,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,6 +37,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/lastmodstore/lastmodstore/internal/ports"
 )
 
 func main() {
@@ -410,14 +411,14 @@ func startProcess(dir, ready, name string, args ...string) (*exec.Cmd, string, e
 // startCluster starts an etcd cluster of n members and returns its
 // endpoints, as -etcd takes them.
 func startCluster(start func(ready, name string, args ...string) (string, error), etcdmember, dir, name string, n int) (string, error) {
-	ports, err := freePorts(2 * n)
+	free, err := ports.Free(2 * n)
 	if err != nil {
 		return "", err
 	}
 	var initial, endpoints []string
 	for i := range n {
-		initial = append(initial, fmt.Sprintf("m%d=http://127.0.0.1:%d", i, ports[2*i]))
-		endpoints = append(endpoints, fmt.Sprintf("127.0.0.1:%d", ports[2*i+1]))
+		initial = append(initial, fmt.Sprintf("m%d=http://127.0.0.1:%d", i, free[2*i]))
+		endpoints = append(endpoints, fmt.Sprintf("127.0.0.1:%d", free[2*i+1]))
 	}
 	type started struct{ err error }
 	done := make(chan started, n)
@@ -425,7 +426,7 @@ func startCluster(start func(ready, name string, args ...string) (string, error)
 		go func() {
 			_, err := start("etcdmember: ready", etcdmember,
 				"-name", fmt.Sprintf("m%d", i), "-dir", filepath.Join(dir, name, fmt.Sprintf("m%d", i)),
-				"-peer", fmt.Sprintf("http://127.0.0.1:%d", ports[2*i]), "-client", "http://"+endpoints[i],
+				"-peer", fmt.Sprintf("http://127.0.0.1:%d", free[2*i]), "-client", "http://"+endpoints[i],
 				"-initial-cluster", strings.Join(initial, ","), "-token", name)
 			done <- started{err}
 		}()
@@ -436,32 +437,6 @@ func startCluster(start func(ready, name string, args ...string) (string, error)
 		}
 	}
 	return strings.Join(endpoints, ","), err
-}
-
-// freePorts returns n ports that were free on 127.0.0.1 a moment ago,
-// from below the ephemeral range, where no outgoing connection takes
-// one: a member needs its peers' ports before they start.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	var held []net.Listener
-	defer func() {
-		for _, l := range held {
-			_ = l.Close()
-		}
-	}()
-	for tries := 0; len(ports) < n; tries++ {
-		if tries == 100*n {
-			return nil, errors.New("no free ports")
-		}
-		p := 10000 + rand.IntN(20000)
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err != nil {
-			continue
-		}
-		held = append(held, l)
-		ports = append(ports, p)
-	}
-	return ports, nil
 }
 
 func envDuration(name string, def time.Duration) time.Duration {

@@ -1,6 +1,9 @@
-// Package ports finds free TCP ports on 127.0.0.1 for the embedded etcd
-// members that etcdstore's tests and its comparison program start, whose
-// addresses must all be known before any of them starts.
+// Package ports finds free TCP ports on 127.0.0.1 for etcd members whose
+// addresses must all be known before any of them starts: the embedded
+// members of etcdstore's tests and of its comparison program, and the
+// member processes of lastmodd's specs and of its HTTP benchmark. It is
+// under the root module's internal directory so that those nested
+// modules, whose paths lie under the root's, can all import it.
 package ports
 
 import (
@@ -21,11 +24,15 @@ import (
 // take it before the member binds it — the member then fails to start, and
 // etcd cannot always close a member whose peers never came. So the ports
 // are drawn at random from below the OS's ephemeral range, where no
-// outgoing connection ever takes one, each checked by binding it.
+// outgoing connection ever takes one, each checked by binding it; all are
+// held until the last is found, so they differ, and let go on return.
+//
+// Only where there is no room below the ephemeral range (fewer than 1000
+// ports from 10000) does Free take ports the OS chose.
 func Free(n int) ([]int, error) {
-	lo, hi := 10000, ephemeralStart()-1
-	if hi-lo < 1000 {
-		return fromOS(n) // no room below the ephemeral range
+	lo, hi, ok := belowEphemeral()
+	if !ok {
+		return fromOS(n)
 	}
 	var ports []int
 	var held []net.Listener
@@ -38,7 +45,7 @@ func Free(n int) ([]int, error) {
 		if tries == 100*n {
 			return nil, fmt.Errorf("ports: no %d free ports in %d-%d", n, lo, hi)
 		}
-		p := lo + rand.IntN(hi-lo)
+		p := lo + rand.IntN(hi-lo+1)
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
 		if err != nil {
 			continue // taken
@@ -47,6 +54,15 @@ func Free(n int) ([]int, error) {
 		ports = append(ports, p)
 	}
 	return ports, nil
+}
+
+// belowEphemeral returns the range, lo to hi inclusive, that Free draws
+// from: from 10000, clear of the well-known and commonly configured ports,
+// to the last port before the ephemeral range; ok is false when that
+// holds fewer than 1000 ports.
+func belowEphemeral() (lo, hi int, ok bool) {
+	lo, hi = 10000, ephemeralStart()-1
+	return lo, hi, hi-lo+1 >= 1000
 }
 
 // ephemeralStart returns the first port of the range the OS draws source
