@@ -218,20 +218,15 @@ func unallocated[K comparable, V any](groups int) *indexTable[K, V] {
 	return &indexTable[K, V]{mask: uint64(groups - 1), segments: make([][]indexGroup[K, V], (groups+segmentMask)/segmentGroups)}
 }
 
-// allocate allocates up to n of t's segments not yet allocated, in order,
-// and reports whether every segment is allocated.
-func (t *indexTable[K, V]) allocate(n int) bool {
+// allocate allocates up to n of t's segments not yet allocated, in order.
+func (t *indexTable[K, V]) allocate(n int) {
 	size := min(t.groupCount(), segmentGroups)
-	for i := range t.segments {
+	for i := 0; i < len(t.segments) && n > 0; i++ {
 		if t.segments[i] == nil {
-			if n == 0 {
-				return false
-			}
 			t.segments[i] = make([]indexGroup[K, V], size)
 			n--
 		}
 	}
-	return true
 }
 
 // spareEvery is how many puts apart the spare table's segments are
