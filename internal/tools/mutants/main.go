@@ -8,6 +8,7 @@
 //	go run ./internal/tools/mutants ./actor      # some of them
 //	go run ./internal/tools/mutants -again       # the last reports' survivors against today's tests
 //	go run ./internal/tools/mutants -diff f7c83c8 ./store  # only lines changed since f7c83c8
+//	go run ./internal/tools/mutants -self ./lastmodhttp     # gremlins lists, the tool runs
 //
 // With -diff REF gremlins makes mutants only on the lines added or
 // changed since REF (git diff --merge-base REF, with the work tree): a
@@ -46,6 +47,13 @@
 // coverage run, the tool's own is six minutes, and the tool ends a run at
 // the first test that fails, so a hang the tests catch in time counts as
 // killed, and one they do not as timed out.
+//
+// With -self gremlins only lists the mutants (its --dry-run, which still
+// reads coverage and -diff) and the tool runs every one of them as it
+// reruns. That is for a package such as lastmodhttp, where many mutants
+// make a spec fail and then leave an example hanging in
+// httptest.Server.Close: gremlins waits each of those out to its timeout,
+// the tool stops at the first failed test.
 //
 // It does not run in CI: it takes minutes per package on two cores (see
 // the README for the last run). Each package's full gremlins report is
@@ -109,6 +117,7 @@ func run() error {
 	own := flag.Bool("own", false, "run each mutant against its package's tests only, not also the tests it counts on (a quicker first pass)")
 	again := flag.Bool("again", false, "skip gremlins: read each package's last report from -out and run every mutant it did not kill against today's tests")
 	diff := flag.String("diff", "", "make mutants only on the lines changed since this commit or branch (gremlins' --diff)")
+	self := flag.Bool("self", false, "let gremlins only list the mutants (--dry-run) and run each one here, ending its run at the first failed test (for a package whose failing tests may leave a run hanging)")
 	flag.Parse()
 	equivalent, err := readEquivalent(*lists)
 	if err != nil {
@@ -130,6 +139,9 @@ func run() error {
 		if !*again {
 			args := []string{"run", gremlins, "unleash", "--workers", fmt.Sprint(*workers),
 				"--timeout-coefficient", fmt.Sprint(*coefficient), "-o", report}
+			if *self {
+				args = append(args, "--dry-run")
+			}
 			dir, env := "", os.Environ()
 			target := c.pkg
 			if *diff != "" {
@@ -160,7 +172,7 @@ func run() error {
 		if *own {
 			also = nil
 		}
-		r, err := summarise(c.pkg, also, report, equivalent, *workers, *again)
+		r, err := summarise(c.pkg, also, report, equivalent, *workers, *again || *self)
 		if err != nil {
 			return err
 		}
