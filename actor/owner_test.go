@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"time"
 
 	"github.com/lastmodstore/lastmodstore/messages"
@@ -199,6 +200,40 @@ var _ = Describe("Owner's watchers and notices", func() {
 		Expect(last.Kind).To(Equal(messages.EventEnd))
 		Expect(last.Err).To(MatchError(lagging))
 		Expect(fast.C).To(HaveLen(5))
+	})
+
+	// A load is a clear and a write of each item: a watcher whose buffer
+	// cannot take them all, beside the slot kept for the reason, is ended
+	// before any of it, and one whose buffer takes them exactly is kept.
+	It("ends before a load a watcher with no room for all of it, and keeps one with room exactly", func() {
+		o := NewOwner[string, int](Config{Lagging: lagging})
+		// Each holds the two writes below, unread: 6 free slots beside the
+		// reserved one in exact, 5 in short, for the load's 1+5 events.
+		exact, short := newWatch(8), newWatch(7)
+		for _, w := range []*messages.Watch[string, int]{exact, short} {
+			o.handle(&messages.Request[string, int]{Op: messages.OpWatch, Args: &messages.Args[string, int]{Watch: w}})
+		}
+		o.table.Set("a", 1, 0)
+		o.table.Set("b", 2, 0)
+		t0 := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+		var entries []messages.Entry[string, int]
+		for i := range 5 {
+			entries = append(entries, messages.Entry[string, int]{Key: fmt.Sprint("k", i),
+				Item: &messages.Item[int]{Value: i, Revision: uint64(i + 1), LastModified: t0.Add(time.Duration(i))}})
+		}
+		content, err := o.Prepare(len(entries), slices.Values(entries), 5, t0.Add(4))
+		Expect(err).NotTo(HaveOccurred())
+		o.handle(&messages.Request[string, int]{Op: messages.OpLoad, Args: &messages.Args[string, int]{Content: content}})
+
+		got := closedWith(short.C)
+		Expect(got).To(HaveLen(3), "the two writes before the load, then the end: none of the load")
+		Expect(got[2].Kind).To(Equal(messages.EventEnd))
+		Expect(got[2].Err).To(MatchError(lagging))
+		Expect(o.stats().Watchers).To(Equal(1))
+		Expect(exact.C).To(HaveLen(8), "the two writes, the load's clear and its five writes")
+		o.EndWatches(context.Canceled)
+		Expect(kinds(exact.C)).To(Equal([]messages.EventKind{messages.EventPut, messages.EventPut, messages.EventClear,
+			messages.EventPut, messages.EventPut, messages.EventPut, messages.EventPut, messages.EventPut, messages.EventEnd}))
 	})
 
 	It("unwatches the watch named, with its reason, and goes on with the others", func() {

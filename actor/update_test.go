@@ -2,11 +2,14 @@ package actor
 
 import (
 	"context"
+	"fmt"
 	"runtime"
+	"strconv"
 
 	"github.com/lastmodstore/lastmodstore/messages"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"go.uber.org/goleak"
 )
 
 var _ = Describe("Owner updates", func() {
@@ -19,6 +22,7 @@ var _ = Describe("Owner updates", func() {
 		mailbox chan req
 		ended   chan any // what Run ended with: nil, its panic, or "goexit"
 		cancel  context.CancelFunc
+		leaks   goleak.Option
 	)
 	ask := func(r req) rep {
 		GinkgoHelper()
@@ -28,6 +32,7 @@ var _ = Describe("Owner updates", func() {
 		return receive(reply, "the owner's reply")
 	}
 	BeforeEach(func() {
+		leaks = goleak.IgnoreCurrent()
 		o = NewOwner[string, int](Config{ReadIndex: true})
 		mailbox = make(chan req, 4)
 		ended = make(chan any, 1)
@@ -50,6 +55,7 @@ var _ = Describe("Owner updates", func() {
 	AfterEach(func() {
 		cancel()
 		receive(ended, "Run to end")
+		Expect(goleak.Find(leaks)).To(Succeed())
 	})
 
 	It("runs the function on the owner in one step and does what it asks", func() {
@@ -139,5 +145,29 @@ var _ = Describe("Owner updates", func() {
 		close(release)
 		Expect(receive(reply, "the Update's reply").Status).To(Equal(messages.StatusOK))
 		Expect(o.Reentry().Entered()).To(BeFalse())
+	})
+
+	// The reentry check compares goroutine ids, which goid reads from a
+	// stack trace: it must read every id whole, whatever its digits, or
+	// two goroutines could pass for one.
+	It("reads each goroutine's id as its stack trace prints it, whatever its digits", func() {
+		type ids struct{ got, printed uint64 }
+		seen := map[rune]bool{}
+		for n := 0; len(seen) < 10 || n < 20; n++ {
+			Expect(n).To(BeNumerically("<", 10000), "goroutines whose ids hold every digit, %d seen", len(seen))
+			ch := make(chan ids, 1)
+			go func() {
+				var buf [64]byte
+				var printed uint64
+				_, _ = fmt.Sscanf(string(buf[:runtime.Stack(buf[:], false)]), "goroutine %d ", &printed)
+				ch <- ids{goid(), printed}
+			}()
+			got := receive(ch, "a goroutine's id")
+			Expect(got.printed).NotTo(BeZero(), "the id the stack trace prints")
+			Expect(got.got).To(Equal(got.printed), "goid of goroutine %d", got.printed)
+			for _, d := range strconv.FormatUint(got.printed, 10) {
+				seen[d] = true
+			}
+		}
 	})
 })

@@ -180,6 +180,22 @@ var _ = Describe("the Client", func() {
 			atTeardown(func() { Expect(bare.Close()).To(Succeed()) })
 			Expect(bare.Get("k")).To(HaveField("Value", 1))
 		})
+		It("keeps an escaped slash of the base URL's path as it is when it adds the slash", func() {
+			paths := make(chan string, 1)
+			srv := newServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				select {
+				case paths <- r.URL.EscapedPath():
+				default:
+				}
+				http.NotFound(w, r)
+			}))
+			atTeardown(srv.close)
+			c, err := lastmodhttp.NewClient[int](srv.srv.URL + "/kv/a%2Fb")
+			Expect(err).NotTo(HaveOccurred())
+			atTeardown(func() { Expect(c.Close()).To(Succeed()) })
+			_, _ = c.Get("k") // a 404: only its path matters
+			Expect(paths).To(Receive(Equal("/a%2Fb/k")), "the path under /kv/ the Get asked for")
+		})
 	})
 
 	It("addresses any UTF-8 key, through a ServeMux, as one path segment", func() {

@@ -86,6 +86,20 @@ func TestSetWithTTLZeroNeverExpires(t *testing.T) {
 	}
 }
 
+func TestUpdateWithTTLZeroNeverExpires(t *testing.T) {
+	s := startStore(t, store.Config{TTL: time.Hour})
+	item, err := s.UpdateWithTTL("k", 0, func(*store.Item[int]) (int, store.Op) { return 1, store.Write })
+	if err != nil {
+		t.Fatalf("UpdateWithTTL with 0: %v", err)
+	}
+	if item == nil || item.Value != 1 || !item.ExpiresAt.IsZero() {
+		t.Errorf("UpdateWithTTL with 0 wrote %+v, want value 1 and no ExpiresAt: 0 means never, whatever the Config's TTL", item)
+	}
+	if _, err := s.UpdateWithTTL("k", -1, func(*store.Item[int]) (int, store.Op) { return 2, store.Write }); !errors.Is(err, store.ErrInvalidTTL) {
+		t.Errorf("UpdateWithTTL with -1: %v, want ErrInvalidTTL", err)
+	}
+}
+
 // A panicking eviction callback counts in Stats.Restarts, once.
 func TestCallbackPanicCountsInRestarts(t *testing.T) {
 	s := startStore(t, store.Config{MaxSize: 1, Eviction: store.EvictOldest, WorkerCount: 1},
@@ -103,42 +117,51 @@ func TestCallbackPanicCountsInRestarts(t *testing.T) {
 		Should(gomega.Equal(uint64(1)), "Stats.Restarts, for the one callback that panicked")
 }
 
-// Load unlinks the content it replaced, so an item a caller still holds
-// keeps only itself alive, not every item stored beside it. (With no
-// history: the history keeps the items of the changes it holds.)
-func TestLoadFreesTheContentItReplaced(t *testing.T) {
-	s := startStore(t, store.Config{}, store.WithHistory[string, int](0))
-	for _, k := range []string{"held", "dropped"} {
-		if err := s.Set(k, 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-	held, err := s.Get("held")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dropped, err := s.Get("dropped")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone := weak.Make(dropped)
-	dropped = nil
-
+// Load and Clear unlink the content they replaced, so an item a caller
+// still holds keeps only itself alive, not every item stored beside it.
+// (With no history: the history keeps the items of the changes it holds.)
+func TestLoadAndClearFreeTheContentTheyReplaced(t *testing.T) {
 	var empty strings.Builder
 	if err := startStore(t, store.Config{}).Save(&empty); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Load(strings.NewReader(empty.String())); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		name    string
+		replace func(s *store.Store[string, int]) error
+	}{
+		{"Load", func(s *store.Store[string, int]) error { return s.Load(strings.NewReader(empty.String())) }},
+		{"Clear", func(s *store.Store[string, int]) error { return s.Clear() }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startStore(t, store.Config{}, store.WithHistory[string, int](0))
+			for _, k := range []string{"held", "dropped"} {
+				if err := s.Set(k, 1); err != nil {
+					t.Fatal(err)
+				}
+			}
+			held, err := s.Get("held")
+			if err != nil {
+				t.Fatal(err)
+			}
+			dropped, err := s.Get("dropped")
+			if err != nil {
+				t.Fatal(err)
+			}
+			gone := weak.Make(dropped)
+			dropped = nil
+			if err := tt.replace(s); err != nil {
+				t.Fatal(err)
+			}
+			for range 20 {
+				runtime.GC()
+				if gone.Value() == nil {
+					runtime.KeepAlive(held)
+					return
+				}
+			}
+			t.Errorf("an item the store no longer holds, and no caller, is still alive after 20 collections: the item a caller holds (%v) keeps it", held.Value)
+		})
 	}
-	for range 20 {
-		runtime.GC()
-		if gone.Value() == nil {
-			runtime.KeepAlive(held)
-			return
-		}
-	}
-	t.Errorf("an item the store no longer holds, and no caller, is still alive after 20 collections: the item a caller holds (%v) keeps it", held.Value)
 }
 
 // A conflict's error says what it found: no item, or the revision of the

@@ -7,6 +7,20 @@
 //	go run ./internal/tools/mutants              # every core package
 //	go run ./internal/tools/mutants ./actor      # some of them
 //	go run ./internal/tools/mutants -again       # the last reports' survivors against today's tests
+//	go run ./internal/tools/mutants -diff f7c83c8 ./store  # only lines changed since f7c83c8
+//	go run ./internal/tools/mutants -self ./lastmodhttp     # gremlins lists, the tool runs
+//
+// With -diff REF gremlins makes mutants only on the lines added or
+// changed since REF (git diff --merge-base REF, with the work tree): a
+// rerun after a change takes the commit of the last full run. The other
+// mutants come out of its report as skipped, and the tool neither counts
+// nor reruns them. gremlins v0.6.0 matches the diff's paths, which are
+// from the repository root, against paths from the package's directory,
+// and reads each hunk as one block of added lines from its first; so the
+// tool runs it in the package's directory with git set to give paths from
+// there and hunks with no context (diff.relative, diff.context=0). A
+// package with no change since REF is left out: gremlins would take an
+// empty diff as leave to mutate every line.
 //
 // gremlins runs only the mutants its coverage run reaches, and coverage
 // never reaches a constant. So the tool runs the rest itself, through go's
@@ -21,9 +35,10 @@
 // A mutant counts as detected only when it was killed: one the tests
 // missed (lived), one whose tests ran past the timeout (timed out), and
 // one no test reaches (not covered) all count against the package,
-// unless a list in equivalent/ names it with the reason it cannot be told apart
-// from the original. The efficacy printed is killed / (all - equivalent);
-// the goal is 95% in each package.
+// unless a list in equivalent/ names it with the reason it cannot be told
+// apart from the original (a listed mutant the tests killed counts as
+// killed, with a warning that the list wants mending). The efficacy
+// printed is killed / (all - equivalent); the goal is 95% in each package.
 //
 // A failing test must fail within its own bounded wait, not hang: every
 // wait in the suites is bounded, and every Ginkgo suite has a suite
@@ -32,6 +47,13 @@
 // coverage run, the tool's own is six minutes, and the tool ends a run at
 // the first test that fails, so a hang the tests catch in time counts as
 // killed, and one they do not as timed out.
+//
+// With -self gremlins only lists the mutants (its --dry-run, which still
+// reads coverage and -diff) and the tool runs every one of them as it
+// reruns. That is for a package such as lastmodhttp, where many mutants
+// make a spec fail and then leave an example hanging in
+// httptest.Server.Close: gremlins waits each of those out to its timeout,
+// the tool stops at the first failed test.
 //
 // It does not run in CI: it takes minutes per package on two cores (see
 // the README for the last run). Each package's full gremlins report is
@@ -94,6 +116,8 @@ func run() error {
 	lists := flag.String("equivalent", "internal/tools/mutants/equivalent", "the directory of the lists of equivalent mutants, a .txt file per package")
 	own := flag.Bool("own", false, "run each mutant against its package's tests only, not also the tests it counts on (a quicker first pass)")
 	again := flag.Bool("again", false, "skip gremlins: read each package's last report from -out and run every mutant it did not kill against today's tests")
+	diff := flag.String("diff", "", "make mutants only on the lines changed since this commit or branch (gremlins' --diff)")
+	self := flag.Bool("self", false, "let gremlins only list the mutants (--dry-run) and run each one here, ending its run at the first failed test (for a package whose failing tests may leave a run hanging)")
 	flag.Parse()
 	equivalent, err := readEquivalent(*lists)
 	if err != nil {
@@ -107,13 +131,38 @@ func run() error {
 		if flag.NArg() > 0 && !slices.Contains(flag.Args(), c.pkg) {
 			continue
 		}
-		report := filepath.Join(*out, strings.ReplaceAll(strings.Trim(c.pkg, "./"), "/", "-")+".json")
+		report, err := filepath.Abs(filepath.Join(*out, strings.ReplaceAll(strings.Trim(c.pkg, "./"), "/", "-")+".json"))
+		if err != nil {
+			return err
+		}
 		start := time.Now()
 		if !*again {
 			args := []string{"run", gremlins, "unleash", "--workers", fmt.Sprint(*workers),
 				"--timeout-coefficient", fmt.Sprint(*coefficient), "-o", report}
-			fmt.Fprintf(os.Stderr, "%s: go %s\n", c.pkg, strings.Join(append(args, c.pkg), " "))
-			cmd := exec.Command("go", append(args, c.pkg)...)
+			if *self {
+				args = append(args, "--dry-run")
+			}
+			dir, env := "", os.Environ()
+			target := c.pkg
+			if *diff != "" {
+				changed, err := changedSince(*diff, c.pkg)
+				if err != nil {
+					return fmt.Errorf("%s: %w", c.pkg, err)
+				}
+				if !changed {
+					fmt.Fprintf(os.Stderr, "%s: no change since %s\n", c.pkg, *diff)
+					results = append(results, result{pkg: c.pkg})
+					continue
+				}
+				if target, err = filepath.Abs(c.pkg); err != nil {
+					return err
+				}
+				dir, env = c.pkg, append(env, diffConfig...)
+				args = append(args, "--diff", *diff)
+			}
+			fmt.Fprintf(os.Stderr, "%s: go %s\n", c.pkg, strings.Join(append(args, target), " "))
+			cmd := exec.Command("go", append(args, target)...)
+			cmd.Dir, cmd.Env = dir, env
 			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 			if err := cmd.Run(); err != nil {
 				return fmt.Errorf("%s: %w", c.pkg, err)
@@ -123,7 +172,7 @@ func run() error {
 		if *own {
 			also = nil
 		}
-		r, err := summarise(c.pkg, also, report, equivalent, *workers, *again)
+		r, err := summarise(c.pkg, also, report, equivalent, *workers, *again || *self)
 		if err != nil {
 			return err
 		}
@@ -132,6 +181,30 @@ func run() error {
 	}
 	printResults(results)
 	return nil
+}
+
+// diffConfig sets git, for gremlins' git diff in a package's directory,
+// to give paths from that directory, as gremlins names the files it
+// mutates, and hunks without context, which gremlins v0.6.0 reads as a
+// block of added lines from the hunk's first line (a hunk with context
+// between two changes would have it skip the second and mutate lines
+// that did not change).
+var diffConfig = []string{
+	"GIT_CONFIG_COUNT=2",
+	"GIT_CONFIG_KEY_0=diff.relative", "GIT_CONFIG_VALUE_0=true",
+	"GIT_CONFIG_KEY_1=diff.context", "GIT_CONFIG_VALUE_1=0",
+}
+
+// changedSince reports whether the files under pkg's directory differ
+// from ref, as gremlins' diff sees them.
+func changedSince(ref, pkg string) (bool, error) {
+	cmd := exec.Command("git", "diff", "--merge-base", ref, "--", ".")
+	cmd.Dir, cmd.Env = pkg, append(os.Environ(), diffConfig...)
+	out, err := cmd.Output()
+	if err != nil {
+		return false, fmt.Errorf("git diff --merge-base %s: %w", ref, err)
+	}
+	return len(bytes.TrimSpace(out)) > 0, nil
 }
 
 // mutant is one line of a list in equivalent/, or one mutant of a report.
@@ -245,9 +318,18 @@ func summarise(pkg string, also []string, path string, equivalent map[mutant]str
 			if m.Line >= 1 && m.Line <= len(lines) {
 				m.source, m.fn = strings.TrimSpace(lines[m.Line-1]), funcs[m.Line-1]
 			}
+			if m.Status == "SKIPPED" {
+				continue // off the lines -diff names: not made
+			}
 			_, whole := equivalent[mutant{file, m.fn, m.Type, m.source}]
 			_, at := equivalent[mutant{file, m.fn, fmt.Sprintf("%s@%d", m.Type, m.Column), m.source}]
-			if whole || at {
+			switch {
+			case (whole || at) && m.Status == "KILLED":
+				// A list's line too wide (no @column where it needs one),
+				// or a claim a test has since disproved: it counts as
+				// killed, and the list wants mending.
+				fmt.Fprintf(os.Stderr, "%s: %s:%d:%d %s is listed as equivalent but was killed\n", pkg, file, m.Line, m.Column, m.Type)
+			case whole || at:
 				r.equiv++
 				continue
 			}
@@ -278,7 +360,7 @@ func summarise(pkg string, also []string, path string, equivalent map[mutant]str
 		case "KILLED":
 			r.killed++
 			continue
-		case "NOT VIABLE", "SKIPPED":
+		case "NOT VIABLE":
 			continue
 		case "LIVED":
 			r.lived++

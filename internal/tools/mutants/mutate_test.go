@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,5 +80,64 @@ func TestFirstFailure(t *testing.T) {
 		if got := firstFailure(strings.NewReader(c.events)); got != c.want {
 			t.Errorf("firstFailure(%q) = %q, want %q", c.events, got, c.want)
 		}
+	}
+}
+
+// TestChangedSince tells a package changed since a commit from one that
+// is not, and the diff gremlins reads there, under diffConfig, gives
+// paths from the package's directory and a hunk per block of changed
+// lines, however close together.
+func TestChangedSince(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git")
+	}
+	repo := t.TempDir()
+	git := func(dir string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"}, args...)...)
+		cmd.Dir, cmd.Env = dir, append(os.Environ(), diffConfig...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	var lines []string
+	for i := range 20 {
+		lines = append(lines, fmt.Sprintf("var v%d = %d", i, i))
+	}
+	src := "package p\n" + strings.Join(lines, "\n") + "\n"
+	for _, d := range []string{"p", "q"} {
+		if err := os.MkdirAll(filepath.Join(repo, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(repo, d, "x.go"), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	git(repo, "init", "-q")
+	git(repo, "add", ".")
+	git(repo, "commit", "-q", "-m", "one")
+	ref := strings.TrimSpace(git(repo, "rev-parse", "HEAD"))
+	// Lines 3 and 6 (v1, v4) change: one hunk with context, two without.
+	changed := strings.Replace(strings.Replace(src, "v1 = 1", "v1 = -1", 1), "v4 = 4", "v4 = -4", 1)
+	if err := os.WriteFile(filepath.Join(repo, "p", "x.go"), []byte(changed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		pkg  string
+		want bool
+	}{{"p", true}, {"q", false}} {
+		got, err := changedSince(ref, filepath.Join(repo, c.pkg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got != c.want {
+			t.Errorf("changedSince(%s) = %v, want %v", c.pkg, got, c.want)
+		}
+	}
+	diff := git(filepath.Join(repo, "p"), "diff", "--merge-base", ref)
+	if !strings.Contains(diff, "+++ b/x.go\n") || !strings.Contains(diff, "@@ -3 +3 @@") || !strings.Contains(diff, "@@ -6 +6 @@") {
+		t.Errorf("the diff in p names its file from the repository root or holds context:\n%s", diff)
 	}
 }

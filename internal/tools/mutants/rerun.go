@@ -63,7 +63,11 @@ func rerun(ms []*reported, pkgs []string, workers int) error {
 		go func() {
 			defer wg.Done()
 			for i := range jobs {
-				errs[i] = runMutant(ms[i], filepath.Join(dir, fmt.Sprint(i)), pkgs)
+				start := time.Now()
+				m := ms[i]
+				errs[i] = runMutant(m, filepath.Join(dir, fmt.Sprint(i)), pkgs)
+				// Progress, as gremlins prints it: a long run can be followed.
+				fmt.Fprintf(os.Stderr, "%12s %s at %s:%d:%d (rerun %d of %d, %s)\n", m.Status, m.Type, m.file, m.Line, m.Column, i+1, len(ms), time.Since(start).Round(time.Second))
 			}
 		}()
 	}
